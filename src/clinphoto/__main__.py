@@ -1,0 +1,3 @@
+from clinphoto.cli.main import app
+
+app()

@@ -1,0 +1,66 @@
+"""Application factory: builds the HTTP API from settings; nothing is built at import time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clinphoto import __version__
+from clinphoto.core.config import Settings
+
+# Routes reachable without a session. Everything else must depend on authentication, and
+# tests/functional/test_api_routes.py walks every route to prove it (STYLE 7).
+PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+
+
+def error_body(code: str, message: str, request_id: str) -> dict[str, object]:
+    """The one JSON shape of every error: stable ``code``, human ``message``, ``request_id``."""
+    return {"error": {"code": code, "message": message, "request_id": request_id}}
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="clinphoto",
+        version=__version__,
+        description="Secure clinical photography: the HTTP API is the one contract between "
+        "clinphoto's clients (CLI device client, web app) and its server.",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        rid = uuid.uuid4().hex
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = rid
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}.get(
+            exc.status_code, "http_error"
+        )
+        message = "not found" if exc.status_code == 404 else str(exc.detail)
+        rid = getattr(request.state, "request_id", "")
+        return JSONResponse(error_body(code, message, rid), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        rid = getattr(request.state, "request_id", "")
+        return JSONResponse(error_body("invalid_request", "invalid request", rid), 422)
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness check (no authentication)")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

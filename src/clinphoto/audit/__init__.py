@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail (AUD-1)."""

@@ -1,0 +1,159 @@
+"""The ``clinphoto`` command: server administration (and, later, the device client)."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from clinphoto.core.config import Settings
+from clinphoto.instance import keys as instance_keys
+
+app = typer.Typer(
+    help="clinphoto: secure clinical photography. `clinphoto COMMAND --help` explains each "
+    "command with an example.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+admin = typer.Typer(help="Administer an instance (run on the server, next to its data).")
+records_key = typer.Typer(help="The records key: the custodian's key to every media object.")
+admin.add_typer(records_key, name="records-key")
+app.add_typer(admin, name="admin")
+
+err = Console(stderr=True)
+out = Console()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Instance data directory (default ./var, or CLINPHOTO_DATA_DIR)."),
+    ] = None,
+) -> None:
+    overrides: dict[str, object] = {}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _warn_keys_on_disk(settings: Settings) -> None:
+    err.print(
+        "[bold red]WARNING:[/] the key-encryption key sits on disk at "
+        f"{settings.key_dir / instance_keys.KEK_FILE}. This protects a copied database or "
+        "blob store, not a stolen disk. In production set CLINPHOTO_KEK from a secret store "
+        "and remove that file."
+    )
+
+
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create an instance: data directory and sealed keys.
+
+    Example: clinphoto --data-dir /srv/clinphoto init
+    """
+    settings = _settings(ctx)
+    try:
+        keys = instance_keys.create(settings)
+    except instance_keys.KeyFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if keys.kek_on_disk:
+        _warn_keys_on_disk(settings)
+    out.print(f"Instance created in {settings.data_dir.resolve()}")
+    out.print(f"Records key recipient: {keys.records.recipient}")
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Serve the HTTP API (OpenAPI at /docs).
+
+    Example: CLINPHOTO_KEK=... clinphoto --data-dir /srv/clinphoto serve
+    """
+    import uvicorn
+
+    from clinphoto.api.app import create_app
+
+    settings = _settings(ctx)
+    try:
+        keys = instance_keys.load(settings)
+    except instance_keys.KeyFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    if keys.kek_on_disk:
+        _warn_keys_on_disk(settings)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def quickstart(ctx: typer.Context) -> None:
+    """Create an embedded instance if there is none, then serve it (what `make run` does).
+
+    Example: clinphoto --data-dir ./var quickstart
+    """
+    settings = _settings(ctx)
+    if not instance_keys.exists(settings):
+        ctx.invoke(init, ctx)
+    ctx.invoke(serve, ctx)
+
+
+@records_key.command("export")
+def records_key_export(
+    ctx: typer.Context,
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the identity file.")],
+) -> None:
+    """Write the records key as an age identity file, for disaster recovery.
+
+    With it the stock age tool opens any stored media object:
+    age -d -i FILE BLOB > photo.jpg
+
+    Example: clinphoto admin records-key export --out /secure/usb/records-key.txt
+    """
+    settings = _settings(ctx)
+    try:
+        recipient = instance_keys.export_records_key(settings, out_file)
+    except instance_keys.KeyFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(f"Wrote the records key ({recipient}) to {out_file}. Keep it offline.")
+
+
+@admin.command("rotate-keys")
+def rotate_keys(ctx: typer.Context) -> None:
+    """Add a new field-encryption key and make it the one new data is sealed with.
+
+    Example: clinphoto admin rotate-keys
+    """
+    settings = _settings(ctx)
+    try:
+        new_id = instance_keys.rotate_field_key(settings)
+    except instance_keys.KeyFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(f"New primary field key: {new_id}")
+
+
+def new_kek() -> str:
+    """A fresh value for CLINPHOTO_KEK."""
+    import secrets
+
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+@admin.command("new-kek")
+def print_new_kek() -> None:
+    """Print a random value for CLINPHOTO_KEK (set it before `init` in production).
+
+    Example: export CLINPHOTO_KEK="$(clinphoto admin new-kek)"
+    """
+    out.print(new_kek())

@@ -1,0 +1,1 @@
+"""clinphoto.imaging: image handling that imports nothing else of ours."""

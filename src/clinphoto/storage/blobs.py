@@ -1,0 +1,136 @@
+"""Blob store: ciphertext objects addressed by the SHA-256 of their bytes.
+
+Writes are streamed into a temporary file in the store, fsynced and renamed into place, so a
+crash mid-upload leaves no partial object under its final name. An existing object is never
+overwritten: content addressing means the same name always holds the same bytes (AUD-4).
+The store only ever receives age ciphertext; it never sees plaintext media (TRN-1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+CHUNK = 1024 * 1024
+_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobError(Exception):
+    """A blob could not be stored or read (size limit, digest mismatch, unknown object)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBlob:
+    sha256: str
+    size: int
+
+
+class BlobStore(Protocol):
+    jurisdiction: str
+
+    def put_stream(
+        self, chunks: Iterable[bytes], *, max_bytes: int, expect_sha256: str | None = None
+    ) -> StoredBlob: ...
+
+    def open(self, sha256: str) -> Iterator[bytes]: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def delete(self, sha256: str) -> bool: ...
+
+
+class FilesystemBlobStore:
+    """Objects at ``<root>/objects/ab/cd/<sha256>``; temporary files in ``<root>/tmp``."""
+
+    def __init__(self, root: Path, jurisdiction: str) -> None:
+        self.root = root
+        self.jurisdiction = jurisdiction
+        (root / "objects").mkdir(parents=True, exist_ok=True)
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+
+    def _path(self, sha256: str) -> Path:
+        if not _SHA256_HEX.match(sha256):
+            raise BlobError("not a SHA-256 object name")
+        return self.root / "objects" / sha256[:2] / sha256[2:4] / sha256
+
+    def put_stream(
+        self, chunks: Iterable[bytes], *, max_bytes: int, expect_sha256: str | None = None
+    ) -> StoredBlob:
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", prefix="upload-")
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise BlobError(f"object larger than the limit of {max_bytes} bytes")
+                    digest.update(chunk)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            sha = digest.hexdigest()
+            if expect_sha256 is not None and sha != expect_sha256:
+                raise BlobError("object does not match its declared SHA-256")
+            final = self._path(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                # Same name, same bytes: keep the stored original untouched.
+                tmp.unlink()
+            else:
+                os.link(tmp, final)  # fails rather than overwrite if another writer won
+                tmp.unlink()
+                _fsync_dir(final.parent)
+            return StoredBlob(sha, size)
+        except FileExistsError:
+            tmp.unlink(missing_ok=True)
+            return StoredBlob(digest.hexdigest(), size)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def open(self, sha256: str) -> Iterator[bytes]:
+        path = self._path(sha256)
+        try:
+            fh = path.open("rb")
+        except FileNotFoundError:
+            raise BlobError("no such object") from None
+        return _read_chunks(fh)
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+    def delete(self, sha256: str) -> bool:
+        """Remove an object (retention sweep, RET-5). Returns whether it existed."""
+        path = self._path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(path.parent)
+        return True
+
+
+def _read_chunks(fh: BinaryIO) -> Iterator[bytes]:
+    try:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+    finally:
+        fh.close()
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
