@@ -9,8 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from clinphoto.audit import service as audit
 from clinphoto.core.config import Settings
 from clinphoto.instance import keys as instance_keys
+from clinphoto.instance.runtime import Instance, open_instance
 
 app = typer.Typer(
     help="clinphoto: secure clinical photography. `clinphoto COMMAND --help` explains each "
@@ -22,6 +24,8 @@ admin = typer.Typer(help="Administer an instance (run on the server, next to its
 records_key = typer.Typer(help="The records key: the custodian's key to every media object.")
 admin.add_typer(records_key, name="records-key")
 app.add_typer(admin, name="admin")
+audit_cli = typer.Typer(help="The tamper-evident audit trail (AUD-1).")
+app.add_typer(audit_cli, name="audit")
 
 err = Console(stderr=True)
 out = Console()
@@ -47,6 +51,14 @@ def _settings(ctx: typer.Context) -> Settings:
     return settings
 
 
+def _open(settings: Settings) -> Instance:
+    try:
+        return open_instance(settings)
+    except instance_keys.KeyFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
 def _warn_keys_on_disk(settings: Settings) -> None:
     err.print(
         "[bold red]WARNING:[/] the key-encryption key sits on disk at "
@@ -70,6 +82,10 @@ def init(ctx: typer.Context) -> None:
         raise typer.Exit(2) from None
     if keys.kek_on_disk:
         _warn_keys_on_disk(settings)
+    inst = _open(settings)
+    with inst.unit_of_work() as db:
+        audit.append(db, inst.audit_keys, action=audit.Action.INSTANCE_INIT, actor="cli")
+    inst.close()
     out.print(f"Instance created in {settings.data_dir.resolve()}")
     out.print(f"Records key recipient: {keys.records.recipient}")
 
@@ -120,11 +136,22 @@ def records_key_export(
     Example: clinphoto admin records-key export --out /secure/usb/records-key.txt
     """
     settings = _settings(ctx)
-    try:
-        recipient = instance_keys.export_records_key(settings, out_file)
-    except instance_keys.KeyFileError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+    inst = _open(settings)
+    with inst.unit_of_work() as db:
+        # Audited first: if the entry cannot be written, the key is not exported.
+        audit.append(
+            db,
+            inst.audit_keys,
+            action=audit.Action.RECORDS_KEY_EXPORT,
+            actor="cli",
+            details={"file": out_file.name},
+        )
+        try:
+            recipient = instance_keys.export_records_key(settings, out_file)
+        except instance_keys.KeyFileError as exc:
+            err.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+    inst.close()
     out.print(f"Wrote the records key ({recipient}) to {out_file}. Keep it offline.")
 
 
@@ -135,11 +162,17 @@ def rotate_keys(ctx: typer.Context) -> None:
     Example: clinphoto admin rotate-keys
     """
     settings = _settings(ctx)
-    try:
+    inst = _open(settings)
+    with inst.unit_of_work() as db:
         new_id = instance_keys.rotate_field_key(settings)
-    except instance_keys.KeyFileError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        audit.append(
+            db,
+            inst.audit_keys,
+            action=audit.Action.KEYS_ROTATE,
+            actor="cli",
+            details={"field_primary": new_id},
+        )
+    inst.close()
     out.print(f"New primary field key: {new_id}")
 
 
@@ -157,3 +190,54 @@ def print_new_kek() -> None:
     Example: export CLINPHOTO_KEK="$(clinphoto admin new-kek)"
     """
     out.print(new_kek())
+
+
+@audit_cli.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the whole audit chain and its signed checkpoints.
+
+    Exits 0 when intact, 1 naming the first bad entry.
+
+    Example: clinphoto audit verify
+    """
+    inst = _open(_settings(ctx))
+    with inst.unit_of_work() as db:
+        problem = audit.verify(db, inst.audit_keys.public_by_id)
+        count = audit.head_seq(db)
+    inst.close()
+    if problem is not None:
+        err.print(f"[red]audit trail broken[/] at entry {problem.seq}: {problem.reason}")
+        raise typer.Exit(1)
+    out.print(f"audit trail intact: {count} entries")
+
+
+@audit_cli.command("export")
+def audit_export(
+    ctx: typer.Context,
+    patient: Annotated[str, typer.Option(help="Pseudonymous patient id.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write here instead of standard output.")
+    ] = None,
+) -> None:
+    """Write every audit entry about one patient as JSON Lines (the export is audited).
+
+    Example: clinphoto audit export --patient 6f1c... --out patient-audit.jsonl
+    """
+    inst = _open(_settings(ctx))
+    with inst.unit_of_work() as db:
+        lines = list(audit.export_patient(db, patient))
+        audit.append(
+            db,
+            inst.audit_keys,
+            action=audit.Action.AUDIT_EXPORT,
+            actor="cli",
+            patient_ref=patient,
+            details={"entries": len(lines)},
+        )
+    inst.close()
+    text = "".join(line + "\n" for line in lines)
+    if out_file is None:
+        typer.echo(text, nl=False)
+    else:
+        out_file.write_text(text)
+        err.print(f"wrote {len(lines)} entries to {out_file}")

@@ -39,6 +39,7 @@ class InstanceKeys:
     blind_index_key: bytes
     audit_key: SigningKey
     audit_key_id: str
+    audit_public_by_id: dict[str, str]
     kek_on_disk: bool
 
 
@@ -125,6 +126,9 @@ def load(settings: Settings) -> InstanceKeys:
         blind_index_key=base64.b64decode(str(s["blind_index_key"])),
         audit_key=SigningKey(base64.b64decode(audit_keys[audit_primary])),
         audit_key_id=audit_primary,
+        audit_public_by_id={
+            kid: SigningKey(base64.b64decode(raw)).public for kid, raw in audit_keys.items()
+        },
         kek_on_disk=on_disk,
     )
 

@@ -1,0 +1,59 @@
+"""Opening an instance: settings in, engine, keys and blob store out. Built by interfaces
+(the CLI, the API factory) and passed down; nothing here runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from clinphoto.audit.service import AuditKeys
+from clinphoto.core.config import Settings
+from clinphoto.instance import keys as instance_keys
+from clinphoto.instance import schema
+from clinphoto.storage.blobs import FilesystemBlobStore
+from clinphoto.storage.db import make_engine, make_sessionmaker
+
+
+@dataclass
+class Instance:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Any]
+    keys: instance_keys.InstanceKeys
+    blobs: FilesystemBlobStore
+
+    @property
+    def audit_keys(self) -> AuditKeys:
+        return AuditKeys(
+            signing=self.keys.audit_key,
+            key_id=self.keys.audit_key_id,
+            public_by_id=self.keys.audit_public_by_id,
+        )
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        with self.sessions() as db, db.begin():
+            yield db
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_instance(settings: Settings, *, engine: Engine | None = None) -> Instance:
+    """Load keys, connect, and migrate the database to the newest schema."""
+    keys = instance_keys.load(settings)
+    engine = engine or make_engine(settings.resolved_database_url)
+    schema.upgrade(engine)
+    return Instance(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        keys=keys,
+        blobs=FilesystemBlobStore(settings.blob_dir, settings.storage_jurisdiction),
+    )

@@ -1,0 +1,27 @@
+"""The instance's database: every model, and Alembic migrations to build and upgrade it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+from clinphoto.audit import models as _audit_models  # noqa: F401  (registers the tables)
+from clinphoto.storage.db import Base
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+metadata = Base.metadata
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database to the newest schema (idempotent)."""
+    command.upgrade(alembic_config(engine), "head")

@@ -1,0 +1,171 @@
+"""The stored audit trail (AUD-1) on SQLite and PostgreSQL: tampering done directly in the
+database is detected, concurrent appends never fork the chain, the CLI reports it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from clinphoto.audit import service as audit
+from clinphoto.audit.service import Action, Outcome
+from clinphoto.cli.main import app
+from clinphoto.instance.runtime import Instance
+
+runner = CliRunner()
+
+
+def _fill(inst: Instance, n: int, patient: str = "p-1") -> None:
+    with inst.unit_of_work() as db:
+        for i in range(n):
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=Action.AUDIT_EXPORT,
+                actor="u-1",
+                device="d-1",
+                patient_ref=patient if i % 2 else "p-2",
+                object_type="media",
+                object_id=f"m-{i}",
+                purpose="clinical_care",
+                details={"i": i},
+            )
+        audit.checkpoint(db, inst.audit_keys)
+
+
+def _verify(inst: Instance) -> audit.chain.Problem | None:
+    with inst.unit_of_work() as db:
+        return audit.verify(db, inst.audit_keys.public_by_id)
+
+
+def _sql(inst: Instance, statement: str, **params: object) -> None:
+    with inst.engine.begin() as conn:
+        conn.execute(text(statement), params)
+
+
+def test_aud1_intact_chain_verifies(instance: Instance) -> None:
+    _fill(instance, 30)
+    assert _verify(instance) is None
+
+
+def test_aud1_verify_detects_edited_entry(instance: Instance) -> None:
+    _fill(instance, 30)
+    _sql(instance, "UPDATE audit_entries SET actor = 'someone-else' WHERE seq = 12")
+    problem = _verify(instance)
+    assert problem is not None
+    assert problem.seq == 12
+
+
+def test_aud1_verify_detects_deleted_entry(instance: Instance) -> None:
+    _fill(instance, 30)
+    _sql(instance, "DELETE FROM audit_entries WHERE seq = 7")
+    problem = _verify(instance)
+    assert problem is not None
+    assert problem.seq in (7, 8)
+
+
+def test_aud1_verify_detects_deleted_tail(instance: Instance) -> None:
+    _fill(instance, 30)
+    _sql(instance, "DELETE FROM audit_entries WHERE seq > 25")
+    assert _verify(instance) is not None
+
+
+def test_aud1_verify_detects_inserted_entry(instance: Instance) -> None:
+    _fill(instance, 30)
+    # Make room, then insert a forged row copied from a neighbour.
+    _sql(instance, "UPDATE audit_entries SET seq = seq + 1000 WHERE seq > 10")
+    _sql(
+        instance,
+        "INSERT INTO audit_entries SELECT 11, at, actor, device, patient_ref, 'forged', "
+        "object_type, object_id, purpose, outcome, details, prev_hash, hash "
+        "FROM audit_entries WHERE seq = 10",
+    )
+    _sql(instance, "UPDATE audit_entries SET seq = seq - 999 WHERE seq > 1000")
+    problem = _verify(instance)
+    assert problem is not None
+    assert problem.seq == 11
+
+
+def test_aud1_verify_detects_reordered_entries(instance: Instance) -> None:
+    _fill(instance, 30)
+    _sql(instance, "UPDATE audit_entries SET seq = -1 WHERE seq = 5")
+    _sql(instance, "UPDATE audit_entries SET seq = 5 WHERE seq = 6")
+    _sql(instance, "UPDATE audit_entries SET seq = 6 WHERE seq = -1")
+    problem = _verify(instance)
+    assert problem is not None
+    assert problem.seq == 5
+
+
+def test_aud1_verify_detects_forged_checkpoint(instance: Instance) -> None:
+    _fill(instance, 30)
+    _sql(instance, "UPDATE audit_checkpoints SET signature = :s", s="A" * 86 + "==")
+    problem = _verify(instance)
+    assert problem is not None
+    assert "signature" in problem.reason
+
+
+def test_aud1_concurrent_appends_form_one_chain(instance: Instance) -> None:
+    errors: list[BaseException] = []
+
+    def worker(w: int) -> None:
+        try:
+            for i in range(20):
+                with instance.unit_of_work() as db:
+                    audit.append(
+                        db,
+                        instance.audit_keys,
+                        action=Action.AUDIT_EXPORT,
+                        actor=f"worker-{w}",
+                        object_id=str(i),
+                    )
+        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with instance.unit_of_work() as db:
+        assert audit.head_seq(db) == 80
+        assert audit.verify(db, instance.audit_keys.public_by_id) is None
+
+
+def test_aud1_cli_verify_exit_codes_and_export(instance: Instance, tmp_path: Path) -> None:
+    _fill(instance, 10, patient="p-42")
+    data_dir = str(instance.settings.data_dir)
+    env = {"CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False)}
+    ok = runner.invoke(app, ["--data-dir", data_dir, "audit", "verify"], env=env)
+    assert ok.exit_code == 0, ok.output
+    assert "intact" in ok.output
+
+    out = tmp_path / "p42.jsonl"
+    exported = runner.invoke(
+        app,
+        ["--data-dir", data_dir, "audit", "export", "--patient", "p-42", "--out", str(out)],
+        env=env,
+    )
+    assert exported.exit_code == 0, exported.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 5
+    assert {r["patient_ref"] for r in rows} == {"p-42"}
+
+    _sql(instance, "UPDATE audit_entries SET outcome = :o WHERE seq = 3", o=Outcome.DENIED.value)
+    broken = runner.invoke(app, ["--data-dir", data_dir, "audit", "verify"], env=env)
+    assert broken.exit_code == 1
+    assert "entry 3" in broken.output
+
+
+def test_migrations_produce_the_models_schema(instance: Instance) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from clinphoto.instance.schema import metadata
+
+    with instance.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
