@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 
+from clinphoto import crypto
+from clinphoto.accounts import service as accounts
+from clinphoto.accounts.models import Role
+from clinphoto.api.app import create_app
 from clinphoto.core.config import Settings
 from clinphoto.crypto import FAST_TEST_KDF, KdfParams
 from clinphoto.instance import keys, schema
@@ -87,3 +93,80 @@ def instance(settings: Settings, engine: Engine) -> Instance:
     """An initialised instance (keys, blob store) on the parametrised database."""
     keys.create(settings)
     return open_instance(settings, engine=engine)
+
+
+# --- HTTP: the real app on the parametrised database, and enrolled test devices ----------
+
+
+@dataclass
+class EnrolledDevice:
+    """What a device client holds: its keys and a session token."""
+
+    user_id: str
+    email: str
+    device_id: str
+    token: str
+    age: crypto.AgeIdentity
+    signing: crypto.SigningKey
+    password: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def client(settings: Settings, instance: Instance) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, instance)) as c:
+        yield c
+
+
+def make_user(instance: Instance, role: Role, email: str, name: str = "Dr Test") -> str:
+    """Create a user and return a one-time enrollment code (what `admin create-user` does)."""
+    with instance.unit_of_work() as db:
+        user = accounts.create_user(
+            db,
+            email=email,
+            display_name=name,
+            role=role,
+            institution="Test Hospital",
+            password=None,
+            kdf=FAST_TEST_KDF,
+        )
+        return accounts.issue_enrollment_code(db, user=user, issued_by="test")
+
+
+def enroll(
+    client: TestClient, code: str, password: str = "a long clinical passphrase"
+) -> EnrolledDevice:
+    age, signing = crypto.AgeIdentity.generate(), crypto.SigningKey.generate()
+    r = client.post(
+        "/v1/enroll",
+        json={
+            "code": code,
+            "password": password,
+            "device_name": "test phone",
+            "age_recipient": age.recipient,
+            "signing_public": signing.public,
+        },
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return EnrolledDevice(
+        user_id=body["user"]["id"],
+        email=body["user"]["email"],
+        device_id=body["device"]["id"],
+        token=body["token"],
+        age=age,
+        signing=signing,
+        password=password,
+    )
+
+
+@pytest.fixture
+def new_device(client: TestClient, instance: Instance) -> Callable[..., EnrolledDevice]:
+    def make(role: Role = Role.CLINICIAN, email: str | None = None) -> EnrolledDevice:
+        email = email or f"{uuid.uuid4().hex[:8]}@hospital.example"
+        return enroll(client, make_user(instance, role, email))
+
+    return make

@@ -188,3 +188,11 @@ def test_trn5_age_cli_opens_our_files_and_we_open_its(tmp_path: Path) -> None:
         ["age", "-r", ident.recipient], input=b"from the CLI", check=True, capture_output=True
     )
     assert crypto.open_sealed(theirs.stdout, ident) == b"from the CLI"
+
+
+def test_key_format_checks() -> None:
+    assert crypto.is_signing_public(SigningKey.generate().public)
+    assert not crypto.is_signing_public("AAAA")
+    assert not crypto.is_signing_public("%%%")
+    assert crypto.is_age_recipient(AgeIdentity.generate().recipient)
+    assert not crypto.is_age_recipient("age1nope")

@@ -11,11 +11,34 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinphoto import __version__
+from clinphoto.api import accounts
 from clinphoto.core.config import Settings
+from clinphoto.core.errors import DomainError
+from clinphoto.instance.runtime import Instance
 
 # Routes reachable without a session. Everything else must depend on authentication, and
 # tests/functional/test_api_routes.py walks every route to prove it (STYLE 7).
-PUBLIC_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/openapi.json",
+        "/v1/enroll",  # redeems a one-time code
+        "/v1/sessions",  # POST: sign in with password and device signature
+    }
+)
+# Methods allowed on a public path; anything else there still needs a session.
+PUBLIC_METHODS = {"/v1/sessions": {"POST"}}
+
+_STATUS = {
+    "not_found": 404,
+    "unauthenticated": 401,
+    "forbidden": 403,
+    "invalid_request": 422,
+    "conflict": 409,
+    "rate_limited": 429,
+}
 
 
 def error_body(code: str, message: str, request_id: str) -> dict[str, object]:
@@ -23,7 +46,7 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, object]:
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, instance: Instance) -> FastAPI:
     app = FastAPI(
         title="clinphoto",
         version=__version__,
@@ -32,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.instance = instance
 
     @app.middleware("http")
     async def request_id(
@@ -54,6 +78,13 @@ def create_app(settings: Settings) -> FastAPI:
         rid = getattr(request.state, "request_id", "")
         return JSONResponse(error_body(code, message, rid), status_code=exc.status_code)
 
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        rid = getattr(request.state, "request_id", "")
+        status = _STATUS.get(exc.code, 400)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message, rid), status, headers=headers)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         rid = getattr(request.state, "request_id", "")
@@ -63,4 +94,5 @@ def create_app(settings: Settings) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    app.include_router(accounts.router)
     return app

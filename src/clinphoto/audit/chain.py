@@ -3,7 +3,9 @@
 Pure logic, standard library only. Every entry's hash is
 ``sha256(prev_hash + canonical(entry))``; the first entry links to :data:`GENESIS`.
 Signed checkpoints pin the hash at a sequence number so that rewriting the tail of the
-chain, or truncating it, is detected too.
+chain, or truncating it, is detected too. Entries after the newest checkpoint are protected by
+the links alone: someone who can write the table can rewrite or drop that tail undetected, so
+checkpoint often.
 
 The canonical form joins the fields with the unit separator ``\\x1f``. Because no text field
 may contain a control character, the join is unambiguous: content cannot be moved across a

@@ -32,6 +32,12 @@ class Action(enum.StrEnum):
     RECORDS_KEY_EXPORT = "instance.records_key_export"
     KEYS_ROTATE = "instance.keys_rotate"
     AUDIT_EXPORT = "audit.export"
+    USER_CREATE = "account.user_create"
+    ENROLLMENT_CODE_ISSUE = "account.enrollment_code_issue"
+    DEVICE_ENROLL = "account.device_enroll"
+    DEVICE_REVOKE = "account.device_revoke"
+    LOGIN = "account.login"
+    LOGOUT = "account.logout"
 
 
 class Outcome(enum.StrEnum):

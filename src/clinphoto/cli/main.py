@@ -9,8 +9,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from clinphoto.accounts import service as accounts
+from clinphoto.accounts.models import Role
 from clinphoto.audit import service as audit
 from clinphoto.core.config import Settings
+from clinphoto.core.errors import DomainError
+from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, KdfParams
 from clinphoto.instance import keys as instance_keys
 from clinphoto.instance.runtime import Instance, open_instance
 
@@ -26,6 +30,8 @@ admin.add_typer(records_key, name="records-key")
 app.add_typer(admin, name="admin")
 audit_cli = typer.Typer(help="The tamper-evident audit trail (AUD-1).")
 app.add_typer(audit_cli, name="audit")
+
+FIRST_ADMIN_EMAIL = "admin@clinphoto.local"
 
 err = Console(stderr=True)
 out = Console()
@@ -57,6 +63,10 @@ def _open(settings: Settings) -> Instance:
     except instance_keys.KeyFileError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+
+
+def _kdf(settings: Settings) -> KdfParams:
+    return FAST_TEST_KDF if settings.kdf_profile == "test" else RFC9106_KDF
 
 
 def _warn_keys_on_disk(settings: Settings) -> None:
@@ -101,14 +111,12 @@ def serve(ctx: typer.Context) -> None:
     from clinphoto.api.app import create_app
 
     settings = _settings(ctx)
-    try:
-        keys = instance_keys.load(settings)
-    except instance_keys.KeyFileError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    if keys.kek_on_disk:
+    inst = _open(settings)
+    if inst.keys.kek_on_disk:
         _warn_keys_on_disk(settings)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings, inst), host=settings.host, port=settings.port, log_level="info"
+    )
 
 
 @app.command()
@@ -120,6 +128,44 @@ def quickstart(ctx: typer.Context) -> None:
     settings = _settings(ctx)
     if not instance_keys.exists(settings):
         ctx.invoke(init, ctx)
+    inst = _open(settings)
+    with inst.unit_of_work() as db:
+        first = not accounts.has_users(db)
+        if first:
+            user = accounts.create_user(
+                db,
+                email=FIRST_ADMIN_EMAIL,
+                display_name="Administrator",
+                role=Role.ADMINISTRATOR,
+                institution="",
+                password=None,
+                kdf=_kdf(settings),
+            )
+            code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=audit.Action.USER_CREATE,
+                actor="cli",
+                object_type="user",
+                object_id=user.id,
+            )
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=audit.Action.ENROLLMENT_CODE_ISSUE,
+                actor="cli",
+                object_type="user",
+                object_id=user.id,
+            )
+    inst.close()
+    if first:
+        out.print(
+            f"First administrator: {FIRST_ADMIN_EMAIL}\n"
+            f"One-time enrollment code (valid 24 hours): [bold]{code}[/]\n"
+            f"Enroll your device: clinphoto device enroll --server "
+            f"http://{settings.host}:{settings.port} --code {code}"
+        )
     ctx.invoke(serve, ctx)
 
 
@@ -241,3 +287,87 @@ def audit_export(
     else:
         out_file.write_text(text)
         err.print(f"wrote {len(lines)} entries to {out_file}")
+
+
+@admin.command("create-user")
+def create_user(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="Work e-mail address; the sign-in name.")],
+    name: Annotated[str, typer.Option(help="Name shown to colleagues before they share.")],
+    role: Annotated[Role, typer.Option(help="clinician, privacy_officer or administrator.")],
+    institution: Annotated[str, typer.Option(help="Institution shown before sharing.")] = "",
+) -> None:
+    """Create a user and print a one-time enrollment code for their first device.
+
+    The user chooses their password when they enroll with the code.
+
+    Example: clinphoto admin create-user --email a.tremblay@chu.example --name "Dr A. Tremblay"
+    --role clinician --institution "CHU Example"
+    """
+    settings = _settings(ctx)
+    inst = _open(settings)
+    try:
+        with inst.unit_of_work() as db:
+            user = accounts.create_user(
+                db,
+                email=email,
+                display_name=name,
+                role=role,
+                institution=institution,
+                password=None,
+                kdf=_kdf(settings),
+            )
+            code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=audit.Action.USER_CREATE,
+                actor="cli",
+                object_type="user",
+                object_id=user.id,
+            )
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=audit.Action.ENROLLMENT_CODE_ISSUE,
+                actor="cli",
+                object_type="user",
+                object_id=user.id,
+            )
+    except DomainError as exc:
+        err.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    out.print(f"Created {role.value} {user.email} ({user.id})")
+    out.print(f"One-time enrollment code (valid 24 hours): [bold]{code}[/]")
+
+
+@admin.command("enrollment-code")
+def enrollment_code(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="The user who will enroll a new device.")],
+) -> None:
+    """Issue a one-time code with which a user enrolls a new device.
+
+    Example: clinphoto admin enrollment-code --email a.tremblay@chu.example
+    """
+    inst = _open(_settings(ctx))
+    try:
+        with inst.unit_of_work() as db:
+            user = accounts.find_user_by_email(db, email)
+            code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=audit.Action.ENROLLMENT_CODE_ISSUE,
+                actor="cli",
+                object_type="user",
+                object_id=user.id,
+            )
+    except DomainError as exc:
+        err.print(f"[red]error:[/] no active user with that e-mail ({exc.code})")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    out.print(f"One-time enrollment code for {user.email} (valid 24 hours): [bold]{code}[/]")

@@ -284,6 +284,24 @@ def verify_signature(public: str, message: bytes, signature: str) -> bool:
     return True
 
 
+def is_signing_public(public: str) -> bool:
+    """True when ``public`` is a base64url Ed25519 public key."""
+    try:
+        Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(public))
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def is_age_recipient(recipient: str) -> bool:
+    """True when ``recipient`` is an X25519 age recipient (``age1...``)."""
+    try:
+        pyrage.x25519.Recipient.from_str(recipient)
+    except _AGE_ERRORS:
+        return False
+    return True
+
+
 def fingerprint(*public_keys: str) -> str:
     """A human-comparable fingerprint of a device's public keys (shown before sharing)."""
     digest = hashlib.sha256("\n".join(public_keys).encode("utf-8")).hexdigest()[:32]

@@ -8,7 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from clinphoto.audit import models as _audit_models  # noqa: F401  (registers the tables)
+from clinphoto.accounts import models as _accounts_models  # noqa: F401  (registers tables)
+from clinphoto.audit import models as _audit_models  # noqa: F401
 from clinphoto.storage.db import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"

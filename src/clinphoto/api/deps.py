@@ -1,0 +1,47 @@
+"""Request-scoped dependencies: the unit of work and the authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from clinphoto.accounts import service as accounts
+from clinphoto.accounts.service import Principal
+from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, KdfParams
+from clinphoto.instance.runtime import Instance
+
+
+def get_instance(request: Request) -> Instance:
+    inst = request.app.state.instance
+    assert isinstance(inst, Instance)
+    return inst
+
+
+def kdf_params(inst: Annotated[Instance, Depends(get_instance)]) -> KdfParams:
+    return FAST_TEST_KDF if inst.settings.kdf_profile == "test" else RFC9106_KDF
+
+
+def unit_of_work(inst: Annotated[Instance, Depends(get_instance)]) -> Iterator[Session]:
+    """One transaction per request: committed after the handler returns, else rolled back."""
+    with inst.unit_of_work() as db:
+        yield db
+
+
+def current_session(request: Request, db: Annotated[Session, Depends(unit_of_work)]) -> Principal:
+    """The principal behind ``Authorization: Bearer <token>``; every non-public route uses it."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        token = ""
+    principal = accounts.authenticate(db, token.strip())
+    request.state.principal = principal
+    return principal
+
+
+Db = Annotated[Session, Depends(unit_of_work)]
+Auth = Annotated[Principal, Depends(current_session)]
+Inst = Annotated[Instance, Depends(get_instance)]
+Kdf = Annotated[KdfParams, Depends(kdf_params)]

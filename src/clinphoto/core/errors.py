@@ -1,0 +1,46 @@
+"""Domain errors. They know nothing of HTTP: the API maps each ``code`` to a status.
+
+"Not yours" is raised as :class:`NotFound`, so it is indistinguishable from "not there".
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+    def __init__(self, message: str = "not found") -> None:
+        super().__init__(message)
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+
+    def __init__(self, message: str = "authentication required") -> None:
+        super().__init__(message)
+
+
+class Forbidden(DomainError):
+    """The caller is known and the object is theirs to know of, but the action is not theirs."""
+
+    code = "forbidden"
+
+
+class Invalid(DomainError):
+    code = "invalid_request"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
