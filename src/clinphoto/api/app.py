@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -14,6 +15,7 @@ from clinphoto import __version__
 from clinphoto.api import accounts
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
+from clinphoto.core.logging import get_logger
 from clinphoto.instance.runtime import Instance
 
 # Routes reachable without a session. Everything else must depend on authentication, and
@@ -46,6 +48,9 @@ def error_body(code: str, message: str, request_id: str) -> dict[str, object]:
     return {"error": {"code": code, "message": message, "request_id": request_id}}
 
 
+log = get_logger("clinphoto.api")
+
+
 def create_app(settings: Settings, instance: Instance) -> FastAPI:
     app = FastAPI(
         title="clinphoto",
@@ -63,7 +68,21 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     ) -> Response:
         rid = uuid.uuid4().hex
         request.state.request_id = rid
+        started = time.perf_counter()
         response = await call_next(request)
+        # The route template (/v1/devices/{device_id}), never the raw path or query string.
+        route = request.scope.get("route")
+        principal = getattr(request.state, "principal", None)
+        log.info(
+            "request",
+            request_id=rid,
+            method=request.method,
+            route=getattr(route, "path", "unmatched"),
+            status=response.status_code,
+            duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            user=principal.user.id if principal else None,
+            device=principal.device.id if principal else None,
+        )
         response.headers["X-Request-Id"] = rid
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"

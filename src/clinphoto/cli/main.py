@@ -14,6 +14,7 @@ from clinphoto.accounts.models import Role
 from clinphoto.audit import service as audit
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
+from clinphoto.core.logging import configure as configure_logging
 from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, KdfParams
 from clinphoto.instance import keys as instance_keys
 from clinphoto.instance.runtime import Instance, open_instance
@@ -114,8 +115,14 @@ def serve(ctx: typer.Context) -> None:
     inst = _open(settings)
     if inst.keys.kek_on_disk:
         _warn_keys_on_disk(settings)
+    configure_logging(settings.log_level)
+    # uvicorn's own access log would print raw paths and query strings; ours logs templates.
     uvicorn.run(
-        create_app(settings, inst), host=settings.host, port=settings.port, log_level="info"
+        create_app(settings, inst),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
     )
 
 
