@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from clinphoto import crypto
 from clinphoto.accounts.models import Role
-from clinphoto.accounts.service import login_message
 from clinphoto.audit import service as audit
+from clinphoto.core.protocol import login_message
 from clinphoto.instance.runtime import Instance
 from tests.conftest import EnrolledDevice, enroll, make_user
 

@@ -19,6 +19,7 @@ from clinphoto.accounts import passwords
 from clinphoto.accounts.models import Device, DeviceStatus, EnrollmentCode, Role, Session, User
 from clinphoto.core.clock import new_id, utcnow
 from clinphoto.core.errors import Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
+from clinphoto.core.protocol import login_message
 
 SESSION_LIFETIME = timedelta(hours=12)
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
@@ -201,11 +202,6 @@ def enroll_device(
     db.add(device)
     db.flush()
     return user, device, _new_session(db, user, device)
-
-
-def login_message(device_id: str, email: str, timestamp: str) -> bytes:
-    """What a device signs to log in: proof of the device key, alongside the password."""
-    return "\x1f".join(["clinphoto-login-v1", device_id, email.lower(), timestamp]).encode()
 
 
 _DUMMY_HASH: dict[crypto.KdfParams, str] = {}

@@ -12,6 +12,7 @@ from rich.console import Console
 from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Role
 from clinphoto.audit import service as audit
+from clinphoto.cli.device import device as device_cli
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import configure as configure_logging
@@ -29,6 +30,7 @@ admin = typer.Typer(help="Administer an instance (run on the server, next to its
 records_key = typer.Typer(help="The records key: the custodian's key to every media object.")
 admin.add_typer(records_key, name="records-key")
 app.add_typer(admin, name="admin")
+app.add_typer(device_cli, name="device")
 audit_cli = typer.Typer(help="The tamper-evident audit trail (AUD-1).")
 app.add_typer(audit_cli, name="audit")
 

@@ -1,0 +1,82 @@
+"""A small client for clinphoto's HTTP API: the only way the device client reaches the server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from clinphoto import crypto
+from clinphoto.core.protocol import login_message
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{message} ({code}, HTTP {status})")
+        self.status, self.code, self.message = status, code, message
+
+
+class ApiClient:
+    def __init__(self, server: str, token: str | None = None, timeout: float = 30.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
+        if response.status_code >= 400:
+            try:
+                err = response.json()["error"]
+                raise ApiError(response.status_code, err["code"], err["message"])
+            except (ValueError, KeyError, TypeError):
+                raise ApiError(response.status_code, "http_error", response.text[:200]) from None
+        return response.json() if response.content else None
+
+    def enroll(
+        self, *, code: str, password: str, device_name: str, age: str, signing_public: str
+    ) -> dict[str, Any]:
+        body = {
+            "code": code,
+            "password": password,
+            "device_name": device_name,
+            "age_recipient": age,
+            "signing_public": signing_public,
+        }
+        result: dict[str, Any] = self._call("POST", "/v1/enroll", json=body)
+        return result
+
+    def login(
+        self, *, email: str, password: str, device_id: str, signing: crypto.SigningKey
+    ) -> dict[str, Any]:
+        ts = datetime.now(UTC).isoformat()
+        body = {
+            "email": email,
+            "password": password,
+            "device_id": device_id,
+            "timestamp": ts,
+            "signature": crypto.sign(signing, login_message(device_id, email, ts)),
+        }
+        result: dict[str, Any] = self._call("POST", "/v1/sessions", json=body)
+        return result
+
+    def me(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/v1/me")
+        return result
+
+    def devices(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/devices")
+        return result
+
+    def revoke_device(self, device_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/v1/devices/{device_id}")
+        return result
+
+    def enrollment_code(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/enrollment-codes", json={})
+        return result

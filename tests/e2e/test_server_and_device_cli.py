@@ -1,0 +1,197 @@
+"""End to end: the real server on loopback, driven by `clinphoto` commands as a new user would.
+
+Covers what exists so far of issue 2's end-to-end path: instance creation, an administrator
+creating a clinician, two devices enrolled with the CLI device client, device listing and
+revocation, and the audit trail verified (and broken) afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "a long clinical passphrase"
+PASSCODE = "864213"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "clinphoto", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"clinphoto {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    data = tmp_path / "var"
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
+        "CLINPHOTO_DATA_DIR": str(data),
+        "CLINPHOTO_PORT": str(port),
+        "CLINPHOTO_KDF_PROFILE": "test",
+        "CLINPHOTO_PASSWORD": PASSWORD,
+        "CLINPHOTO_PASSCODE": PASSCODE,
+    }
+    _cli(env, "init")
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clinphoto", "serve"], env=env, stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError((tmp_path / "server.log").read_text())
+        yield url, env, tmp_path
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def _code(output: str) -> str:
+    return output.split("code (valid 24 hours):")[1].split()[0]
+
+
+def test_two_devices_enroll_list_revoke_and_audit_verifies(
+    server: tuple[str, dict[str, str], Path],
+) -> None:
+    url, env, tmp = server
+    created = _cli(
+        env,
+        "admin",
+        "create-user",
+        "--email",
+        "a.tremblay@chu.example",
+        "--name",
+        "Dr A. Tremblay",
+        "--role",
+        "clinician",
+        "--institution",
+        "CHU Example",
+    )
+    code = _code(created.stdout)
+
+    phone = ["--profile", str(tmp / "phone")]
+    enrolled = _cli(
+        env, "device", "enroll", "--server", url, "--code", code, "--name", "phone", *phone
+    )
+    assert "Enrolled device" in enrolled.stdout
+    who = _cli(env, "device", "whoami", *phone)
+    assert "a.tremblay@chu.example" in who.stdout
+
+    # A second device, approved from the first through the API.
+    token_env = dict(env)
+    second_code = httpx.post(
+        f"{url}/v1/enrollment-codes",
+        json={},
+        headers={"Authorization": f"Bearer {_token(tmp / 'phone')}"},
+    ).json()["code"]
+    laptop = ["--profile", str(tmp / "laptop")]
+    _cli(
+        token_env,
+        "device",
+        "enroll",
+        "--server",
+        url,
+        "--code",
+        second_code,
+        "--name",
+        "laptop",
+        *laptop,
+    )
+    listed = _cli(env, "device", "list", *phone)
+    assert "phone" in listed.stdout
+    assert "laptop" in listed.stdout
+
+    # The code was single-use.
+    reused = _cli(
+        env,
+        "device",
+        "enroll",
+        "--server",
+        url,
+        "--code",
+        second_code,
+        "--profile",
+        str(tmp / "third"),
+        check=False,
+    )
+    assert reused.returncode == 2
+    assert "not valid" in reused.stderr
+
+    # Revoke the laptop from the phone: the laptop's session ends at once.
+    laptop_id = _device_id(tmp / "laptop")
+    _cli(env, "device", "revoke", laptop_id, *phone)
+    after = _cli(env, "device", "whoami", *laptop, check=False)
+    assert after.returncode == 2
+    assert "session is not valid" in after.stderr
+
+    # A wrong passcode is a clear error that loses nothing.
+    wrong = _cli({**env, "CLINPHOTO_PASSCODE": "000000"}, "device", "whoami", *phone, check=False)
+    assert wrong.returncode == 2
+    assert "wrong passcode" in wrong.stderr
+    assert _cli(env, "device", "whoami", *phone).returncode == 0
+
+    # The server's log is JSON and carries none of the secrets used.
+    log_text = (tmp / "server.log").read_text()
+    assert PASSWORD not in log_text
+    assert PASSCODE not in log_text
+    assert code not in log_text
+
+    verified = _cli(env, "audit", "verify")
+    assert "intact" in verified.stdout
+    db = sqlite3.connect(tmp / "var" / "clinphoto.sqlite3")
+    db.execute("UPDATE audit_entries SET actor = 'someone' WHERE seq = 2")
+    db.commit()
+    db.close()
+    broken = _cli(env, "audit", "verify", check=False)
+    assert broken.returncode == 1
+    assert "entry 2" in broken.stderr
+
+
+def _unlock(profile: Path) -> object:
+    from clinphoto.client.profile import Profile
+
+    return Profile(profile).unlock(PASSCODE)
+
+
+def _token(profile: Path) -> str:
+    return str(_unlock(profile).token)  # type: ignore[attr-defined]
+
+
+def _device_id(profile: Path) -> str:
+    return str(_unlock(profile).device_id)  # type: ignore[attr-defined]
