@@ -60,41 +60,20 @@ class FilesystemBlobStore:
             raise BlobError("not a SHA-256 object name")
         return self.root / "objects" / sha256[:2] / sha256[2:4] / sha256
 
+    def writer(self, *, max_bytes: int) -> BlobWriter:
+        """An incremental writer: ``write`` chunks as they arrive, then ``finish`` or ``abort``."""
+        return BlobWriter(self, max_bytes)
+
     def put_stream(
         self, chunks: Iterable[bytes], *, max_bytes: int, expect_sha256: str | None = None
     ) -> StoredBlob:
-        digest = hashlib.sha256()
-        size = 0
-        fd, tmp_name = tempfile.mkstemp(dir=self.root / "tmp", prefix="upload-")
-        tmp = Path(tmp_name)
+        w = self.writer(max_bytes=max_bytes)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                for chunk in chunks:
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise BlobError(f"object larger than the limit of {max_bytes} bytes")
-                    digest.update(chunk)
-                    fh.write(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
-            sha = digest.hexdigest()
-            if expect_sha256 is not None and sha != expect_sha256:
-                raise BlobError("object does not match its declared SHA-256")
-            final = self._path(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            if final.exists():
-                # Same name, same bytes: keep the stored original untouched.
-                tmp.unlink()
-            else:
-                os.link(tmp, final)  # fails rather than overwrite if another writer won
-                tmp.unlink()
-                _fsync_dir(final.parent)
-            return StoredBlob(sha, size)
-        except FileExistsError:
-            tmp.unlink(missing_ok=True)
-            return StoredBlob(digest.hexdigest(), size)
+            for chunk in chunks:
+                w.write(chunk)
+            return w.finish(expect_sha256)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            w.abort()
             raise
 
     def open(self, sha256: str) -> Iterator[bytes]:
@@ -117,6 +96,54 @@ class FilesystemBlobStore:
             return False
         _fsync_dir(path.parent)
         return True
+
+
+class BlobWriter:
+    """Streams one object into a temporary file; only ``finish`` gives it its final name."""
+
+    def __init__(self, store: FilesystemBlobStore, max_bytes: int) -> None:
+        self._store = store
+        self._max = max_bytes
+        self._digest = hashlib.sha256()
+        self.size = 0
+        fd, name = tempfile.mkstemp(dir=store.root / "tmp", prefix="upload-")
+        self._tmp = Path(name)
+        self._fh = os.fdopen(fd, "wb")
+        self.head = b""
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._max:
+            raise BlobError(f"object larger than the limit of {self._max} bytes")
+        if len(self.head) < 64:
+            self.head += chunk[: 64 - len(self.head)]
+        self._digest.update(chunk)
+        self._fh.write(chunk)
+
+    def finish(self, expect_sha256: str | None = None) -> StoredBlob:
+        """fsync, check the digest, and link into place without overwriting anything."""
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+            sha = self._digest.hexdigest()
+            if expect_sha256 is not None and sha != expect_sha256:
+                raise BlobError("object does not match its declared SHA-256")
+            final = self._store._path(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(self._tmp, final)  # never replaces an existing object
+                _fsync_dir(final.parent)
+            except FileExistsError:
+                pass  # same name, same bytes: the stored original stays untouched
+            return StoredBlob(sha, self.size)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()
+        self._tmp.unlink(missing_ok=True)
 
 
 def _read_chunks(fh: BinaryIO) -> Iterator[bytes]:
