@@ -7,7 +7,6 @@ repeated runs. Nothing here is asserted in the test suite: machines are noisy.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import os
 import platform
@@ -24,6 +23,7 @@ from PIL import Image
 from clinphoto import crypto
 from clinphoto.audit import chain
 from clinphoto.audit import service as audit
+from clinphoto.client.capture import seal_capture
 from clinphoto.core.config import Settings
 from clinphoto.imaging.jpeg import scrub_jpeg
 from clinphoto.instance import keys as instance_keys
@@ -68,11 +68,15 @@ def bench_capture(jpeg: bytes) -> list[tuple[str, str, str, str]]:
     signing = crypto.SigningKey.generate()
 
     def pipeline() -> None:
-        clean = scrub_jpeg(jpeg)
-        plain_hash = hashlib.sha256(clean).hexdigest()
-        sealed = crypto.seal(clean, [records, device])
-        cipher_hash = hashlib.sha256(sealed).hexdigest()
-        crypto.sign(signing, f"{plain_hash}\x1f{cipher_hash}".encode())
+        # The device client's real capture step (clinphoto.client.capture).
+        seal_capture(
+            jpeg,
+            patient_id="p" * 32,
+            encounter_id="e" * 32,
+            device_id="d" * 32,
+            signing=signing,
+            recipients=[records, device],
+        )
 
     rows = [
         (

@@ -30,14 +30,22 @@ def unit_of_work(inst: Annotated[Instance, Depends(get_instance)]) -> Iterator[S
         yield db
 
 
-def current_session(request: Request, db: Annotated[Session, Depends(unit_of_work)]) -> Principal:
-    """The principal behind ``Authorization: Bearer <token>``; every non-public route uses it."""
+def current_session(
+    request: Request, inst: Annotated[Instance, Depends(get_instance)]
+) -> Principal:
+    """The principal behind ``Authorization: Bearer <token>``; every non-public route uses it.
+
+    Checked in its own short transaction, so that a handler streaming a large body holds no
+    database lock while it waits for bytes.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer":
         token = ""
-    principal = accounts.authenticate(db, token.strip())
-    request.state.principal = principal
+    with inst.unit_of_work() as db:
+        principal = accounts.authenticate(db, token.strip())
+    # Plain strings for the request log: the ORM objects expire if the request rolls back.
+    request.state.actor = (principal.user.id, principal.device.id)
     return principal
 
 

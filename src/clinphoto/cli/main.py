@@ -12,6 +12,7 @@ from rich.console import Console
 from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Role
 from clinphoto.audit import service as audit
+from clinphoto.cli import clinical
 from clinphoto.cli.device import device as device_cli
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
@@ -31,6 +32,8 @@ records_key = typer.Typer(help="The records key: the custodian's key to every me
 admin.add_typer(records_key, name="records-key")
 app.add_typer(admin, name="admin")
 app.add_typer(device_cli, name="device")
+app.command("capture")(clinical.capture)
+app.command("open")(clinical.open_media)
 audit_cli = typer.Typer(help="The tamper-evident audit trail (AUD-1).")
 app.add_typer(audit_cli, name="audit")
 

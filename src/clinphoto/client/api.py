@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from clinphoto import crypto
+from clinphoto.core import protocol
 from clinphoto.core.protocol import login_message
 
 
@@ -80,3 +81,34 @@ class ApiClient:
     def enrollment_code(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/enrollment-codes", json={})
         return result
+
+    def upload_media(
+        self, manifest_bytes: bytes, signature: str, ciphertext: bytes
+    ) -> dict[str, Any]:
+        headers = {
+            protocol.MANIFEST_HEADER: protocol.manifest_header(manifest_bytes),
+            protocol.SIGNATURE_HEADER: signature,
+            "Content-Type": "application/octet-stream",
+        }
+        chunk = 1 << 20
+        body = (ciphertext[i : i + chunk] for i in range(0, len(ciphertext), chunk))
+        result: dict[str, Any] = self._call("POST", "/v1/media", content=body, headers=headers)
+        return result
+
+    def media(self, media_id: str, purpose: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET", f"/v1/media/{media_id}", params={"purpose": purpose}
+        )
+        return result
+
+    def media_content(self, media_id: str, purpose: str) -> bytes:
+        try:
+            response = self._http.get(f"/v1/media/{media_id}/content", params={"purpose": purpose})
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
+        if response.status_code >= 400:
+            err = response.json().get("error", {})
+            raise ApiError(
+                response.status_code, err.get("code", "http_error"), err.get("message", "")
+            )
+        return response.content

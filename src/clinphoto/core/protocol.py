@@ -1,9 +1,35 @@
-"""Byte strings that clients sign and the server verifies: part of the API contract, shared by
+"""Messages that clients sign and the server verifies: part of the API contract, shared by
 the server's services and the device client (which must not import server internals)."""
 
 from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+MANIFEST_HEADER = "X-Clinphoto-Manifest"
+SIGNATURE_HEADER = "X-Clinphoto-Signature"
+AGE_MAGIC = b"age-encryption.org/v1\n"
 
 
 def login_message(device_id: str, email: str, timestamp: str) -> bytes:
     """What a device signs to sign in, alongside the password."""
     return "\x1f".join(["clinphoto-login-v1", device_id, email.lower(), timestamp]).encode()
+
+
+def encode_manifest(manifest: dict[str, Any]) -> bytes:
+    """Canonical bytes of an upload manifest: what the author's device signs."""
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def manifest_header(manifest_bytes: bytes) -> str:
+    return base64.urlsafe_b64encode(manifest_bytes).decode("ascii")
+
+
+def read_manifest_header(value: str) -> tuple[bytes, dict[str, Any]]:
+    """The signed bytes and the parsed manifest; ValueError when malformed."""
+    raw = base64.urlsafe_b64decode(value.encode("ascii"))
+    parsed = json.loads(raw)
+    if not isinstance(parsed, dict):
+        raise ValueError("manifest is not an object")
+    return raw, parsed
