@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinphoto import __version__
-from clinphoto.api import accounts
+from clinphoto.api import accounts, consent, media, patients
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import get_logger
@@ -72,7 +72,7 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
         response = await call_next(request)
         # The route template (/v1/devices/{device_id}), never the raw path or query string.
         route = request.scope.get("route")
-        principal = getattr(request.state, "principal", None)
+        user, device = getattr(request.state, "actor", (None, None))
         log.info(
             "request",
             request_id=rid,
@@ -80,8 +80,8 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
             route=getattr(route, "path", "unmatched"),
             status=response.status_code,
             duration_ms=round((time.perf_counter() - started) * 1000, 1),
-            user=principal.user.id if principal else None,
-            device=principal.device.id if principal else None,
+            user=user,
+            device=device,
         )
         response.headers["X-Request-Id"] = rid
         response.headers["Cache-Control"] = "no-store"
@@ -114,4 +114,7 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.include_router(accounts.router)
+    app.include_router(patients.router)
+    app.include_router(consent.router)
+    app.include_router(media.router)
     return app

@@ -38,6 +38,16 @@ class Action(enum.StrEnum):
     DEVICE_REVOKE = "account.device_revoke"
     LOGIN = "account.login"
     LOGOUT = "account.logout"
+    PATIENT_CREATE = "patient.create"
+    PATIENT_FIND = "patient.find"
+    PATIENT_READ = "patient.read"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_TO_FOLLOW = "consent.record_to_follow"
+    CONSENT_WITHDRAW = "consent.withdraw"
+    CONSENT_READ = "consent.read"
+    CONSENT_REVIEW = "consent.review_to_follow"
+    MEDIA_UPLOAD = "media.upload"
+    MEDIA_VIEW = "media.view"
 
 
 class Outcome(enum.StrEnum):

@@ -1,0 +1,180 @@
+"""Capture and storage of media (TRN-1, AUD-2, AUD-4, CON-1).
+
+An upload is a signed manifest plus an age ciphertext. The server can check everything but
+the pixels: the session's device signed the manifest; the object is sealed to the records key
+and to the author's own active devices only; a consent covers clinical care for the
+encounter. It never sees plaintext. Reads need a care relationship and a purpose the consent
+covers; anything else is "not found", with no hint.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from clinphoto import crypto
+from clinphoto.accounts import service as accounts
+from clinphoto.accounts.models import Device, Role
+from clinphoto.accounts.service import Principal
+from clinphoto.consent import service as consent
+from clinphoto.core.clock import utcnow
+from clinphoto.core.errors import Conflict, DomainError, Invalid, NotFound
+from clinphoto.media.models import Media
+from clinphoto.storage.blobs import StoredBlob
+
+MAX_MEDIA_BYTES = 256 * 1024 * 1024
+CONTENT_TYPES = frozenset({"image/jpeg"})
+KINDS = frozenset({"photo"})
+CAPTURE_PURPOSE = "clinical_care"
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class UploadPlan:
+    """A checked manifest, waiting for its ciphertext."""
+
+    manifest_bytes: bytes
+    manifest: dict[str, Any]
+    signature: str
+    consent_id: str
+
+    @property
+    def object_id(self) -> str:
+        return str(self.manifest["object_id"])
+
+    @property
+    def size(self) -> int:
+        return int(self.manifest["size"])
+
+    @property
+    def ciphertext_sha256(self) -> str:
+        return str(self.manifest["ciphertext_sha256"])
+
+
+def _field(m: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None) -> str:
+    value = m.get(name)
+    if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
+        raise Invalid(f"manifest field {name!r} is missing or malformed")
+    return value
+
+
+def check_upload(
+    db: Session,
+    *,
+    principal: Principal,
+    records_recipient: str,
+    manifest_bytes: bytes,
+    manifest: dict[str, Any],
+    signature: str,
+) -> UploadPlan:
+    accounts.require_role(principal, Role.CLINICIAN)
+    if manifest.get("v") != 1:
+        raise Invalid("unsupported manifest version")
+    object_id = _field(manifest, "object_id", _HEX32)
+    if _field(manifest, "kind") not in KINDS:
+        raise Invalid("unsupported media kind")
+    if _field(manifest, "content_type") not in CONTENT_TYPES:
+        raise Invalid("unsupported content type")
+    _field(manifest, "plaintext_sha256", _HEX64)
+    _field(manifest, "ciphertext_sha256", _HEX64)
+    size = manifest.get("size")
+    if not isinstance(size, int) or not 0 < size <= MAX_MEDIA_BYTES:
+        raise Invalid(f"size must be between 1 and {MAX_MEDIA_BYTES} bytes")
+    if _field(manifest, "device_id") != principal.device.id:
+        raise Invalid("the manifest names another device")
+    if not crypto.verify_signature(principal.device.signing_public, manifest_bytes, signature):
+        raise Invalid("the manifest signature does not verify")
+    recipients = manifest.get("recipients")
+    if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
+        raise Invalid("manifest field 'recipients' is missing or malformed")
+    if records_recipient not in recipients:
+        raise Invalid("media must also be sealed to the records key")
+    own = {d.age_recipient for d in accounts.active_devices(db, principal.user.id)}
+    if principal.device.age_recipient not in recipients or not set(recipients) <= own | {
+        records_recipient
+    }:
+        raise Invalid("media must be sealed to your own active devices and the records key only")
+    if db.get(Media, object_id) is not None:
+        raise Conflict("an object with this id exists; objects are never overwritten")
+    covering = consent.covering_consent(
+        db,
+        _field(manifest, "patient_id", _HEX32),
+        _field(manifest, "encounter_id", _HEX32),
+        CAPTURE_PURPOSE,
+    )
+    return UploadPlan(manifest_bytes, manifest, signature, covering.id)
+
+
+def record_upload(db: Session, plan: UploadPlan, blob: StoredBlob, jurisdiction: str) -> Media:
+    if blob.sha256 != plan.ciphertext_sha256 or blob.size != plan.size:
+        raise Invalid("the upload does not match its manifest")
+    if db.get(Media, plan.object_id) is not None:
+        raise Conflict("an object with this id exists; objects are never overwritten")
+    m = plan.manifest
+    media = Media(
+        id=plan.object_id,
+        kind=m["kind"],
+        patient_id=m["patient_id"],
+        encounter_id=m["encounter_id"],
+        consent_id=plan.consent_id,
+        author_user_id=_author_user(db, m["device_id"]),
+        author_device_id=m["device_id"],
+        blob_sha256=blob.sha256,
+        size=blob.size,
+        plaintext_sha256=m["plaintext_sha256"],
+        content_type=m["content_type"],
+        manifest=plan.manifest_bytes.decode("utf-8"),
+        signature=plan.signature,
+        jurisdiction=jurisdiction,
+        derived_from=None,
+        created_at=utcnow(),
+    )
+    db.add(media)
+    db.flush()
+    return media
+
+
+def _author_user(db: Session, device_id: str) -> str:
+    device = db.get(Device, device_id)
+    if device is None:
+        raise NotFound()
+    return device.user_id
+
+
+def readable(db: Session, *, principal: Principal, media_id: str, purpose: str) -> Media:
+    """The media if the caller has a care relationship and the consent covers ``purpose``.
+
+    Otherwise NotFound, exactly as for an id that does not exist (AUD-2).
+    """
+    media = db.get(Media, media_id)
+    if media is None or principal.role is Role.ADMINISTRATOR:
+        raise NotFound()
+    if media.author_user_id != principal.user.id:
+        raise NotFound()
+    try:
+        consent.covering_consent(db, media.patient_id, media.encounter_id, purpose)
+    except DomainError:
+        raise NotFound() from None
+    return media
+
+
+def patient_of(db: Session, media_id: str) -> str:
+    media = db.get(Media, media_id)
+    return media.patient_id if media is not None else ""
+
+
+def list_own(db: Session, *, principal: Principal, patient_id: str) -> list[Media]:
+    if principal.role is Role.ADMINISTRATOR:
+        raise NotFound()
+    return list(
+        db.execute(
+            select(Media)
+            .where(Media.patient_id == patient_id, Media.author_user_id == principal.user.id)
+            .order_by(Media.created_at)
+        ).scalars()
+    )
