@@ -195,3 +195,151 @@ def _token(profile: Path) -> str:
 
 def _device_id(profile: Path) -> str:
     return str(_unlock(profile).device_id)  # type: ignore[attr-defined]
+
+
+def _jpeg_with_gps_and_description() -> bytes:
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010E] = "Emilie Cote-Tremblay MRN 7654321 left forearm"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (45.0, 30.0, 12.0)
+    gps[3], gps[4] = "W", (73.0, 34.0, 5.0)
+    buf = io.BytesIO()
+    img = Image.new("RGB", (320, 240))
+    img.putdata(
+        [((x * 7) % 256, (y * 5) % 256, (x * y) % 256) for y in range(240) for x in range(320)]
+    )
+    img.save(buf, "JPEG", quality=90, exif=exif.tobytes())
+    return buf.getvalue()
+
+
+def test_capture_open_and_recover_with_the_age_cli(
+    server: tuple[str, dict[str, str], Path],
+) -> None:
+    import shutil
+
+    from clinphoto.imaging.jpeg import scrub_jpeg
+
+    url, env, tmp = server
+    code = _code(
+        _cli(
+            env,
+            "admin",
+            "create-user",
+            "--email",
+            "e.roy@chu.example",
+            "--name",
+            "Dr E. Roy",
+            "--role",
+            "clinician",
+        ).stdout
+    )
+    phone = ["--profile", str(tmp / "phone")]
+    _cli(env, "device", "enroll", "--server", url, "--code", code, "--name", "phone", *phone)
+
+    pid = _cli(
+        env,
+        "patient",
+        "add",
+        "--name",
+        "Émilie Côté-Tremblay",
+        "--dob",
+        "1980-02-03",
+        "--mrn",
+        "7654321",
+        "--hcn",
+        "TREM80020312",
+        "--province",
+        "QC",
+        *phone,
+    ).stdout.strip()
+    found = _cli(env, "patient", "find", "--name", "tremblay", *phone).stdout
+    assert pid in found
+
+    # No consent yet for this encounter: capture is refused with a clear error (CON-1).
+    original = tmp / "IMG_0001.jpg"
+    original.write_bytes(_jpeg_with_gps_and_description())
+    refused = _cli(
+        env,
+        "capture",
+        str(original),
+        "--patient",
+        pid,
+        "--encounter",
+        "0" * 32,
+        *phone,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "no consent covers clinical_care" in refused.stderr
+    assert list((tmp / "phone" / "queue").iterdir()) == []  # a refusal leaves nothing queued
+
+    recorded = _cli(
+        env,
+        "consent",
+        "record",
+        "--patient",
+        pid,
+        "--purpose",
+        "clinical_care",
+        "--method",
+        "verbal",
+        "--witness",
+        "N. Roy, RN",
+        "--informed-of-rights",
+        "--text-version",
+        "2026-11-fr",
+        *phone,
+    ).stdout
+    encounter = recorded.split("encounter ")[1].split()[0]
+    captured = _cli(
+        env, "capture", str(original), "--patient", pid, "--encounter", encounter, *phone
+    )
+    media_id = captured.stdout.split("captured as ")[1].split()[0]
+    assert list((tmp / "phone" / "queue").iterdir()) == []  # STO-1: nothing left queued
+
+    opened = tmp / "opened.jpg"
+    _cli(env, "open", media_id, "--out", str(opened), *phone)
+    expected = scrub_jpeg(original.read_bytes())
+    assert opened.read_bytes() == expected  # the scrubbed original, bit for bit
+    assert b"Tremblay" not in opened.read_bytes()
+    if shutil.which("exiftool"):
+        tags = subprocess.run(
+            ["exiftool", "-j", "-a", "-u", "-G1", str(opened)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "GPS" not in tags
+        assert "Tremblay" not in tags
+
+    # No plaintext image bytes and no identifiers anywhere under the data directory or in
+    # the server's log.
+    needles = [
+        expected[-4096:-2048],
+        b"Tremblay",
+        "Côté".encode(),
+        b"7654321",
+        b"TREM80020312",
+        b"1980-02-03",
+    ]
+    haystack = b"".join(p.read_bytes() for p in (tmp / "var").rglob("*") if p.is_file())
+    haystack += (tmp / "server.log").read_bytes()
+    for needle in needles:
+        assert needle not in haystack, needle
+
+    # Disaster recovery: the exported records key opens the stored blob with stock age.
+    if shutil.which("age"):
+        key = tmp / "records-key.txt"
+        _cli(env, "admin", "records-key", "export", "--out", str(key))
+        blobs = [p for p in (tmp / "var" / "blobs" / "objects").rglob("*") if p.is_file()]
+        assert len(blobs) == 1
+        recovered = subprocess.run(
+            ["age", "-d", "-i", str(key), str(blobs[0])], capture_output=True, check=True
+        ).stdout
+        assert recovered == expected
+
+    assert "intact" in _cli(env, "audit", "verify").stdout

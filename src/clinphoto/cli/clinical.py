@@ -68,7 +68,18 @@ def capture(
                     {"manifest": sealed.manifest_bytes.decode(), "signature": sealed.signature}
                 )
             )
-            result = api.upload_media(sealed.manifest_bytes, sealed.signature, sealed.ciphertext)
+            try:
+                result = api.upload_media(
+                    sealed.manifest_bytes, sealed.signature, sealed.ciphertext
+                )
+            except ApiError as exc:
+                if 400 <= exc.status < 500:
+                    # Refused: retrying cannot succeed, so the sealed copy goes too.
+                    queued.unlink()
+                    (queue / f"{sealed.object_id}.json").unlink()
+                else:
+                    err.print(f"{path.name}: kept in the encrypted queue for a later retry")
+                raise
             queued.unlink()
             (queue / f"{sealed.object_id}.json").unlink()
             out.print(f"{path.name}: captured as {result['id']}")
@@ -120,3 +131,109 @@ def open_media(
     with os.fdopen(fd, "wb") as fh:
         fh.write(plain)
     out.print(f"wrote {out_file} ({len(plain)} bytes, signature and hash verified)")
+
+
+patient = typer.Typer(help="Register and find patients (identifiers are encrypted at rest).")
+consent_cli = typer.Typer(help="Record consent for an encounter (CON-1 to CON-3).")
+
+
+def _api(profile: Path) -> ApiClient:
+    secrets_ = _unlock(profile)
+    return ApiClient(secrets_.server, secrets_.token)
+
+
+@patient.command("add")
+def patient_add(
+    name: Annotated[str, typer.Option(help="Full name.")],
+    dob: Annotated[str, typer.Option(help="Date of birth, YYYY-MM-DD.")],
+    mrn: Annotated[str, typer.Option(help="Medical record number.")],
+    province: Annotated[str, typer.Option(help="Province or territory of care, e.g. QC.")],
+    hcn: Annotated[str | None, typer.Option(help="Health-card number.")] = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Register a patient; prints the patient id used by other commands.
+
+    Example: clinphoto patient add --name "Émilie Côté" --dob 1980-02-03 --mrn 1234567 --province QC
+    """
+    api = _api(profile)
+    try:
+        body = {"name": name, "dob": dob, "mrn": mrn, "hcn": hcn, "province": province}
+        result = api.create_patient(body)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(result["id"])
+
+
+@patient.command("find")
+def patient_find(
+    mrn: Annotated[str | None, typer.Option(help="Medical record number.")] = None,
+    hcn: Annotated[str | None, typer.Option(help="Health-card number.")] = None,
+    name: Annotated[str | None, typer.Option(help="Any part of the name.")] = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Find patients by exactly one of MRN, health-card number or name (audited).
+
+    Example: clinphoto patient find --mrn 1234567
+    """
+    query = {k: v for k, v in {"mrn": mrn, "hcn": hcn, "name": name}.items() if v}
+    if len(query) != 1:
+        raise _fail("give exactly one of --mrn, --hcn or --name")
+    api = _api(profile)
+    try:
+        found = api.find_patients(**query)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    for p in found:
+        out.print(f"{p['id']}  {p['name']}  {p['dob']}  MRN {p['mrn']}  {p['province']}")
+
+
+@consent_cli.command("record")
+def consent_record(
+    patient_id: Annotated[str, typer.Option("--patient", help="Patient id.")],
+    purpose: Annotated[
+        list[str],
+        typer.Option(help="clinical_care, education, research or publication; repeatable."),
+    ],
+    method: Annotated[str, typer.Option(help="verbal, written or electronic_signature.")],
+    text_version: Annotated[str, typer.Option(help="Version of the consent text shown.")],
+    informed_of_rights: Annotated[
+        bool,
+        typer.Option(
+            "--informed-of-rights",
+            help="The patient was told they may ask for a copy or deletion (required).",
+        ),
+    ] = False,
+    witness: Annotated[str | None, typer.Option(help="Witness name (verbal consent).")] = None,
+    identifiable_allowed: Annotated[bool, typer.Option("--identifiable-allowed")] = False,
+    encounter: Annotated[str | None, typer.Option(help="Existing encounter id.")] = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Record a patient's consent for an encounter; prints the encounter id for capture.
+
+    Example: clinphoto consent record --patient 6f1c... --purpose clinical_care
+    --method verbal --witness "N. Roy, RN" --informed-of-rights --text-version 2026-11-fr
+    """
+    api = _api(profile)
+    try:
+        result = api.record_consent(
+            {
+                "patient_id": patient_id,
+                "encounter_id": encounter,
+                "purposes": purpose,
+                "method": method,
+                "witness_name": witness,
+                "informed_of_rights": informed_of_rights,
+                "identifiable_allowed": identifiable_allowed,
+                "text_version": text_version,
+            }
+        )
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(f"consent {result['id']}")
+    out.print(f"encounter {result['encounter_id']}")

@@ -32,6 +32,8 @@ records_key = typer.Typer(help="The records key: the custodian's key to every me
 admin.add_typer(records_key, name="records-key")
 app.add_typer(admin, name="admin")
 app.add_typer(device_cli, name="device")
+app.add_typer(clinical.patient, name="patient")
+app.add_typer(clinical.consent_cli, name="consent")
 app.command("capture")(clinical.capture)
 app.command("open")(clinical.open_media)
 audit_cli = typer.Typer(help="The tamper-evident audit trail (AUD-1).")

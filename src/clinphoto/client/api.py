@@ -112,3 +112,15 @@ class ApiClient:
                 response.status_code, err.get("code", "http_error"), err.get("message", "")
             )
         return response.content
+
+    def create_patient(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/patients", json=body)
+        return result
+
+    def find_patients(self, **query: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/patients", params=query)
+        return result
+
+    def record_consent(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/v1/consents", json=body)
+        return result
