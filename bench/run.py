@@ -307,7 +307,8 @@ def main() -> None:
     lines = [
         "# Benchmarks",
         "",
-        "The table is written by `make bench` (`bench/run.py`): medians, one run. Notes below it are kept by hand.",
+        "The table is written by `make bench` (`bench/run.py`): medians, one run. "
+        "Notes below it are kept by hand.",
         "",
         f"- Machine: {machine()}",
         f"- Commit: {commit or 'unknown'}; test image: 4000x3000 JPEG, {len(jpeg):,} bytes, "
@@ -321,7 +322,7 @@ def main() -> None:
     # Hand-written notes below the marker survive a re-run.
     marker = "<!-- notes: kept across runs -->"
     old = args.out.read_text() if args.out.exists() else ""
-    notes = old[old.index(marker):] if marker in old else marker + "\n"
+    notes = old[old.index(marker) :] if marker in old else marker + "\n"
     args.out.write_text("\n".join(lines) + "\n" + notes)
     print("\n".join(lines))
 
