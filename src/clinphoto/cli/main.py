@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.orm import Session
 
 from clinphoto.accounts import service as accounts
-from clinphoto.accounts.models import Role
+from clinphoto.accounts.models import Role, User
 from clinphoto.audit import service as audit
 from clinphoto.cli import clinical
 from clinphoto.cli.device import device as device_cli
@@ -75,6 +76,34 @@ def _open(settings: Settings) -> Instance:
 
 def _kdf(settings: Settings) -> KdfParams:
     return FAST_TEST_KDF if settings.kdf_profile == "test" else RFC9106_KDF
+
+
+def _create_user_with_code(
+    db: Session,
+    inst: Instance,
+    settings: Settings,
+    email: str,
+    name: str,
+    role: Role,
+    institution: str,
+) -> tuple[User, str]:
+    """A new user without a password, and the one-time code with which they enroll (and set
+    it); both audited."""
+    user = accounts.create_user(
+        db,
+        email=email,
+        display_name=name,
+        role=role,
+        institution=institution,
+        password=None,
+        kdf=_kdf(settings),
+    )
+    code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
+    for action in (audit.Action.USER_CREATE, audit.Action.ENROLLMENT_CODE_ISSUE):
+        audit.append(
+            db, inst.audit_keys, action=action, actor="cli", object_type="user", object_id=user.id
+        )
+    return user, code
 
 
 def _warn_keys_on_disk(settings: Settings) -> None:
@@ -146,31 +175,8 @@ def quickstart(ctx: typer.Context) -> None:
     with inst.unit_of_work() as db:
         first = not accounts.has_users(db)
         if first:
-            user = accounts.create_user(
-                db,
-                email=FIRST_ADMIN_EMAIL,
-                display_name="Administrator",
-                role=Role.ADMINISTRATOR,
-                institution="",
-                password=None,
-                kdf=_kdf(settings),
-            )
-            code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=audit.Action.USER_CREATE,
-                actor="cli",
-                object_type="user",
-                object_id=user.id,
-            )
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=audit.Action.ENROLLMENT_CODE_ISSUE,
-                actor="cli",
-                object_type="user",
-                object_id=user.id,
+            _, code = _create_user_with_code(
+                db, inst, settings, FIRST_ADMIN_EMAIL, "Administrator", Role.ADMINISTRATOR, ""
             )
     inst.close()
     if first:
@@ -322,32 +328,7 @@ def create_user(
     inst = _open(settings)
     try:
         with inst.unit_of_work() as db:
-            user = accounts.create_user(
-                db,
-                email=email,
-                display_name=name,
-                role=role,
-                institution=institution,
-                password=None,
-                kdf=_kdf(settings),
-            )
-            code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=audit.Action.USER_CREATE,
-                actor="cli",
-                object_type="user",
-                object_id=user.id,
-            )
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=audit.Action.ENROLLMENT_CODE_ISSUE,
-                actor="cli",
-                object_type="user",
-                object_id=user.id,
-            )
+            user, code = _create_user_with_code(db, inst, settings, email, name, role, institution)
     except DomainError as exc:
         err.print(f"[red]error:[/] {exc.message}")
         raise typer.Exit(2) from None
