@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinphoto import __version__
-from clinphoto.api import accounts, consent, media, patients
+from clinphoto.api import accounts, consent, media, patients, sharing
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import get_logger
@@ -117,4 +117,5 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     app.include_router(patients.router)
     app.include_router(consent.router)
     app.include_router(media.router)
+    app.include_router(sharing.router)
     return app

@@ -48,6 +48,10 @@ class Action(enum.StrEnum):
     CONSENT_REVIEW = "consent.review_to_follow"
     MEDIA_UPLOAD = "media.upload"
     MEDIA_VIEW = "media.view"
+    SHARE_SEND = "share.send"
+    SHARE_DELIVER = "share.deliver"
+    SHARE_ACK = "share.ack"
+    DIRECTORY_LOOKUP = "account.directory_lookup"
 
 
 class Outcome(enum.StrEnum):

@@ -33,3 +33,8 @@ def read_manifest_header(value: str) -> tuple[bytes, dict[str, Any]]:
     if not isinstance(parsed, dict):
         raise ValueError("manifest is not an object")
     return raw, parsed
+
+
+def ack_message(share_id: str, plaintext_sha256: str) -> bytes:
+    """What a recipient's device signs to acknowledge receipt of a share (TRN-4)."""
+    return "\x1f".join(["clinphoto-ack-v1", share_id, plaintext_sha256]).encode()

@@ -13,6 +13,7 @@ from clinphoto.audit import models as _audit_models  # noqa: F401
 from clinphoto.consent import models as _consent_models  # noqa: F401
 from clinphoto.media import models as _media_models  # noqa: F401
 from clinphoto.patients import models as _patients_models  # noqa: F401
+from clinphoto.sharing import models as _sharing_models  # noqa: F401
 from clinphoto.storage.db import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"

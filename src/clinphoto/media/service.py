@@ -63,21 +63,22 @@ def _field(m: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None)
     return value
 
 
-def check_upload(
+def check_manifest(
     db: Session,
     *,
     principal: Principal,
-    records_recipient: str,
     manifest_bytes: bytes,
     manifest: dict[str, Any],
     signature: str,
+    kind: str,
 ) -> UploadPlan:
+    """Checks every upload shares: format, the session's device signed it, a new id."""
     accounts.require_role(principal, Role.CLINICIAN)
     if manifest.get("v") != 1:
         raise Invalid("unsupported manifest version")
     object_id = _field(manifest, "object_id", _HEX32)
-    if _field(manifest, "kind") not in KINDS:
-        raise Invalid("unsupported media kind")
+    if _field(manifest, "kind") != kind:
+        raise Invalid("unexpected media kind for this request")
     if _field(manifest, "content_type") not in CONTENT_TYPES:
         raise Invalid("unsupported content type")
     _field(manifest, "plaintext_sha256", _HEX64)
@@ -92,15 +93,36 @@ def check_upload(
     recipients = manifest.get("recipients")
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise Invalid("manifest field 'recipients' is missing or malformed")
+    if db.get(Media, object_id) is not None:
+        raise Conflict("an object with this id exists; objects are never overwritten")
+    return UploadPlan(manifest_bytes, manifest, signature, "")
+
+
+def check_upload(
+    db: Session,
+    *,
+    principal: Principal,
+    records_recipient: str,
+    manifest_bytes: bytes,
+    manifest: dict[str, Any],
+    signature: str,
+) -> UploadPlan:
+    check_manifest(
+        db,
+        principal=principal,
+        manifest_bytes=manifest_bytes,
+        manifest=manifest,
+        signature=signature,
+        kind="photo",
+    )
+    recipients = set(manifest["recipients"])
     if records_recipient not in recipients:
         raise Invalid("media must also be sealed to the records key")
     own = {d.age_recipient for d in accounts.active_devices(db, principal.user.id)}
-    if principal.device.age_recipient not in recipients or not set(recipients) <= own | {
+    if principal.device.age_recipient not in recipients or not recipients <= own | {
         records_recipient
     }:
         raise Invalid("media must be sealed to your own active devices and the records key only")
-    if db.get(Media, object_id) is not None:
-        raise Conflict("an object with this id exists; objects are never overwritten")
     covering = consent.covering_consent(
         db,
         _field(manifest, "patient_id", _HEX32),
@@ -110,7 +132,17 @@ def check_upload(
     return UploadPlan(manifest_bytes, manifest, signature, covering.id)
 
 
-def record_upload(db: Session, plan: UploadPlan, blob: StoredBlob, jurisdiction: str) -> Media:
+def record_upload(
+    db: Session,
+    plan: UploadPlan,
+    blob: StoredBlob,
+    jurisdiction: str,
+    *,
+    derived_from: Media | None = None,
+    consent_id: str | None = None,
+) -> Media:
+    """Record a stored object. A derived copy (a share) takes its patient, encounter and
+    consent from its original, never from the uploader's manifest."""
     if blob.sha256 != plan.ciphertext_sha256 or blob.size != plan.size:
         raise Invalid("the upload does not match its manifest")
     if db.get(Media, plan.object_id) is not None:
@@ -119,9 +151,9 @@ def record_upload(db: Session, plan: UploadPlan, blob: StoredBlob, jurisdiction:
     media = Media(
         id=plan.object_id,
         kind=m["kind"],
-        patient_id=m["patient_id"],
-        encounter_id=m["encounter_id"],
-        consent_id=plan.consent_id,
+        patient_id=derived_from.patient_id if derived_from else m["patient_id"],
+        encounter_id=derived_from.encounter_id if derived_from else m["encounter_id"],
+        consent_id=consent_id or plan.consent_id,
         author_user_id=_author_user(db, m["device_id"]),
         author_device_id=m["device_id"],
         blob_sha256=blob.sha256,
@@ -131,7 +163,7 @@ def record_upload(db: Session, plan: UploadPlan, blob: StoredBlob, jurisdiction:
         manifest=plan.manifest_bytes.decode("utf-8"),
         signature=plan.signature,
         jurisdiction=jurisdiction,
-        derived_from=None,
+        derived_from=derived_from.id if derived_from else None,
         created_at=utcnow(),
     )
     db.add(media)
@@ -154,8 +186,13 @@ def readable(db: Session, *, principal: Principal, media_id: str, purpose: str) 
     media = db.get(Media, media_id)
     if media is None or principal.role is Role.ADMINISTRATOR:
         raise NotFound()
-    if media.author_user_id != principal.user.id:
+    if media.author_user_id != principal.user.id or media.kind != "photo":
         raise NotFound()
+    return readable_by_consent(db, media, purpose)
+
+
+def readable_by_consent(db: Session, media: Media, purpose: str) -> Media:
+    """NotFound unless the consent still covers ``purpose`` for the media's encounter."""
     try:
         consent.covering_consent(db, media.patient_id, media.encounter_id, purpose)
     except DomainError:

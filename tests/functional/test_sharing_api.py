@@ -1,0 +1,176 @@
+"""Sharing through HTTP (TRN-4, AUD-2, CON-7): the sender sees who and which devices, the
+copy is re-sealed to exactly the recipient's devices and the records key, the recipient
+verifies, opens and acknowledges, and the sender sees sent / delivered / acknowledged."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from clinphoto import crypto
+from clinphoto.accounts.models import Role
+from clinphoto.audit import service as audit
+from clinphoto.client.capture import open_capture
+from clinphoto.core import protocol
+from clinphoto.instance.runtime import Instance
+from tests.conftest import EnrolledDevice
+from tests.functional.test_media_api import _patient_and_encounter, _seal, _upload
+
+NewDevice = Callable[..., EnrolledDevice]
+
+
+def _reseal(
+    client: TestClient,
+    sender: EnrolledDevice,
+    media_id: str,
+    plain: bytes,
+    recipient_id: str,
+    recipients: list[str],
+    purpose: str = "clinical_care",
+) -> object:
+    ciphertext = crypto.seal(plain, recipients)
+    manifest = {
+        "v": 1,
+        "object_id": secrets.token_hex(16),
+        "kind": "share",
+        "content_type": "image/jpeg",
+        "device_id": sender.device_id,
+        "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
+        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
+        "size": len(ciphertext),
+        "recipients": sorted(recipients),
+        "recipient_user_id": recipient_id,
+        "purpose": purpose,
+        "sent_at": datetime.now(UTC).isoformat(),
+    }
+    mb = protocol.encode_manifest(manifest)
+    return client.post(
+        f"/v1/media/{media_id}/shares",
+        content=ciphertext,
+        headers={
+            **sender.auth,
+            protocol.MANIFEST_HEADER: protocol.manifest_header(mb),
+            protocol.SIGNATURE_HEADER: crypto.sign(sender.signing, mb),
+        },
+    )
+
+
+def _captured(
+    client: TestClient, instance: Instance, dev: EnrolledDevice
+) -> tuple[str, bytes, str]:
+    pid, eid, _ = _patient_and_encounter(client, dev)
+    sealed = _seal(instance, dev, pid, eid)
+    assert _upload(client, dev, sealed).status_code == 201  # type: ignore[attr-defined]
+    return sealed.object_id, crypto.open_sealed(sealed.ciphertext, dev.age), pid
+
+
+def test_trn4_share_is_received_opened_and_acknowledged(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice, bob = new_device(), new_device(email="bob@h.example")
+    media_id, plain, pid = _captured(client, instance, alice)
+
+    shown = client.get("/v1/directory?email=bob@h.example", headers=alice.auth).json()
+    assert shown["display_name"] == "Dr Test"
+    assert shown["role"] == "clinician"
+    assert shown["institution"] == "Test Hospital"
+    assert [d["fingerprint"] for d in shown["devices"]] == [
+        crypto.fingerprint(bob.age.recipient, bob.signing.public)
+    ]
+    recipients = [d["age_recipient"] for d in shown["devices"]] + [instance.keys.records.recipient]
+    sent = _reseal(client, alice, media_id, plain, shown["id"], recipients)
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+    share_id = sent.json()["id"]  # type: ignore[attr-defined]
+
+    inbox = client.get("/v1/inbox", headers=bob.auth).json()
+    assert [i["share"]["id"] for i in inbox] == [share_id]
+    item = inbox[0]
+    content = client.get(f"/v1/shares/{share_id}/content", headers=bob.auth)
+    assert content.status_code == 200
+    opened = open_capture(
+        content.content,
+        identity=bob.age,
+        manifest_bytes=item["media"]["manifest"].encode(),
+        signature=item["media"]["signature"],
+        author_signing_public=item["sender_signing_public"],
+        plaintext_sha256=item["media"]["plaintext_sha256"],
+    )
+    assert opened == plain
+    status = client.get(f"/v1/media/{media_id}/shares", headers=alice.auth).json()
+    assert status[0]["status"] == "delivered"
+
+    bad = client.post(
+        f"/v1/shares/{share_id}/ack",
+        json={"signature": crypto.sign(crypto.SigningKey.generate(), b"x")},
+        headers=bob.auth,
+    )
+    assert bad.status_code == 422
+    sig = crypto.sign(
+        bob.signing, protocol.ack_message(share_id, item["media"]["plaintext_sha256"])
+    )
+    acked = client.post(f"/v1/shares/{share_id}/ack", json={"signature": sig}, headers=bob.auth)
+    assert acked.status_code == 200
+    status = client.get(f"/v1/media/{media_id}/shares", headers=alice.auth).json()
+    assert status[0]["status"] == "acknowledged"
+    with instance.unit_of_work() as db:
+        actions = [json.loads(x)["action"] for x in audit.export_patient(db, pid)]
+        assert audit.verify(db, instance.audit_keys.public_by_id) is None
+    assert {"share.send", "share.deliver"} <= set(actions)
+
+
+def test_trn4_share_must_be_sealed_to_exactly_the_recipients_devices(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice, bob, eve = new_device(), new_device(), new_device()
+    media_id, plain, _ = _captured(client, instance, alice)
+    records = instance.keys.records.recipient
+    extra = _reseal(
+        client, alice, media_id, plain, bob.user_id, [bob.age.recipient, eve.age.recipient, records]
+    )
+    assert extra.status_code == 422  # type: ignore[attr-defined]
+    no_records = _reseal(client, alice, media_id, plain, bob.user_id, [bob.age.recipient])
+    assert no_records.status_code == 422  # type: ignore[attr-defined]
+    other_photo = _reseal(
+        client, alice, media_id, b"\xff\xd8 other", bob.user_id, [bob.age.recipient, records]
+    )
+    assert other_photo.status_code == 422  # type: ignore[attr-defined]
+
+
+def test_aud2_share_needs_care_relationship_and_consented_purpose(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice, bob, eve = new_device(), new_device(), new_device()
+    media_id, plain, _ = _captured(client, instance, alice)
+    records = instance.keys.records.recipient
+    # Eve has no care relationship with the photo: not found.
+    r = _reseal(client, eve, media_id, plain, bob.user_id, [bob.age.recipient, records])
+    assert r.status_code == 404  # type: ignore[attr-defined]
+    # The consent covers clinical care only: sharing for research is "not found" too.
+    r = _reseal(
+        client,
+        alice,
+        media_id,
+        plain,
+        bob.user_id,
+        [bob.age.recipient, records],
+        purpose="research",
+    )
+    assert r.status_code == 404  # type: ignore[attr-defined]
+    # Someone else's share is not in your inbox and its content is not found.
+    ok = _reseal(client, alice, media_id, plain, bob.user_id, [bob.age.recipient, records])
+    share_id = ok.json()["id"]  # type: ignore[attr-defined]
+    assert client.get("/v1/inbox", headers=eve.auth).json() == []
+    assert client.get(f"/v1/shares/{share_id}/content", headers=eve.auth).status_code == 404
+
+
+def test_administrators_cannot_be_recipients_or_look_them_up(
+    client: TestClient, new_device: NewDevice
+) -> None:
+    alice = new_device()
+    new_device(Role.ADMINISTRATOR, email="root@h.example")
+    assert client.get("/v1/directory?email=root@h.example", headers=alice.auth).status_code == 404
