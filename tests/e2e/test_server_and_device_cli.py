@@ -342,4 +342,35 @@ def test_capture_open_and_recover_with_the_age_cli(
         ).stdout
         assert recovered == expected
 
+    # Share with a second clinician, who receives, opens and acknowledges it (TRN-4).
+    code2 = _code(
+        _cli(
+            env,
+            "admin",
+            "create-user",
+            "--email",
+            "b.gagnon@chu.example",
+            "--name",
+            "Dr B. Gagnon",
+            "--role",
+            "clinician",
+            "--institution",
+            "CHU Example",
+        ).stdout
+    )
+    tablet = ["--profile", str(tmp / "tablet")]
+    _cli(env, "device", "enroll", "--server", url, "--code", code2, "--name", "tablet", *tablet)
+    shown = _cli(env, "share", media_id, "--to", "b.gagnon@chu.example", "--yes", *phone).stdout
+    assert "Dr B. Gagnon (clinician), CHU Example" in shown
+    assert "device 'tablet':" in shown
+    share_id = shown.split("shared as ")[1].split()[0]
+    assert "sent" in _cli(env, "shares", media_id, *phone).stdout
+    assert share_id in _cli(env, "inbox", *tablet).stdout
+    received = tmp / "received.jpg"
+    _cli(env, "open", "--share", share_id, "--out", str(received), *tablet)
+    assert received.read_bytes() == expected
+    assert "delivered" in _cli(env, "shares", media_id, *phone).stdout
+    assert "acknowledged" in _cli(env, "ack", share_id, *tablet).stdout
+    assert "acknowledged" in _cli(env, "shares", media_id, *phone).stdout
+
     assert "intact" in _cli(env, "audit", "verify").stdout

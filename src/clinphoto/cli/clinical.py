@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,7 +16,9 @@ from rich.console import Console
 from clinphoto import crypto
 from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _unlock
 from clinphoto.client.api import ApiClient, ApiError
-from clinphoto.client.capture import open_capture, seal_capture
+from clinphoto.client.capture import open_capture, reseal_for_share, seal_capture
+from clinphoto.client.profile import DeviceSecrets
+from clinphoto.core import protocol
 from clinphoto.imaging.jpeg import ScrubError
 
 out = Console()
@@ -89,35 +91,28 @@ def capture(
         api.close()
 
 
-def open_media(
-    media_id: Annotated[str, typer.Argument(help="The media id.")],
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write the photo.")],
-    purpose: Annotated[str, typer.Option(help="Why you open it; the consent must cover it.")] = (
-        "clinical_care"
-    ),
-    profile: ProfileOpt = DEFAULT_PROFILE,
-) -> None:
-    """Download, verify and decrypt a photo into a file you name (never anywhere else).
-
-    Example: clinphoto open 0c1d... --out /secure/tmp/wound.jpg --purpose clinical_care
-    """
-    if out_file.exists():
-        raise _fail(f"{out_file} exists; refusing to overwrite it")
-    secrets_ = _unlock(profile)
-    api = ApiClient(secrets_.server, secrets_.token)
-    try:
-        meta = api.media(media_id, purpose)
-        ciphertext = api.media_content(media_id, purpose)
-        authors = {d["id"]: d["signing_public"] for d in api.devices()}
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
-    author_key = authors.get(meta["author_device_id"])
-    if author_key is None:
+def _open_own(api: ApiClient, media_id: str, purpose: str) -> tuple[dict[str, Any], bytes, str]:
+    meta = api.media(media_id, purpose)
+    ciphertext = api.media_content(media_id, purpose)
+    authors = {d["id"]: d["signing_public"] for d in api.devices()}
+    key = authors.get(meta["author_device_id"])
+    if key is None:
         raise _fail("cannot verify the author's signature: unknown author device")
+    return meta, ciphertext, key
+
+
+def _inbox_item(api: ApiClient, share_id: str) -> dict[str, Any]:
+    for item in api.inbox():
+        if item["share"]["id"] == share_id:
+            return item
+    raise _fail("no such share in your inbox")
+
+
+def _decrypt(
+    secrets_: DeviceSecrets, meta: dict[str, Any], ciphertext: bytes, author_key: str
+) -> bytes:
     try:
-        plain = open_capture(
+        return open_capture(
             ciphertext,
             identity=secrets_.age,
             manifest_bytes=meta["manifest"].encode(),
@@ -127,10 +122,152 @@ def open_media(
         )
     except crypto.CryptoError:
         raise _fail("the photo does not verify or this device cannot open it") from None
+
+
+def open_media(
+    media_id: Annotated[str, typer.Argument(help="The media id, or a share id with --share.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the photo.")],
+    purpose: Annotated[str, typer.Option(help="Why you open it; the consent must cover it.")] = (
+        "clinical_care"
+    ),
+    share: Annotated[bool, typer.Option("--share", help="Open a photo shared with you.")] = False,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Download, verify and decrypt a photo into a file you name (never anywhere else).
+
+    Example: clinphoto open 0c1d... --out /secure/tmp/wound.jpg --purpose clinical_care
+    Example: clinphoto open --share 7a2e... --out /secure/tmp/referral.jpg
+    """
+    if out_file.exists():
+        raise _fail(f"{out_file} exists; refusing to overwrite it")
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        if share:
+            item = _inbox_item(api, media_id)
+            meta, key = item["media"], item["sender_signing_public"]
+            ciphertext = api.share_content(media_id)
+        else:
+            meta, ciphertext, key = _open_own(api, media_id, purpose)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    plain = _decrypt(secrets_, meta, ciphertext, key)
     fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(plain)
     out.print(f"wrote {out_file} ({len(plain)} bytes, signature and hash verified)")
+
+
+def share(
+    media_id: Annotated[str, typer.Argument(help="The photo to share (one you captured).")],
+    to: Annotated[str, typer.Option("--to", help="The recipient's e-mail address.")],
+    purpose: Annotated[str, typer.Option(help="Why; the consent must cover it.")] = (
+        "clinical_care"
+    ),
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Confirm without a prompt (after checking).")
+    ] = False,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Share a photo with a colleague: shows who and which devices, then re-seals to them.
+
+    You see the recipient's name, role, institution and device fingerprints and confirm.
+    This device opens the photo, re-seals it to the recipient's devices and the records
+    key, and signs it. `clinphoto shares MEDIA` shows sent / delivered / acknowledged.
+
+    Example: clinphoto share 0c1d... --to b.gagnon@chu.example --purpose clinical_care
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        meta, ciphertext, key = _open_own(api, media_id, purpose)
+        plain = _decrypt(secrets_, meta, ciphertext, key)
+        recipient = api.directory(to)
+        out.print(
+            f"Recipient: {recipient['display_name']} ({recipient['role']}), "
+            f"{recipient['institution'] or 'no institution'}"
+        )
+        for d in recipient["devices"]:
+            out.print(f"  device {d['name']!r}: {d['fingerprint']}")
+        if not yes and not typer.confirm("Send to this person and these devices?"):
+            raise _fail("not sent")
+        me = api.me()
+        sealed = reseal_for_share(
+            plain,
+            device_id=secrets_.device_id,
+            signing=secrets_.signing,
+            recipients=[d["age_recipient"] for d in recipient["devices"]]
+            + [me["records_recipient"]],
+            recipient_user_id=recipient["id"],
+            purpose=purpose,
+        )
+        result = api.send_share(
+            media_id, sealed.manifest_bytes, sealed.signature, sealed.ciphertext
+        )
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(f"shared as {result['id']} ({result['status']})")
+
+
+def shares(
+    media_id: Annotated[str, typer.Argument(help="A photo you captured.")],
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Show each share of a photo: sent, delivered or acknowledged.
+
+    Example: clinphoto shares 0c1d...
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        for s in api.shares_of(media_id):
+            out.print(f"{s['id']}  to {s['recipient_user_id']}  {s['status']}  {s['purpose']}")
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+
+
+def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
+    """List photos shared with you.
+
+    Example: clinphoto inbox
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        for item in api.inbox():
+            s = item["share"]
+            out.print(f"{s['id']}  from {s['sender_user_id']}  {s['status']}  {s['purpose']}")
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+
+
+def ack(
+    share_id: Annotated[str, typer.Argument(help="The share you received.")],
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Acknowledge receipt of a shared photo with this device's signature.
+
+    Example: clinphoto ack 7a2e...
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        item = _inbox_item(api, share_id)
+        message = protocol.ack_message(share_id, item["media"]["plaintext_sha256"])
+        result = api.ack(share_id, crypto.sign(secrets_.signing, message))
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(f"share {result['id']} {result['status']}")
 
 
 patient = typer.Typer(help="Register and find patients (identifiers are encrypted at rest).")

@@ -124,3 +124,46 @@ class ApiClient:
     def record_consent(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/consents", json=body)
         return result
+
+    def directory(self, email: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/v1/directory", params={"email": email})
+        return result
+
+    def send_share(
+        self, media_id: str, manifest_bytes: bytes, signature: str, ciphertext: bytes
+    ) -> dict[str, Any]:
+        headers = {
+            protocol.MANIFEST_HEADER: protocol.manifest_header(manifest_bytes),
+            protocol.SIGNATURE_HEADER: signature,
+            "Content-Type": "application/octet-stream",
+        }
+        result: dict[str, Any] = self._call(
+            "POST", f"/v1/media/{media_id}/shares", content=ciphertext, headers=headers
+        )
+        return result
+
+    def shares_of(self, media_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/v1/media/{media_id}/shares")
+        return result
+
+    def inbox(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/inbox")
+        return result
+
+    def share_content(self, share_id: str) -> bytes:
+        try:
+            response = self._http.get(f"/v1/shares/{share_id}/content")
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
+        if response.status_code >= 400:
+            err = response.json().get("error", {})
+            raise ApiError(
+                response.status_code, err.get("code", "http_error"), err.get("message", "")
+            )
+        return response.content
+
+    def ack(self, share_id: str, signature: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", f"/v1/shares/{share_id}/ack", json={"signature": signature}
+        )
+        return result

@@ -79,3 +79,39 @@ def open_capture(
     if hashlib.sha256(plain).hexdigest() != plaintext_sha256:
         raise crypto.CryptoError
     return plain
+
+
+def reseal_for_share(
+    plain: bytes,
+    *,
+    device_id: str,
+    signing: crypto.SigningKey,
+    recipients: list[str],
+    recipient_user_id: str,
+    purpose: str,
+) -> SealedCapture:
+    """Re-seal an opened photo for one recipient's devices and the records key (TRN-4)."""
+    object_id = secrets.token_hex(16)
+    ciphertext = crypto.seal(plain, recipients)
+    manifest = {
+        "v": 1,
+        "object_id": object_id,
+        "kind": "share",
+        "content_type": "image/jpeg",
+        "device_id": device_id,
+        "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
+        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
+        "size": len(ciphertext),
+        "recipients": sorted(recipients),
+        "recipient_user_id": recipient_user_id,
+        "purpose": purpose,
+        "sent_at": datetime.now(UTC).isoformat(),
+    }
+    manifest_bytes = protocol.encode_manifest(manifest)
+    return SealedCapture(
+        object_id=object_id,
+        manifest_bytes=manifest_bytes,
+        signature=crypto.sign(signing, manifest_bytes),
+        ciphertext=ciphertext,
+        plaintext_sha256=str(manifest["plaintext_sha256"]),
+    )
