@@ -20,6 +20,10 @@ run: $(STAMP)
 
 ## test: set up and run the whole suite (lint, types, layers, tests on SQLite and PostgreSQL)
 test: check
+	@echo "crypto/ must keep full branch coverage:"
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_crypto.py \
+	    tests/functional/test_instance.py --cov=clinphoto.crypto --cov-branch \
+	    --cov-report=term-missing --cov-fail-under=100
 	$(BIN)/python -m pytest
 
 check: lint typecheck imports

@@ -196,3 +196,9 @@ def test_key_format_checks() -> None:
     assert not crypto.is_signing_public("%%%")
     assert crypto.is_age_recipient(AgeIdentity.generate().recipient)
     assert not crypto.is_age_recipient("age1nope")
+
+
+def test_random_tokens_are_long_and_distinct() -> None:
+    tokens = {crypto.random_token() for _ in range(5)}
+    assert len(tokens) == 5
+    assert all(len(t) >= 43 for t in tokens)

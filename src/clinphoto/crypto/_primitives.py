@@ -219,19 +219,13 @@ def _recipients(recipients: list[str]) -> list[object]:
 
 def seal(plaintext: bytes, recipients: list[str]) -> bytes:
     """age v1 encryption of ``plaintext`` to every X25519 recipient."""
-    rs = _recipients(recipients)
-    try:
-        return bytes(pyrage.encrypt(plaintext, rs))
-    except _AGE_ERRORS:
-        raise CryptoError from None
+    # With recipients already parsed, encrypting bytes in memory has no failure mode.
+    return bytes(pyrage.encrypt(plaintext, _recipients(recipients)))
 
 
 def seal_stream(src: BinaryIO, dst: BinaryIO, recipients: list[str]) -> None:
-    rs = _recipients(recipients)
-    try:
-        pyrage.encrypt_io(src, dst, rs)
-    except _AGE_ERRORS:
-        raise CryptoError from None
+    # Recipients are checked above; a failing stream is an I/O error, and surfaces as one.
+    pyrage.encrypt_io(src, dst, _recipients(recipients))
 
 
 def open_sealed(ciphertext: bytes, identity: AgeIdentity) -> bytes:
