@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -60,7 +61,7 @@ class MediaOut(BaseModel):
         )
 
 
-def _audit_denied(
+def audit_denied(
     inst: Instance,
     principal: Principal,
     action: Action,
@@ -83,19 +84,45 @@ def _audit_denied(
         )
 
 
-@router.post(
-    "/media",
-    status_code=201,
-    summary="Upload a sealed object: signed manifest in headers, age ciphertext as the body",
-)
-async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
+def read_signed_manifest(request: Request) -> tuple[bytes, dict[str, Any], str]:
+    """The manifest's signed bytes, the parsed manifest, and the signature, from headers."""
     try:
         manifest_bytes, manifest = protocol.read_manifest_header(
             request.headers.get(protocol.MANIFEST_HEADER, "")
         )
     except ValueError:
         raise Invalid(f"missing or malformed {protocol.MANIFEST_HEADER} header") from None
-    signature = request.headers.get(protocol.SIGNATURE_HEADER, "")
+    return manifest_bytes, manifest, request.headers.get(protocol.SIGNATURE_HEADER, "")
+
+
+async def store_body(
+    request: Request, inst: Instance, plan: media_service.UploadPlan
+) -> StoredBlob:
+    """Stream the request body into the blob store: age only, within the declared size and
+    hash. No database transaction is open while the bytes arrive."""
+    writer = inst.blobs.writer(max_bytes=plan.size)
+    try:
+        async for chunk in request.stream():
+            writer.write(chunk)
+        if not writer.head.startswith(protocol.AGE_MAGIC):
+            raise Invalid("the upload is not an age-encrypted object")
+        blob: StoredBlob = await run_in_threadpool(writer.finish, plan.ciphertext_sha256)
+    except BlobError as exc:
+        writer.abort()
+        raise Invalid(str(exc)) from None
+    except BaseException:
+        writer.abort()
+        raise
+    return blob
+
+
+@router.post(
+    "/media",
+    status_code=201,
+    summary="Upload a sealed object: signed manifest in headers, age ciphertext as the body",
+)
+async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
+    manifest_bytes, manifest, signature = read_signed_manifest(request)
     object_id = str(manifest.get("object_id", ""))
 
     def check() -> media_service.UploadPlan:
@@ -112,23 +139,10 @@ async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
     try:
         plan = await run_in_threadpool(check)
     except DomainError as exc:
-        await run_in_threadpool(_audit_denied, inst, principal, Action.MEDIA_UPLOAD, object_id, exc)
+        await run_in_threadpool(audit_denied, inst, principal, Action.MEDIA_UPLOAD, object_id, exc)
         raise
 
-    # No database transaction is open while the body streams in.
-    writer = inst.blobs.writer(max_bytes=plan.size)
-    try:
-        async for chunk in request.stream():
-            writer.write(chunk)
-        if not writer.head.startswith(protocol.AGE_MAGIC):
-            raise Invalid("the upload is not an age-encrypted object")
-        blob: StoredBlob = await run_in_threadpool(writer.finish, plan.ciphertext_sha256)
-    except BlobError as exc:
-        writer.abort()
-        raise Invalid(str(exc)) from None
-    except BaseException:
-        writer.abort()
-        raise
+    blob = await store_body(request, inst, plan)
 
     def record() -> Media:
         with inst.unit_of_work() as db:
@@ -167,7 +181,7 @@ def _readable(inst: Instance, principal: Principal, media_id: str, purpose: str)
             )
             return m
     except DomainError as exc:
-        _audit_denied(inst, principal, Action.MEDIA_VIEW, media_id, exc, purpose)
+        audit_denied(inst, principal, Action.MEDIA_VIEW, media_id, exc, purpose)
         raise
 
 

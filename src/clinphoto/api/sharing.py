@@ -13,15 +13,13 @@ from pydantic import BaseModel, Field
 from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Device, Role
 from clinphoto.api.deps import Auth, Db, Inst
-from clinphoto.api.media import MediaOut, _audit_denied
+from clinphoto.api.media import MediaOut, audit_denied, read_signed_manifest, store_body
 from clinphoto.audit import service as audit
 from clinphoto.audit.service import Action
-from clinphoto.core import protocol
-from clinphoto.core.errors import DomainError, Invalid, NotFound
+from clinphoto.core.errors import DomainError, NotFound
 from clinphoto.media import service as media_service
 from clinphoto.sharing import service as sharing
 from clinphoto.sharing.models import Share
-from clinphoto.storage.blobs import BlobError, StoredBlob
 
 router = APIRouter(prefix="/v1", tags=["sharing"])
 
@@ -102,13 +100,7 @@ def directory(email: str, principal: Auth, db: Db, inst: Inst) -> RecipientOut:
 
 @router.post("/media/{media_id}/shares", status_code=201, summary="Send a re-sealed copy")
 async def send(media_id: str, request: Request, principal: Auth, inst: Inst) -> ShareOut:
-    try:
-        manifest_bytes, manifest = protocol.read_manifest_header(
-            request.headers.get(protocol.MANIFEST_HEADER, "")
-        )
-    except ValueError:
-        raise Invalid(f"missing or malformed {protocol.MANIFEST_HEADER} header") from None
-    signature = request.headers.get(protocol.SIGNATURE_HEADER, "")
+    manifest_bytes, manifest, signature = read_signed_manifest(request)
 
     def check() -> tuple[media_service.UploadPlan, str, str]:
         with inst.unit_of_work() as db:
@@ -126,21 +118,9 @@ async def send(media_id: str, request: Request, principal: Auth, inst: Inst) -> 
     try:
         plan, _, recipient_id = await run_in_threadpool(check)
     except DomainError as exc:
-        await run_in_threadpool(_audit_denied, inst, principal, Action.SHARE_SEND, media_id, exc)
+        await run_in_threadpool(audit_denied, inst, principal, Action.SHARE_SEND, media_id, exc)
         raise
-    writer = inst.blobs.writer(max_bytes=plan.size)
-    try:
-        async for chunk in request.stream():
-            writer.write(chunk)
-        if not writer.head.startswith(protocol.AGE_MAGIC):
-            raise Invalid("the upload is not an age-encrypted object")
-        blob: StoredBlob = await run_in_threadpool(writer.finish, plan.ciphertext_sha256)
-    except BlobError as exc:
-        writer.abort()
-        raise Invalid(str(exc)) from None
-    except BaseException:
-        writer.abort()
-        raise
+    blob = await store_body(request, inst, plan)
 
     def record() -> Share:
         with inst.unit_of_work() as db:
@@ -217,7 +197,7 @@ def share_content(share_id: str, principal: Auth, inst: Inst) -> StreamingRespon
             )
             sha = copy.blob_sha256
     except DomainError as exc:
-        _audit_denied(inst, principal, Action.SHARE_DELIVER, share_id, exc)
+        audit_denied(inst, principal, Action.SHARE_DELIVER, share_id, exc)
         raise
     chunks: Iterator[bytes] = inst.blobs.open(sha)
     return StreamingResponse(chunks, media_type="application/octet-stream")

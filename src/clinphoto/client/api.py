@@ -39,6 +39,19 @@ class ApiClient:
                 raise ApiError(response.status_code, "http_error", response.text[:200]) from None
         return response.json() if response.content else None
 
+    def _download(self, path: str, params: dict[str, str]) -> bytes:
+        """A ciphertext body; errors arrive in the API's one JSON error shape."""
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
+        if response.status_code >= 400:
+            err = response.json().get("error", {})
+            raise ApiError(
+                response.status_code, err.get("code", "http_error"), err.get("message", "")
+            )
+        return response.content
+
     def enroll(
         self, *, code: str, password: str, device_name: str, age: str, signing_public: str
     ) -> dict[str, Any]:
@@ -102,16 +115,7 @@ class ApiClient:
         return result
 
     def media_content(self, media_id: str, purpose: str) -> bytes:
-        try:
-            response = self._http.get(f"/v1/media/{media_id}/content", params={"purpose": purpose})
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
-        if response.status_code >= 400:
-            err = response.json().get("error", {})
-            raise ApiError(
-                response.status_code, err.get("code", "http_error"), err.get("message", "")
-            )
-        return response.content
+        return self._download(f"/v1/media/{media_id}/content", {"purpose": purpose})
 
     def create_patient(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/patients", json=body)
@@ -151,16 +155,7 @@ class ApiClient:
         return result
 
     def share_content(self, share_id: str) -> bytes:
-        try:
-            response = self._http.get(f"/v1/shares/{share_id}/content")
-        except httpx.HTTPError as exc:
-            raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
-        if response.status_code >= 400:
-            err = response.json().get("error", {})
-            raise ApiError(
-                response.status_code, err.get("code", "http_error"), err.get("message", "")
-            )
-        return response.content
+        return self._download(f"/v1/shares/{share_id}/content", {})
 
     def ack(self, share_id: str, signature: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
