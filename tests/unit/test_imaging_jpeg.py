@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageCms
 
-from clinphoto.imaging import jpeg
-from clinphoto.imaging.jpeg import MAX_JPEG_BYTES, ScrubError, exif_orientation, scrub_jpeg
+from clinphoto.imaging.jpeg import ScrubError, exif_orientation, scrub_jpeg
+from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
 
 needs_exiftool = pytest.mark.skipif(
     shutil.which("exiftool") is None, reason="exiftool is not installed"
@@ -246,10 +246,19 @@ def test_dei1_scrub_preserves_icc_profile() -> None:
 
 def test_dei1_scrub_preserves_multi_segment_icc_profile() -> None:
     icc = _srgb_icc()
-    big = icc + b"\x00" * 150_000  # Pillow splits this over several APP2 segments
+    padded = icc + b"\x00" * 150_000  # Pillow splits this over several APP2 segments
+    big = struct.pack(">I", len(padded)) + padded[4:]  # the header's size field must match
     out = scrub_jpeg(_jpeg(icc_profile=big))
     with Image.open(io.BytesIO(out)) as image:
         assert image.info.get("icc_profile") == big
+
+
+def test_dei1_scrub_drops_an_invalid_icc_profile() -> None:
+    data = _jpeg(icc_profile=b"Jane Doe, not a colour profile" * 10)
+    out = scrub_jpeg(data)
+    assert b"Jane" not in out
+    assert b"ICC_PROFILE" not in out
+    assert _pixels(out) == _pixels(data)
 
 
 def test_dei1_scrub_keeps_adobe_cmyk_colours() -> None:
@@ -349,12 +358,36 @@ def test_trn3_rejects_garbage_between_segments() -> None:
         scrub_jpeg(data[:2] + b"junk" + data[2:])
 
 
-def test_trn3_rejects_input_over_the_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert MAX_JPEG_BYTES == 256 * 1024 * 1024
+def test_trn3_rejects_input_over_the_size_limit() -> None:
+    assert DEFAULT_LIMITS.max_image_bytes == 100 * 1024 * 1024
     data = _jpeg()
-    monkeypatch.setattr(jpeg, "MAX_JPEG_BYTES", len(data) - 1)
-    with pytest.raises(ScrubError, match="limit"):
-        scrub_jpeg(data)
+    with pytest.raises(ScrubError, match="limit") as caught:
+        scrub_jpeg(data, Limits(max_image_bytes=len(data) - 1))
+    assert caught.value.reason == "too-large"
+
+
+def test_dei1_rejects_frame_over_the_pixel_limit() -> None:
+    data = _jpeg()  # 640 x 480
+    assert scrub_jpeg(data, Limits(max_pixels=640 * 480))
+    with pytest.raises(ScrubError, match="pixels") as caught:
+        scrub_jpeg(data, Limits(max_pixels=640 * 480 - 1))
+    assert caught.value.reason == "too-many-pixels"
+    with pytest.raises(ScrubError) as caught:
+        scrub_jpeg(data, Limits(max_width=639))
+    assert caught.value.reason == "too-many-pixels"
+
+
+def test_trn3_reasons_name_truncation_and_malformation() -> None:
+    data = _tagged_jpeg_alone()
+    with pytest.raises(ScrubError) as caught:
+        scrub_jpeg(data[: len(data) // 2])
+    assert caught.value.reason == "truncated"
+    with pytest.raises(ScrubError) as caught:
+        scrub_jpeg(data[:2] + b"junk" + data[2:])
+    assert caught.value.reason == "malformed"
+    with pytest.raises(ScrubError) as caught:
+        scrub_jpeg(b"")
+    assert caught.value.reason == "empty"
 
 
 def test_trn3_scrub_error_is_a_value_error() -> None:

@@ -1,0 +1,73 @@
+"""Limits that bound the work and memory one input can cost (DEI-1: bombs never hang us)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from clinphoto.imaging.errors import ScrubError
+
+__all__ = ["DEFAULT_LIMITS", "Limits", "check_animation", "check_size"]
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one input may cost. Everything is checked from headers before any pixel is decoded.
+
+    ``max_decode_seconds`` and ``max_decoder_memory`` bound the decoders we cannot audit
+    (TIFF, HEIF, AVIF conversions): with ``isolate_decoders`` they run in a child process
+    that is killed at the deadline and runs under an address-space limit, so a hang or a
+    memory blow-up in C code becomes a :class:`~clinphoto.imaging.errors.ScrubError`.
+    """
+
+    max_image_bytes: int = 100 * MIB
+    max_video_bytes: int = 4096 * MIB
+    max_pixels: int = 100_000_000  # per picture (width x height)
+    max_width: int = 30_000
+    max_height: int = 30_000
+    max_frames: int = 1_000  # frames of an animated GIF, APNG or WebP
+    max_total_pixels: int = 1_000_000_000  # sum over the frames of an animation
+    max_decode_seconds: float = 30.0
+    max_decoder_memory: int = 4096 * MIB
+    isolate_decoders: bool = True
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, bool) and value <= 0:
+                raise ValueError(f"Limits.{field.name} must be positive, not {value!r}")
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def check_size(width: int, height: int, limits: Limits, what: str) -> None:
+    """Refuse a picture whose declared size is empty or over the limits, before decoding it."""
+    if width <= 0 or height <= 0:
+        raise ScrubError(f"{what} declares an empty {width}x{height} picture", reason="malformed")
+    if width > limits.max_width or height > limits.max_height:
+        raise ScrubError(
+            f"{what} declares {width}x{height} pixels; the limit is"
+            f" {limits.max_width}x{limits.max_height}",
+            reason="too-many-pixels",
+        )
+    if width * height > limits.max_pixels:
+        raise ScrubError(
+            f"{what} declares {width}x{height} = {width * height} pixels; the limit is"
+            f" {limits.max_pixels}",
+            reason="too-many-pixels",
+        )
+
+
+def check_animation(frames: int, total_pixels: int, limits: Limits, what: str) -> None:
+    """Refuse an animation whose frames would decode to far more than its bytes suggest."""
+    if frames > limits.max_frames:
+        raise ScrubError(
+            f"{what} has more than {limits.max_frames} frames", reason="decompression-bomb"
+        )
+    if total_pixels > limits.max_total_pixels:
+        raise ScrubError(
+            f"{what} frames add up to more than {limits.max_total_pixels} pixels",
+            reason="decompression-bomb",
+        )

@@ -1,0 +1,187 @@
+"""Scrub any accepted picture or video of identifying metadata (DEI-1, TRN-3, STO-4).
+
+The format is decided by the magic bytes (:mod:`clinphoto.imaging.sniff`), never by a file
+name or a declared type, and everything fails closed: what is not understood is refused with
+a :class:`~clinphoto.imaging.errors.ScrubError` whose ``reason`` says why.
+
+=========  ===================================================  =========  =============
+input      what is done                                          output     pixels
+=========  ===================================================  =========  =============
+JPEG       segment rewrite (:mod:`~clinphoto.imaging.jpeg`)      JPEG       identical
+PNG        chunk rewrite (:mod:`~clinphoto.imaging.png`)         PNG        identical
+WebP       RIFF chunk rewrite (:mod:`~clinphoto.imaging.webp`)   WebP       identical
+GIF        block rewrite (:mod:`~clinphoto.imaging.gif`)         GIF        identical
+TIFF       decoded, written as PNG (:mod:`~.tiff`)               PNG        identical
+HEIC/HEIF  primary picture decoded, re-encoded (:mod:`~.heif`)   JPEG/PNG   q95 4:4:4
+AVIF       first picture decoded, re-encoded (:mod:`~.avif`)     JPEG/PNG   q95 4:4:4
+MP4, MOV,  :func:`clinphoto.imaging.video.scrub_video`           same       see video
+WebM, MKV
+=========  ===================================================  =========  =============
+
+Conversions run in an isolated child process (:mod:`clinphoto.imaging.sandbox`). Lossless
+rewrites are checked structurally as they are rebuilt (every length, checksum and ordering
+rule is verified on the way through); conversions are checked by passing their output
+through the JPEG or PNG scrubber again.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from clinphoto.imaging.avif import convert_avif
+from clinphoto.imaging.errors import REASONS, Reason, ScrubError
+from clinphoto.imaging.gif import scrub_gif
+from clinphoto.imaging.heif import convert_heif
+from clinphoto.imaging.jpeg import scrub_jpeg
+from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
+from clinphoto.imaging.png import scrub_png
+from clinphoto.imaging.sandbox import run_isolated
+from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
+from clinphoto.imaging.tiff import convert_tiff
+from clinphoto.imaging.webp import scrub_webp
+
+__all__ = ["ScrubError", "Scrubbed", "scrub_bytes", "scrub_file"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scrubbed:
+    """A scrubbed picture or video.
+
+    ``kind``, ``media_type`` and ``extension`` describe the *output*, which differs from the
+    input (``source_kind``) when ``converted`` (TIFF becomes PNG, HEIF and AVIF become JPEG or
+    PNG). ``data`` is empty for videos, which :func:`scrub_file` writes straight to ``dst``.
+    """
+
+    data: bytes
+    kind: str
+    media_type: str
+    extension: str
+    converted: bool
+    note: str
+    source_kind: str
+
+
+def _result(data: bytes, kind: Kind, source: Kind, note: str) -> Scrubbed:
+    return Scrubbed(
+        data=data,
+        kind=kind.value,
+        media_type=kind.media_type,
+        extension=kind.extension,
+        converted=kind != source,
+        note=note,
+        source_kind=source.value,
+    )
+
+
+def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
+    """Scrub a still picture held in memory; see the module docstring for each format."""
+    if len(data) > limits.max_image_bytes:
+        raise ScrubError(
+            f"input is {len(data)} bytes, over the {limits.max_image_bytes}-byte limit for an"
+            " image",
+            reason="too-large",
+        )
+    kind = sniff(data[:HEAD_BYTES])
+    if kind is Kind.JPEG:
+        return _result(scrub_jpeg(data, limits), kind, kind, "lossless JPEG segment rewrite")
+    if kind is Kind.PNG:
+        return _result(scrub_png(data, limits), kind, kind, "lossless PNG chunk rewrite")
+    if kind is Kind.WEBP:
+        return _result(scrub_webp(data, limits), kind, kind, "lossless WebP chunk rewrite")
+    if kind is Kind.GIF:
+        return _result(scrub_gif(data, limits), kind, kind, "lossless GIF block rewrite")
+    if kind is Kind.TIFF:
+        png = run_isolated(convert_tiff, data, limits, limits=limits)
+        return _result(png, Kind.PNG, kind, "TIFF converted to PNG, pixels kept exactly")
+    if kind is Kind.HEIF or kind is Kind.AVIF:
+        convert = convert_heif if kind is Kind.HEIF else convert_avif
+        out, name = run_isolated(convert, data, limits, limits=limits)
+        target = Kind(name)
+        note = (
+            f"{kind.name} primary picture converted to JPEG q95 4:4:4"
+            if target is Kind.JPEG
+            else f"{kind.name} primary picture with transparency converted to PNG"
+        )
+        return _result(out, target, kind, note)
+    raise ScrubError(
+        f"{kind.name} is a video: videos are scrubbed from files with scrub_file",
+        reason="unsupported-format",
+    )
+
+
+def _open_regular(src: Path) -> int:
+    """An fd for ``src`` if it is a regular file (not a FIFO or device that could block us)."""
+    fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ScrubError(f"{src.name} is not a regular file", reason="unsupported-format")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+# Reason codes of clinphoto.imaging.video that are not ours, mapped onto ours.
+_VIDEO_REASONS: dict[str, Reason] = {"unreadable": "malformed", "too-slow": "timeout"}
+
+
+def _scrub_video(src: Path, dst: Path, kind: Kind, limits: Limits) -> Scrubbed:
+    from clinphoto.imaging import video
+
+    try:
+        info = video.scrub_video(src, dst, limits)
+    except video.VideoScrubError as exc:
+        code: str = _VIDEO_REASONS.get(exc.reason, exc.reason)
+        reason: Reason = next((known for known in REASONS if known == code), "malformed")
+        raise ScrubError(str(exc), reason=reason) from None
+    return _result(b"", Kind(info.container), kind, "video remuxed without metadata")
+
+
+def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
+    """Scrub the picture or video at ``src`` into ``dst``.
+
+    ``dst`` is written only on success (mode 0600, through a temporary file renamed over it)
+    and holds the output format, whatever its name says:
+    use :attr:`Scrubbed.extension` to name it. Sizes are checked against ``limits`` before the
+    file is read.
+    """
+    fd = _open_regular(src)
+    with os.fdopen(fd, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        kind = sniff(handle.read(HEAD_BYTES))
+        if kind.is_video:
+            if size > limits.max_video_bytes:
+                raise ScrubError(
+                    f"video is {size} bytes, over the {limits.max_video_bytes}-byte limit",
+                    reason="too-large",
+                )
+        elif size > limits.max_image_bytes:
+            raise ScrubError(
+                f"image is {size} bytes, over the {limits.max_image_bytes}-byte limit",
+                reason="too-large",
+            )
+        else:
+            handle.seek(0)
+            data = handle.read(limits.max_image_bytes + 1)
+    if kind.is_video:
+        return _scrub_video(src, dst, kind, limits)
+    result = scrub_bytes(data, limits)
+    _write_new(dst, result.data)
+    return result
+
+
+def _write_new(dst: Path, data: bytes) -> None:
+    """Write ``dst`` whole or not at all: a private temporary file renamed over it."""
+    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(8)}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, dst)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
