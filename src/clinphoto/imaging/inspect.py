@@ -1,0 +1,222 @@
+"""Is this photo identifiable? Faces, burned-in text and captions together (DEI-2, CON-4, TRN-3).
+
+:func:`inspect_image` runs the face and text detectors on the image as displayed (EXIF
+orientation applied, see :func:`displayed`), checks the text read from the image and every
+caption with :func:`clinphoto.imaging.identifiers.find_identifiers`, and returns an
+:class:`Inspection`.
+
+Decision rules. The photo is **identifiable** when any of these holds:
+
+1. a face region scores at least ``face_threshold`` (default :data:`FACE_THRESHOLD`);
+2. text read from the image contains an identifier: one of the patient's own (name, MRN,
+   health card, date of birth, phone, e-mail, postal code; listed first, as the strongest
+   reasons) or a pattern (health-card number, date - burned-in date stamps count - phone,
+   e-mail, postal code, address, labelled record number, labelled or "FAMILY, Given" name,
+   long number);
+3. a caption (file name, caption, share message...) contains such an identifier.
+
+Not part of the verdict, but reported as notes (``"note: ..."`` in the JSON reasons): face
+regions scoring below the threshold, text found in the image with no identifier recognised in
+it (a person should still look at it), and a detector switched off with ``faces=False`` or
+``text=False`` (the verdict then does not cover faces or text). Tattoos, skin markers,
+jewellery and surroundings are not detected here: identifiable=False means only that none of
+the rules above fired.
+
+Reasons name the kind of identifier and where it is (a box, or the caption's number), never
+the identifier itself, so they can be shown and logged. The detectors are looked up lazily
+(``clinphoto.imaging.faces.detect_faces`` and ``clinphoto.imaging.text.detect_text``); a
+missing detector raises :class:`DetectorUnavailable` rather than letting a photo pass
+unchecked. Both can be replaced with ``face_detector=`` and ``text_detector=``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from PIL import Image, ImageOps
+
+from clinphoto.imaging.identifiers import Finding, PatientIdentifiers, find_identifiers
+from clinphoto.imaging.regions import Box, Region
+
+__all__ = [
+    "FACE_THRESHOLD",
+    "DetectorUnavailable",
+    "Inspection",
+    "InspectionJson",
+    "RegionDetector",
+    "displayed",
+    "inspect_image",
+]
+
+FACE_THRESHOLD = 0.5
+
+RegionDetector = Callable[[Image.Image], list[Region]]
+
+
+class DetectorUnavailable(RuntimeError):
+    """A face or text detector could not be loaded; the photo was not judged."""
+
+
+class FaceJson(TypedDict):
+    box: list[int]
+    score: float
+
+
+class TextJson(TypedDict):
+    box: list[int]
+    text: str
+    score: float
+
+
+class InspectionJson(TypedDict):
+    file: str
+    faces: list[FaceJson]
+    text: list[TextJson]
+    identifiable: bool
+    reasons: list[str]
+
+
+def _score(value: float) -> float:
+    return round(float(value), 4)
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    """What :func:`inspect_image` found, and its verdict.
+
+    ``reasons`` explain a positive verdict (empty when not identifiable); ``notes`` are
+    observations that did not decide it. ``text_findings`` pairs an index into ``text`` with
+    a finding whose span refers to that region's ``text``; ``caption_findings`` are in caption
+    order, each span referring to its own caption.
+    """
+
+    faces: list[Region]
+    text: list[Region]
+    caption_findings: list[Finding]
+    identifiable: bool
+    reasons: list[str]
+    notes: list[str] = field(default_factory=list)
+    text_findings: list[tuple[int, Finding]] = field(default_factory=list)
+
+    def to_json(self, file: str) -> InspectionJson:
+        """The CLI's JSON shape; notes follow the reasons, prefixed ``note: ``."""
+        return {
+            "file": file,
+            "faces": [{"box": r.box.as_list(), "score": _score(r.score)} for r in self.faces],
+            "text": [
+                {"box": r.box.as_list(), "text": r.text, "score": _score(r.score)}
+                for r in self.text
+            ],
+            "identifiable": self.identifiable,
+            "reasons": [*self.reasons, *(f"note: {note}" for note in self.notes)],
+        }
+
+
+def displayed(image: Image.Image) -> Image.Image:
+    """The image as a viewer shows it: a copy with its EXIF orientation applied."""
+    return ImageOps.exif_transpose(image)
+
+
+def _load_detector(module_name: str, attribute: str) -> RegionDetector:
+    try:
+        module = importlib.import_module(module_name)
+        detector: RegionDetector = getattr(module, attribute)
+    except (ImportError, AttributeError) as exc:
+        raise DetectorUnavailable(
+            f"{module_name}.{attribute} is not available, so the photo cannot be judged: {exc}"
+        ) from exc
+    return detector
+
+
+def _clipped(regions: list[Region], width: int, height: int) -> list[Region]:
+    out: list[Region] = []
+    for region in regions:
+        box = region.box.clipped(width, height)
+        if box is not None:
+            out.append(Region(box, region.kind, region.score, region.text))
+    return out
+
+
+def _where(box: Box) -> str:
+    return f"at [{box.x}, {box.y}, {box.w}, {box.h}]"
+
+
+def _dedupe(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+def inspect_image(
+    image: Image.Image,
+    *,
+    captions: Sequence[str] = (),
+    patient: PatientIdentifiers | None = None,
+    faces: bool = True,
+    text: bool = True,
+    face_detector: RegionDetector | None = None,
+    text_detector: RegionDetector | None = None,
+    face_threshold: float = FACE_THRESHOLD,
+) -> Inspection:
+    """Detect faces and burned-in text, check text and captions, and judge the photo.
+
+    Boxes are in displayed pixels. See the module docstring for the decision rules. Raises
+    :class:`DetectorUnavailable` when a detector that is switched on cannot be loaded.
+    """
+    shown = displayed(image)
+    strong: list[str] = []
+    other: list[str] = []
+    notes: list[str] = []
+
+    found_faces: list[Region] = []
+    if faces:
+        detect = face_detector or _load_detector("clinphoto.imaging.faces", "detect_faces")
+        found_faces = _clipped(detect(shown), shown.width, shown.height)
+        for region in found_faces:
+            if region.score >= face_threshold:
+                other.append(f"face detected {_where(region.box)} (score {region.score:.2f})")
+            else:
+                notes.append(
+                    f"possible face {_where(region.box)} scored {region.score:.2f}, below the"
+                    f" {face_threshold:.2f} threshold"
+                )
+    else:
+        notes.append("face detection was not run: the verdict does not cover faces")
+
+    found_text: list[Region] = []
+    text_findings: list[tuple[int, Finding]] = []
+    if text:
+        detect = text_detector or _load_detector("clinphoto.imaging.text", "detect_text")
+        found_text = _clipped(detect(shown), shown.width, shown.height)
+        for index, region in enumerate(found_text):
+            findings = find_identifiers(region.text, patient) if region.text.strip() else []
+            for finding in findings:
+                text_findings.append((index, finding))
+                reason = f"burned-in text {_where(region.box)}: {finding.reason}"
+                (strong if finding.patient_specific else other).append(reason)
+            if not findings:
+                notes.append(
+                    f"text found in the image {_where(region.box)} with no identifier"
+                    " recognised: review it"
+                )
+    else:
+        notes.append("text detection was not run: the verdict does not cover burned-in text")
+
+    caption_findings: list[Finding] = []
+    for number, caption in enumerate(captions, start=1):
+        for finding in find_identifiers(caption, patient):
+            caption_findings.append(finding)
+            reason = f"caption {number}: {finding.reason}"
+            (strong if finding.patient_specific else other).append(reason)
+
+    reasons = _dedupe(strong + other)
+    return Inspection(
+        faces=found_faces,
+        text=found_text,
+        caption_findings=caption_findings,
+        identifiable=bool(reasons),
+        reasons=reasons,
+        notes=_dedupe(notes),
+        text_findings=text_findings,
+    )
