@@ -33,12 +33,20 @@ def _fill(inst: Instance, n: int, patient: str = "p-1") -> None:
                 purpose="clinical_care",
                 details={"i": i},
             )
+            if i % 10 == 9:  # signed checkpoints, where parallel verification may cut
+                audit.checkpoint(db, inst.audit_keys)
         audit.checkpoint(db, inst.audit_keys)
 
 
 def _verify(inst: Instance) -> audit.chain.Problem | None:
+    """One walk, and the same chain cut into segments verified by 3 processes: they must
+    give the same answer for every kind of tampering."""
+    url = inst.engine.url.render_as_string(hide_password=False)
     with inst.unit_of_work() as db:
-        return audit.verify(db, inst.audit_keys.public_by_id)
+        single = audit.verify(db, inst.audit_keys.public_by_id)
+        parallel = audit.verify(db, inst.audit_keys.public_by_id, workers=3, database_url=url)
+    assert parallel == single
+    return single
 
 
 def _sql(inst: Instance, statement: str, **params: object) -> None:
@@ -49,6 +57,13 @@ def _sql(inst: Instance, statement: str, **params: object) -> None:
 def test_aud1_intact_chain_verifies(instance: Instance) -> None:
     _fill(instance, 30)
     assert _verify(instance) is None
+    # The parallel path really cuts: 30 entries with checkpoints at 10, 20, 30 make three
+    # segments ending at the checkpoints 10 and 20 and at the end of the table.
+    with instance.unit_of_work() as db:
+        checkpoints = audit._checkpoints(db)
+        check = audit._checker(instance.audit_keys.public_by_id)
+        segments = audit._segments(checkpoints, audit.head_seq(db), 3, check)
+    assert [(s.after, s.through) for s in segments] == [(0, 10), (10, 20), (20, None)]
 
 
 def test_aud1_verify_detects_edited_entry(instance: Instance) -> None:

@@ -180,12 +180,20 @@ def verify_chain(
     rows: Iterable[ChainRow],
     checkpoints: Iterable[Checkpoint],
     verify_signature: VerifySignature,
+    *,
+    after: tuple[int, bytes] = (0, GENESIS),
+    through: int | None = None,
 ) -> Problem | None:
     """Verify the whole chain; return the first problem (in seq order) or None if intact.
 
     ``rows`` are raw 13-column tuples in :data:`COLUMNS` order, as read ``ORDER BY seq``.
     Each checkpoint's signature is verified when the walk reaches its seq; a checkpoint
     beyond the last entry means the chain was truncated.
+
+    A segment of the chain can be verified on its own: ``after`` is the sequence number and
+    hash the segment continues from (a signed checkpoint's, so trusted), and ``through`` the
+    last sequence number it must reach; rows must then be those in ``(after, through]``.
+    Segments that meet at checkpoints together verify exactly what one walk would.
     """
     by_seq: dict[int, list[Checkpoint]] = {}
     for cp in checkpoints:
@@ -198,8 +206,8 @@ def verify_chain(
     sha256 = hashlib.sha256
     join = SEP.join
     controls = _CONTROL_BYTES
-    expected = 1
-    last = GENESIS
+    expected = after[0] + 1
+    last = after[1]
     for row in rows:
         try:
             (seq, at, actor, device, patient, action, otype, oid, purpose, outcome, details,
@@ -246,6 +254,8 @@ def verify_chain(
         last = digest
         expected += 1
 
+    if through is not None and expected <= through:
+        return Problem(expected, GAP)  # the segment's tail is missing
     # Checkpoints the walk never reached lie beyond the last entry: the chain was truncated
     # (unless the checkpoint itself is forged).
     if next_cp:

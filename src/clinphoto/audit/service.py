@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import enum
 import json
+import multiprocessing
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from clinphoto.audit import chain
 from clinphoto.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from clinphoto.crypto import SigningKey, sign, verify_signature
+from clinphoto.storage.db import make_engine
 
 CHECKPOINT_EVERY = 1000
 VERIFY_BATCH = 50_000
@@ -31,6 +36,7 @@ class Action(enum.StrEnum):
     INSTANCE_INIT = "instance.init"
     RECORDS_KEY_EXPORT = "instance.records_key_export"
     KEYS_ROTATE = "instance.keys_rotate"
+    KEYS_REWRAP = "instance.keys_rewrap"
     AUDIT_EXPORT = "audit.export"
     USER_CREATE = "account.user_create"
     ENROLLMENT_CODE_ISSUE = "account.enrollment_code_issue"
@@ -46,8 +52,10 @@ class Action(enum.StrEnum):
     CONSENT_WITHDRAW = "consent.withdraw"
     CONSENT_READ = "consent.read"
     CONSENT_REVIEW = "consent.review_to_follow"
+    CONSENT_SIGNATURE = "consent.signature_attach"
     MEDIA_UPLOAD = "media.upload"
     MEDIA_VIEW = "media.view"
+    MEDIA_INSPECT = "media.inspect"
     SHARE_SEND = "share.send"
     SHARE_DELIVER = "share.deliver"
     SHARE_ACK = "share.ack"
@@ -152,45 +160,139 @@ def head_seq(db: Session) -> int:
     return head.seq if head is not None else 0
 
 
-def _rows(db: Session) -> Iterator[chain.ChainRow]:
-    """Every entry in sequence order, as plain tuples straight from the driver's cursor.
+def _rows(dbapi_conn: Any, after: int = 0, through: int | None = None) -> Iterator[chain.ChainRow]:
+    """Entries in ``(after, through]`` in sequence order, as plain tuples from the driver.
 
-    Verification reads the whole trail, so this bypasses ORM row objects (a measured 3x);
-    the query is fixed text over our own column names.
+    Verification reads the whole trail, so this bypasses SQLAlchemy rows and uses the DB-API
+    cursor directly (measured: about 3x over ORM objects, 1.25x over Core rows); the query
+    is fixed text over our own column names.
     """
     columns = ", ".join(chain.COLUMNS)
+    bound = "" if through is None else f" AND seq <= {int(through)}"
     sql = (
         f"SELECT {columns} FROM {AuditEntry.__tablename__}"  # noqa: S608 - fixed text
-        f" WHERE seq > %s ORDER BY seq LIMIT {VERIFY_BATCH}"
+        f" WHERE seq > %s{bound} ORDER BY seq LIMIT {VERIFY_BATCH}"
     )
-    conn = db.connection()
-    if conn.dialect.paramstyle == "qmark":
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
         sql = sql.replace("%s", "?")
-    last = 0
-    while True:
-        batch = conn.exec_driver_sql(sql, (last,)).fetchall()
-        if not batch:
-            return
-        for row in batch:
-            yield tuple(row)
-        last = batch[-1][0]
+    cursor = dbapi_conn.cursor()
+    try:
+        last = after
+        while True:
+            cursor.execute(sql, (last,))
+            batch = cursor.fetchall()
+            if not batch:
+                return
+            yield from batch
+            last = batch[-1][0]
+    finally:
+        cursor.close()
 
 
-def verify(db: Session, public_by_id: Mapping[str, str]) -> chain.Problem | None:
-    """The first problem in the stored chain, or None when it is intact."""
-    checkpoints = [
-        chain.Checkpoint(c.seq, c.hash, c.signature.encode("ascii"), c.key_id)
-        for c in db.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).scalars()
-    ]
-
+def _checker(public_by_id: Mapping[str, str]) -> chain.VerifySignature:
     def check(key_id: str, message: bytes, signature: bytes) -> bool:
         public = public_by_id.get(key_id)
         return public is not None and verify_signature(public, message, signature.decode())
 
-    problem = chain.verify_chain(_rows(db), checkpoints, check)
+    return check
+
+
+def _checkpoints(db: Session) -> list[chain.Checkpoint]:
+    return [
+        chain.Checkpoint(c.seq, c.hash, c.signature.encode("ascii"), c.key_id)
+        for c in db.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).scalars()
+    ]
+
+
+@dataclass(frozen=True)
+class _Segment:
+    after: int
+    after_hash: bytes
+    through: int | None  # None: to the end of the table (the last segment)
+    checkpoints: list[chain.Checkpoint]
+
+
+def _segments(
+    checkpoints: list[chain.Checkpoint], head: int, parts: int, check: chain.VerifySignature
+) -> list[_Segment]:
+    """Split ``(0, head]`` at signed checkpoints into about ``parts`` equal segments."""
+
+    def signed(cp: chain.Checkpoint) -> bool:
+        return check(cp.key_id, chain.checkpoint_message(cp.seq, cp.hash), cp.signature)
+
+    trusted = [cp for cp in checkpoints if 0 < cp.seq < head and signed(cp)]
+    bounds: list[chain.Checkpoint] = []
+    for k in range(1, parts):
+        target = head * k // parts
+        best = min(trusted, key=lambda cp: abs(cp.seq - target), default=None)
+        if best is not None and (not bounds or best.seq > bounds[-1].seq):
+            bounds.append(best)
+    segments = []
+    after, after_hash = 0, chain.GENESIS
+    for cp in bounds:
+        inside = [c for c in checkpoints if after < c.seq <= cp.seq]
+        segments.append(_Segment(after, after_hash, cp.seq, inside))
+        after, after_hash = cp.seq, cp.hash
+    segments.append(_Segment(after, after_hash, None, [c for c in checkpoints if c.seq > after]))
+    return segments
+
+
+def _verify_segment(
+    url: str, segment: _Segment, public_by_id: Mapping[str, str]
+) -> chain.Problem | None:
+    """One worker's part of :func:`verify`: its own connection, reading without locks."""
+    engine = make_engine(url, poolclass=NullPool)
+    try:
+        raw = engine.raw_connection()
+        try:
+            return chain.verify_chain(
+                _rows(raw.dbapi_connection, segment.after, segment.through),
+                segment.checkpoints,
+                _checker(public_by_id),
+                after=(segment.after, segment.after_hash),
+                through=segment.through,
+            )
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+
+
+def verify(
+    db: Session,
+    public_by_id: Mapping[str, str],
+    *,
+    workers: int = 1,
+    database_url: str | None = None,
+) -> chain.Problem | None:
+    """The first problem in the stored chain, or None when it is intact.
+
+    With ``workers`` > 1 and the ``database_url``, the chain is cut at signed checkpoints
+    into segments verified in parallel processes, each with its own connection; the answer
+    is the same as one walk's.
+    """
+    checkpoints = _checkpoints(db)
+    check = _checker(public_by_id)
+    head = db.get(AuditHead, 1)
+    head_seq_ = head.seq if head is not None else 0
+    segments = _segments(checkpoints, head_seq_, workers, check) if workers > 1 else []
+    if len(segments) > 1 and database_url is not None:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=len(segments), mp_context=context) as pool:
+            found = list(
+                pool.map(
+                    _verify_segment,
+                    [database_url] * len(segments),
+                    segments,
+                    [dict(public_by_id)] * len(segments),
+                )
+            )
+        problem = next((p for p in found if p is not None), None)
+    else:
+        dbapi = db.connection().connection.dbapi_connection
+        problem = chain.verify_chain(_rows(dbapi), checkpoints, check)
     if problem is not None:
         return problem
-    head = db.get(AuditHead, 1)
     last = db.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar()
     if head is not None and (last is None or head.seq != last.seq or head.hash != last.hash):
         return chain.Problem(head.seq, chain.TRUNCATED)
