@@ -17,6 +17,7 @@ from clinphoto.accounts.models import Role
 from clinphoto.audit import service as audit
 from clinphoto.client.capture import open_capture
 from clinphoto.core import protocol
+from clinphoto.instance.custodian import inspect_pending
 from clinphoto.instance.runtime import Instance
 from tests.conftest import EnrolledDevice
 from tests.functional.test_media_api import _patient_and_encounter, _seal, _upload
@@ -66,6 +67,10 @@ def _captured(
     pid, eid, _ = _patient_and_encounter(client, dev)
     sealed = _seal(instance, dev, pid, eid)
     assert _upload(client, dev, sealed).status_code == 201  # type: ignore[attr-defined]
+    # The records custodian inspects it before it may travel (DEI-2): a plain skin-coloured
+    # test image has no face and no text.
+    [verdict] = inspect_pending(instance)
+    assert (verdict.status, verdict.identifiable) == ("done", False), verdict.reasons
     return sealed.object_id, crypto.open_sealed(sealed.ciphertext, dev.age), pid
 
 

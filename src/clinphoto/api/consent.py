@@ -13,6 +13,7 @@ from clinphoto.audit.service import Action
 from clinphoto.consent import service as consents
 from clinphoto.consent.models import Consent, ConsentStatus, Method, Purpose
 from clinphoto.instance.runtime import Instance
+from clinphoto.media import service as media_service
 
 router = APIRouter(prefix="/v1", tags=["consent"])
 
@@ -69,6 +70,9 @@ class ConsentOut(BaseModel):
     text_version: str
     obtained_at: datetime
     signature_sha256: str | None
+    signature_object_id: str | None = Field(
+        default=None, description="The sealed signature image, opened like a photo (CON-3)"
+    )
     status: ConsentStatus
     to_follow_reason: str | None
     to_follow_deadline: datetime | None
@@ -77,7 +81,10 @@ class ConsentOut(BaseModel):
 
 
 def _out(db: Db, inst: Instance, consent: Consent) -> ConsentOut:
-    return ConsentOut.model_validate(consents.view(db, inst.keys.fields, consent))
+    out = ConsentOut.model_validate(consents.view(db, inst.keys.fields, consent))
+    signature = media_service.signature_of(db, consent.id)
+    out.signature_object_id = signature.id if signature is not None else None
+    return out
 
 
 def _audit(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from clinphoto.accounts.service import Principal
 from clinphoto.api.deps import Auth, Inst
@@ -17,6 +18,7 @@ from clinphoto.audit import service as audit
 from clinphoto.audit.service import Action, Outcome
 from clinphoto.core import protocol
 from clinphoto.core.errors import DomainError, Invalid
+from clinphoto.inspection import service as inspection
 from clinphoto.instance.runtime import Instance
 from clinphoto.media import service as media_service
 from clinphoto.media.models import Media
@@ -116,52 +118,133 @@ async def store_body(
     return blob
 
 
+async def _sealed_upload(
+    request: Request,
+    principal: Principal,
+    inst: Instance,
+    *,
+    action: Action,
+    check: Callable[[Session, bytes, dict[str, Any], str], media_service.UploadPlan],
+    record: Callable[[Session, media_service.UploadPlan, StoredBlob], Media],
+    purpose: str,
+) -> Media:
+    """The one path for every sealed object: check the signed manifest in a short
+    transaction, stream the body with no transaction open, then record and audit."""
+    manifest_bytes, manifest, signature = read_signed_manifest(request)
+    object_id = str(manifest.get("object_id", ""))
+
+    def checked() -> media_service.UploadPlan:
+        with inst.unit_of_work() as db:
+            return check(db, manifest_bytes, manifest, signature)
+
+    try:
+        plan = await run_in_threadpool(checked)
+    except DomainError as exc:
+        await run_in_threadpool(audit_denied, inst, principal, action, object_id, exc)
+        raise
+
+    try:
+        blob = await store_body(request, inst, plan)
+    except DomainError as exc:
+        await run_in_threadpool(audit_denied, inst, principal, action, object_id, exc)
+        raise
+
+    def recorded() -> Media:
+        with inst.unit_of_work() as db:
+            stored = record(db, plan, blob)
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=action,
+                actor=principal.user.id,
+                device=principal.device.id,
+                patient_ref=stored.patient_id,
+                object_type="media",
+                object_id=stored.id,
+                purpose=purpose,
+                details={
+                    "consent": stored.consent_id,
+                    "size": stored.size,
+                    **media_service.text_audit(plan.manifest),
+                },
+            )
+            return stored
+
+    try:
+        return await run_in_threadpool(recorded)
+    except DomainError as exc:
+        await run_in_threadpool(audit_denied, inst, principal, action, object_id, exc)
+        raise
+
+
 @router.post(
     "/media",
     status_code=201,
     summary="Upload a sealed object: signed manifest in headers, age ciphertext as the body",
 )
 async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
-    manifest_bytes, manifest, signature = read_signed_manifest(request)
-    object_id = str(manifest.get("object_id", ""))
+    def check(
+        db: Session, manifest_bytes: bytes, manifest: dict[str, Any], signature: str
+    ) -> media_service.UploadPlan:
+        return media_service.check_upload(
+            db,
+            principal=principal,
+            records_recipient=inst.keys.records.recipient,
+            manifest_bytes=manifest_bytes,
+            manifest=manifest,
+            signature=signature,
+        )
 
-    def check() -> media_service.UploadPlan:
-        with inst.unit_of_work() as db:
-            return media_service.check_upload(
-                db,
-                principal=principal,
-                records_recipient=inst.keys.records.recipient,
-                manifest_bytes=manifest_bytes,
-                manifest=manifest,
-                signature=signature,
-            )
+    def record(db: Session, plan: media_service.UploadPlan, blob: StoredBlob) -> Media:
+        return media_service.record_upload(db, plan, blob, inst.blobs.jurisdiction)
 
-    try:
-        plan = await run_in_threadpool(check)
-    except DomainError as exc:
-        await run_in_threadpool(audit_denied, inst, principal, Action.MEDIA_UPLOAD, object_id, exc)
-        raise
+    stored = await _sealed_upload(
+        request,
+        principal,
+        inst,
+        action=Action.MEDIA_UPLOAD,
+        check=check,
+        record=record,
+        purpose=media_service.CAPTURE_PURPOSE,
+    )
+    return MediaOut.of(stored)
 
-    blob = await store_body(request, inst, plan)
 
-    def record() -> Media:
-        with inst.unit_of_work() as db:
-            stored = media_service.record_upload(db, plan, blob, inst.blobs.jurisdiction)
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=Action.MEDIA_UPLOAD,
-                actor=principal.user.id,
-                device=principal.device.id,
-                patient_ref=stored.patient_id,
-                object_type="media",
-                object_id=stored.id,
-                purpose=media_service.CAPTURE_PURPOSE,
-                details={"consent": stored.consent_id, "size": stored.size},
-            )
-            return stored
+@router.post(
+    "/consents/{consent_id}/signature",
+    status_code=201,
+    tags=["consent"],
+    summary="Attach the patient's signature image to a consent, sealed like a photo (CON-3)",
+)
+async def upload_signature(
+    consent_id: str, request: Request, principal: Auth, inst: Inst
+) -> MediaOut:
+    def check(
+        db: Session, manifest_bytes: bytes, manifest: dict[str, Any], signature: str
+    ) -> media_service.UploadPlan:
+        return media_service.check_signature_upload(
+            db,
+            principal=principal,
+            records_recipient=inst.keys.records.recipient,
+            consent_id=consent_id,
+            manifest_bytes=manifest_bytes,
+            manifest=manifest,
+            signature=signature,
+        )
 
-    return MediaOut.of(await run_in_threadpool(record))
+    def record(db: Session, plan: media_service.UploadPlan, blob: StoredBlob) -> Media:
+        return media_service.record_signature(db, plan, blob, inst.blobs.jurisdiction)
+
+    stored = await _sealed_upload(
+        request,
+        principal,
+        inst,
+        action=Action.CONSENT_SIGNATURE,
+        check=check,
+        record=record,
+        purpose=media_service.CAPTURE_PURPOSE,
+    )
+    return MediaOut.of(stored)
 
 
 def _readable(inst: Instance, principal: Principal, media_id: str, purpose: str) -> Media:
@@ -199,3 +282,32 @@ def get_content(media_id: str, purpose: str, principal: Auth, inst: Inst) -> Str
     m = _readable(inst, principal, media_id, purpose)
     chunks: Iterator[bytes] = inst.blobs.open(m.blob_sha256)
     return StreamingResponse(chunks, media_type="application/octet-stream")
+
+
+class InspectionOut(BaseModel):
+    media_id: str
+    status: str = Field(description="pending, done or failed (failed counts as identifiable)")
+    identifiable: bool
+    reasons: list[str]
+    regions: list[dict[str, Any]] = Field(description="kind, box [x, y, w, h] and score")
+    inspector: str
+    inspected_at: datetime | None
+
+
+@router.get(
+    "/media/{media_id}/inspection",
+    summary="The custodian's verdict on a photo: identifiable or not, with regions (DEI-2)",
+)
+def get_inspection(media_id: str, purpose: str, principal: Auth, inst: Inst) -> InspectionOut:
+    m = _readable(inst, principal, media_id, purpose)
+    with inst.unit_of_work() as db:
+        v = inspection.verdict(db, m)
+    return InspectionOut(
+        media_id=m.id,
+        status=v.status,
+        identifiable=v.identifiable,
+        reasons=v.reasons,
+        regions=v.regions,
+        inspector=v.inspector,
+        inspected_at=v.inspected_at,
+    )

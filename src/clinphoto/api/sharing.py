@@ -146,7 +146,11 @@ async def send(media_id: str, request: Request, principal: Auth, inst: Inst) -> 
                 object_type="share",
                 object_id=share.id,
                 purpose=share.purpose,
-                details={"recipient": recipient_id, "original": original.id},
+                details={
+                    "recipient": recipient_id,
+                    "original": original.id,
+                    **media_service.text_audit(plan.manifest),
+                },
             )
             return share
 

@@ -5,21 +5,28 @@ names a file; the local upload queue holds ciphertext only (STO-1)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from PIL import Image
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clinphoto import crypto
 from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _unlock
 from clinphoto.client.api import ApiClient, ApiError
 from clinphoto.client.capture import open_capture, reseal_for_share, seal_capture
 from clinphoto.client.profile import DeviceSecrets
+from clinphoto.client.text import UnresolvedWarnings, open_text, patient_identifiers, seal_text
 from clinphoto.core import protocol
-from clinphoto.imaging.jpeg import ScrubError
+from clinphoto.imaging.errors import ScrubError
+from clinphoto.imaging.redact import redact_to_jpeg
+from clinphoto.imaging.regions import Box
 
 out = Console()
 err = Console(stderr=True)
@@ -29,6 +36,10 @@ def capture(
     files: Annotated[list[Path], typer.Argument(help="JPEG files to capture.")],
     patient: Annotated[str, typer.Option(help="Patient id (from `patient find`).")],
     encounter: Annotated[str, typer.Option(help="Encounter id (from `consent record`).")],
+    caption: Annotated[
+        str | None, typer.Option(help="A caption, sealed with each photo (checked first).")
+    ] = None,
+    confirm_identifiers: ConfirmOpt = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
     """Scrub, seal and upload photos for a patient's encounter.
@@ -45,50 +56,133 @@ def capture(
     queue = profile / "queue"
     queue.mkdir(mode=0o700, exist_ok=True)
     try:
-        me = api.me()
-        recipients = [me["records_recipient"]] + [
-            d["age_recipient"] for d in api.devices() if d["status"] == "active"
-        ]
-        for path in files:
-            try:
-                sealed = seal_capture(
-                    path.read_bytes(),
-                    patient_id=patient,
-                    encounter_id=encounter,
-                    device_id=secrets_.device_id,
-                    signing=secrets_.signing,
-                    recipients=recipients,
-                )
-            except ScrubError as exc:
-                raise _fail(f"{path}: cannot be captured safely: {exc}") from None
-            except OSError as exc:
-                raise _fail(f"{path}: {exc.strerror}") from None
-            queued = queue / f"{sealed.object_id}.age"
-            queued.write_bytes(sealed.ciphertext)
-            (queue / f"{sealed.object_id}.json").write_text(
-                json.dumps(
-                    {"manifest": sealed.manifest_bytes.decode(), "signature": sealed.signature}
-                )
-            )
-            try:
-                result = api.upload_media(
-                    sealed.manifest_bytes, sealed.signature, sealed.ciphertext
-                )
-            except ApiError as exc:
-                if 400 <= exc.status < 500:
-                    # Refused: retrying cannot succeed, so the sealed copy goes too.
-                    queued.unlink()
-                    (queue / f"{sealed.object_id}.json").unlink()
-                else:
-                    err.print(f"{path.name}: kept in the encrypted queue for a later retry")
-                raise
-            queued.unlink()
-            (queue / f"{sealed.object_id}.json").unlink()
-            out.print(f"{path.name}: captured as {result['id']}")
+        recipients = _own_recipients(api)
+        text = _sealed_text(
+            api, "caption_sealed", caption, patient, recipients, confirm_identifiers
+        )
+        with _progress(len(files)) as bar:
+            task = bar.add_task("capturing", total=len(files))
+            for path in files:
+                _capture_one(api, secrets_, queue, path, patient, encounter, recipients, text)
+                bar.advance(task)
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
         api.close()
+
+
+def _progress(count: int) -> Progress:
+    """A progress bar on stderr for long runs; silent for a single file."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=count < 2,
+    )
+
+
+def _capture_one(
+    api: ApiClient,
+    secrets_: DeviceSecrets,
+    queue: Path,
+    path: Path,
+    patient: str,
+    encounter: str,
+    recipients: list[str],
+    text: dict[str, object] | None,
+) -> None:
+    try:
+        sealed = seal_capture(
+            path.read_bytes(),
+            patient_id=patient,
+            encounter_id=encounter,
+            device_id=secrets_.device_id,
+            signing=secrets_.signing,
+            recipients=recipients,
+            text=text,
+        )
+    except ScrubError as exc:
+        raise _fail(f"{path}: cannot be captured safely: {exc}") from None
+    except OSError as exc:
+        raise _fail(f"{path}: {exc.strerror}") from None
+    queued = queue / f"{sealed.object_id}.age"
+    queued.write_bytes(sealed.ciphertext)
+    (queue / f"{sealed.object_id}.json").write_text(
+        json.dumps({"manifest": sealed.manifest_bytes.decode(), "signature": sealed.signature})
+    )
+    try:
+        result = api.upload_media(sealed.manifest_bytes, sealed.signature, sealed.ciphertext)
+    except ApiError as exc:
+        if 400 <= exc.status < 500:
+            # Refused: retrying cannot succeed, so the sealed copy goes too.
+            queued.unlink()
+            (queue / f"{sealed.object_id}.json").unlink()
+        else:
+            err.print(f"{path.name}: kept in the encrypted queue for a later retry")
+        raise
+    queued.unlink()
+    (queue / f"{sealed.object_id}.json").unlink()
+    out.print(f"{path.name}: captured as {result['id']}")
+
+
+ConfirmOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--confirm-identifiers",
+        help="Send text with identifier warnings anyway: patient-requested, "
+        "clinically-necessary or false-positive (audited).",
+    ),
+]
+
+
+def _sealed_text(
+    api: ApiClient,
+    field: str,
+    text: str | None,
+    patient_id: str,
+    recipients: list[str],
+    confirmed: str | None,
+) -> dict[str, object] | None:
+    """Check a caption or message for identifiers (TRN-3) and seal it, or stop and say why."""
+    if text is None:
+        return None
+    if confirmed is not None and confirmed not in protocol.TEXT_CONFIRMATIONS:
+        choices = ", ".join(protocol.TEXT_CONFIRMATIONS)
+        raise _fail(f"--confirm-identifiers must be one of {choices}")
+    patient = patient_identifiers(api.patient(patient_id))
+    try:
+        return seal_text(
+            field, text, recipients=recipients, patient=patient, confirmed=confirmed
+        ).fields
+    except UnresolvedWarnings as exc:
+        err.print("The text may identify the patient:")
+        for f in exc.findings:
+            err.print(f"  - {f.kind}: {f.reason} (characters {f.start}-{f.end})")
+        raise _fail(
+            "edit the text, or confirm it with --confirm-identifiers "
+            + "|".join(protocol.TEXT_CONFIRMATIONS)
+        ) from None
+
+
+def _opened_text(secrets_: DeviceSecrets, manifest: str, field: str) -> str | None:
+    sealed = json.loads(manifest).get(field)
+    if not sealed:
+        return None
+    try:
+        return open_text(sealed, secrets_.age)
+    except crypto.CryptoError:
+        return "(this device cannot open the text)"
+
+
+def _own_recipients(api: ApiClient) -> list[str]:
+    """The records key and this user's active devices: who every capture is sealed to."""
+    me = api.me()
+    return [me["records_recipient"]] + [
+        d["age_recipient"] for d in api.devices() if d["status"] == "active"
+    ]
 
 
 def _open_own(api: ApiClient, media_id: str, purpose: str) -> tuple[dict[str, Any], bytes, str]:
@@ -169,6 +263,10 @@ def share(
     yes: Annotated[
         bool, typer.Option("--yes", help="Confirm without a prompt (after checking).")
     ] = False,
+    message: Annotated[
+        str | None, typer.Option(help="A note for the recipient, sealed with the photo.")
+    ] = None,
+    confirm_identifiers: ConfirmOpt = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
     """Share a photo with a colleague: shows who and which devices, then re-seals to them.
@@ -177,7 +275,11 @@ def share(
     This device opens the photo, re-seals it to the recipient's devices and the records
     key, and signs it. `clinphoto shares MEDIA` shows sent / delivered / acknowledged.
 
+    A --message is checked for the patient's identifiers and identifier patterns first
+    (TRN-3): edit it, or send it anyway with --confirm-identifiers REASON (audited).
+
     Example: clinphoto share 0c1d... --to b.gagnon@chu.example --purpose clinical_care
+    --message "Day 3 post-op, please review the margin"
     """
     secrets_ = _unlock(profile)
     api = ApiClient(secrets_.server, secrets_.token)
@@ -194,14 +296,19 @@ def share(
         if not yes and not typer.confirm("Send to this person and these devices?"):
             raise _fail("not sent")
         me = api.me()
+        recipients = [d["age_recipient"] for d in recipient["devices"]] + [me["records_recipient"]]
+        text = _sealed_text(
+            api, "message_sealed", message, meta["patient_id"], recipients, confirm_identifiers
+        )
         sealed = reseal_for_share(
             plain,
             device_id=secrets_.device_id,
             signing=secrets_.signing,
-            recipients=[d["age_recipient"] for d in recipient["devices"]]
-            + [me["records_recipient"]],
+            recipients=recipients,
             recipient_user_id=recipient["id"],
             purpose=purpose,
+            text=text,
+            content_type=meta["content_type"],
         )
         result = api.send_share(
             media_id, sealed.manifest_bytes, sealed.signature, sealed.ciphertext
@@ -243,6 +350,9 @@ def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
         for item in api.inbox():
             s = item["share"]
             out.print(f"{s['id']}  from {s['sender_user_id']}  {s['status']}  {s['purpose']}")
+            note = _opened_text(secrets_, item["media"]["manifest"], "message_sealed")
+            if note is not None:
+                out.print(f"    message: {note}")
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
@@ -345,16 +455,48 @@ def consent_record(
         ),
     ] = False,
     witness: Annotated[str | None, typer.Option(help="Witness name (verbal consent).")] = None,
-    identifiable_allowed: Annotated[bool, typer.Option("--identifiable-allowed")] = False,
+    identifiable_allowed: Annotated[
+        bool,
+        typer.Option("--identifiable-allowed", help="Identifiable images may be used (CON-4)."),
+    ] = False,
+    unsecure_channel_allowed: Annotated[
+        bool,
+        typer.Option(
+            "--unsecure-channel-allowed",
+            help="The patient allows unsecure channels, each use still confirmed (CON-6).",
+        ),
+    ] = False,
+    foreign_storage_allowed: Annotated[
+        bool, typer.Option("--foreign-storage-allowed", help="Storage outside Canada allowed.")
+    ] = False,
+    signature: Annotated[
+        Path | None,
+        typer.Option(help="An image of the patient's signature; scrubbed and sealed like a photo."),
+    ] = None,
     encounter: Annotated[str | None, typer.Option(help="Existing encounter id.")] = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
     """Record a patient's consent for an encounter; prints the encounter id for capture.
 
+    With --signature the signature image is scrubbed, sealed to the records key and your
+    own devices, and bound to the consent record by its hash (open it later with
+    `clinphoto open SIGNATURE_ID --out FILE`).
+
     Example: clinphoto consent record --patient 6f1c... --purpose clinical_care
     --method verbal --witness "N. Roy, RN" --informed-of-rights --text-version 2026-11-fr
+
+    Example: clinphoto consent record --patient 6f1c... --purpose clinical_care
+    --purpose education --method electronic_signature --signature sig.jpg
+    --informed-of-rights --text-version 2026-11-en
     """
-    api = _api(profile)
+    image = None
+    if signature is not None:
+        try:
+            image = signature.read_bytes()
+        except OSError as exc:
+            raise _fail(f"{signature}: {exc.strerror}") from None
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
     try:
         result = api.record_consent(
             {
@@ -365,12 +507,139 @@ def consent_record(
                 "witness_name": witness,
                 "informed_of_rights": informed_of_rights,
                 "identifiable_allowed": identifiable_allowed,
+                "unsecure_channel_allowed": unsecure_channel_allowed,
+                "foreign_storage_allowed": foreign_storage_allowed,
                 "text_version": text_version,
             }
         )
+        out.print(f"consent {result['id']}")
+        out.print(f"encounter {result['encounter_id']}")
+        if image is not None:
+            sig = _attach_signature(api, secrets_, result, image)
+            out.print(f"signature {sig['id']}")
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
         api.close()
-    out.print(f"consent {result['id']}")
-    out.print(f"encounter {result['encounter_id']}")
+
+
+def _attach_signature(
+    api: ApiClient, secrets_: DeviceSecrets, consent: dict[str, Any], image: bytes
+) -> dict[str, Any]:
+    try:
+        sealed = seal_capture(
+            image,
+            patient_id=consent["patient_id"],
+            encounter_id=consent["encounter_id"],
+            device_id=secrets_.device_id,
+            signing=secrets_.signing,
+            recipients=_own_recipients(api),
+            consent_id=consent["id"],
+        )
+    except ScrubError as exc:
+        raise _fail(f"the signature image cannot be stored safely: {exc}") from None
+    return api.upload_consent_signature(
+        consent["id"], sealed.manifest_bytes, sealed.signature, sealed.ciphertext
+    )
+
+
+def inspection(
+    media_id: Annotated[str, typer.Argument(help="A photo you captured.")],
+    wait: Annotated[
+        float, typer.Option(help="Wait up to this many seconds for the verdict.")
+    ] = 0.0,
+    purpose: Annotated[str, typer.Option(help="Why you look; the consent must cover it.")] = (
+        "clinical_care"
+    ),
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Show the custodian's verdict on a photo: identifiable or not, why, and where.
+
+    Exit status: 0 not identifiable, 1 identifiable (or the inspection failed), 3 still
+    pending after --wait.
+
+    Example: clinphoto inspection 0c1d... --wait 30
+    """
+    api = _api(profile)
+    deadline = time.monotonic() + wait
+    try:
+        while True:
+            verdict = api.inspection(media_id, purpose)
+            if verdict["status"] != "pending" or time.monotonic() >= deadline:
+                break
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    if verdict["status"] == "pending":
+        out.print("pending: the custodian has not inspected this photo yet")
+        raise typer.Exit(3)
+    label = "identifiable" if verdict["identifiable"] else "not identifiable"
+    out.print(f"{verdict['status']}: {label}")
+    for reason in verdict["reasons"]:
+        out.print(f"  - {reason}")
+    for region in verdict["regions"]:
+        x, y, w, h = region["box"]
+        out.print(f"  {region['kind']} at {x},{y} {w}x{h} (score {region['score']})")
+    if verdict["identifiable"]:
+        raise typer.Exit(1)
+
+
+def _parse_box(text: str) -> Box:
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+        return Box(x, y, w, h)
+    except ValueError:
+        raise _fail(f"--box {text!r}: expected x,y,w,h in pixels, e.g. 120,80,200,200") from None
+
+
+def redact_media(
+    media_id: Annotated[str, typer.Argument(help="A photo you captured.")],
+    box: Annotated[
+        list[str] | None, typer.Option(help="A region x,y,w,h in displayed pixels; repeatable.")
+    ] = None,
+    suggested: Annotated[
+        bool, typer.Option("--suggested", help="Also redact every region the custodian found.")
+    ] = False,
+    method: Annotated[str, typer.Option(help="box, blur or pixelate.")] = "box",
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Make a redacted version of a photo, sealed and uploaded as a new derived version.
+
+    The original is never changed. The redacted version is inspected in turn, and can be
+    shared when it is no longer identifiable.
+
+    Example: clinphoto redact-media 0c1d... --suggested --method blur
+    Example: clinphoto redact-media 0c1d... --box 1200,300,400,420
+    """
+    regions = [_parse_box(b) for b in box or []]
+    if method not in ("box", "blur", "pixelate"):
+        raise _fail("--method must be box, blur or pixelate")
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        meta, ciphertext, key = _open_own(api, media_id, "clinical_care")
+        if suggested:
+            verdict = api.inspection(media_id, "clinical_care")
+            regions += [Box(*r["box"]) for r in verdict["regions"]]
+        if not regions:
+            raise _fail("nothing to redact: give --box or --suggested")
+        plain = _decrypt(secrets_, meta, ciphertext, key)
+        with Image.open(io.BytesIO(plain)) as img:
+            redacted = redact_to_jpeg(img, regions, method)  # type: ignore[arg-type]
+        sealed = seal_capture(
+            redacted,
+            patient_id=meta["patient_id"],
+            encounter_id=meta["encounter_id"],
+            device_id=secrets_.device_id,
+            signing=secrets_.signing,
+            recipients=_own_recipients(api),
+            derived_from=media_id,
+        )
+        result = api.upload_media(sealed.manifest_bytes, sealed.signature, sealed.ciphertext)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(f"redacted {len(regions)} region(s); new version {result['id']}")

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
 from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Role, User
 from clinphoto.audit import service as audit
-from clinphoto.cli import clinical
+from clinphoto.cli import clinical, deid
 from clinphoto.cli.device import device as device_cli
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import configure as configure_logging
-from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, KdfParams
+from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, FieldKeyring, KdfParams
 from clinphoto.instance import keys as instance_keys
+from clinphoto.instance import rewrap
 from clinphoto.instance.runtime import Instance, open_instance
 
 app = typer.Typer(
@@ -41,8 +44,15 @@ app.command("share")(clinical.share)
 app.command("shares")(clinical.shares)
 app.command("inbox")(clinical.inbox)
 app.command("ack")(clinical.ack)
+app.command("inspection")(clinical.inspection)
+app.command("scrub")(deid.scrub)
+app.command("inspect")(deid.inspect)
+app.command("redact")(deid.redact)
+app.command("redact-media")(clinical.redact_media)
 audit_cli = typer.Typer(help="The tamper-evident audit trail (AUD-1).")
 app.add_typer(audit_cli, name="audit")
+custodian_cli = typer.Typer(help="Jobs of the records custodian (run on the server).")
+app.add_typer(custodian_cli, name="custodian")
 
 FIRST_ADMIN_EMAIL = "admin@clinphoto.local"
 
@@ -156,14 +166,51 @@ def serve(ctx: typer.Context) -> None:
     if inst.keys.kek_on_disk:
         _warn_keys_on_disk(settings)
     configure_logging(settings.log_level)
-    # uvicorn's own access log would print raw paths and query strings; ours logs templates.
-    uvicorn.run(
-        create_app(settings, inst),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-    )
+    worker = None
+    if settings.custodian_interval > 0:
+        from clinphoto.instance.custodian import CustodianWorker
+
+        worker = CustodianWorker(inst, settings.custodian_interval)
+        worker.start()
+    try:
+        # uvicorn's own access log would print raw paths and query strings; ours logs
+        # route templates.
+        uvicorn.run(
+            create_app(settings, inst),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            access_log=False,
+        )
+    finally:
+        if worker is not None:
+            worker.stop()
+
+
+@custodian_cli.command("inspect")
+def custodian_inspect(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(help="At most this many photos in this run.")] = 100,
+) -> None:
+    """Inspect stored photos that have no verdict yet, as the records custodian (DEI-2).
+
+    Opens each with the records key in memory, finds faces and burned-in text, records
+    identifiable or not, and audits it. `clinphoto serve` does this continuously.
+
+    Example: clinphoto custodian inspect --limit 500
+    """
+    from clinphoto.instance.custodian import inspect_pending
+
+    settings = _settings(ctx)
+    inst = _open(settings)
+    try:
+        done = inspect_pending(inst, limit)
+    finally:
+        inst.close()
+    for o in done:
+        verdict = "identifiable" if o.identifiable else "not identifiable"
+        out.print(f"{o.media_id}: {o.status}, {verdict}")
+    out.print(f"{len(done)} inspected")
 
 
 @app.command()
@@ -225,9 +272,50 @@ def records_key_export(
     out.print(f"Wrote the records key ({recipient}) to {out_file}. Keep it offline.")
 
 
+def _rewrap(inst: Instance, keys: FieldKeyring) -> rewrap.RewrapReport:
+    """Re-encrypt every field under the primary key, with a progress bar."""
+    with inst.unit_of_work() as db:
+        total = rewrap.pending(db, keys)
+    with Progress(
+        TextColumn("re-encrypting fields"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("fields", total=None)
+        bar.update(task, total=total)
+        examined = 0
+
+        def advance(n: int) -> None:
+            nonlocal examined
+            examined += n
+            bar.update(task, completed=min(examined, total))
+
+        report = rewrap.rewrap_fields(inst.unit_of_work, keys, progress=advance)
+    with inst.unit_of_work() as db:
+        audit.append(
+            db,
+            inst.audit_keys,
+            action=audit.Action.KEYS_REWRAP,
+            actor="cli",
+            details={
+                "field_primary": keys.primary,
+                "rewrapped": report.rewrapped,
+                "skipped_changed": report.skipped_changed,
+            },
+        )
+    return report
+
+
 @admin.command("rotate-keys")
 def rotate_keys(ctx: typer.Context) -> None:
-    """Add a new field-encryption key and make it the one new data is sealed with.
+    """Add a new field-encryption key, make it primary, and re-encrypt every field under it.
+
+    Old keys stay in the keyring so nothing becomes unreadable. Restart `clinphoto serve`
+    afterwards so new data is sealed with the new key, then run `clinphoto admin
+    rewrap-fields` once more to catch anything written in between.
 
     Example: clinphoto admin rotate-keys
     """
@@ -242,8 +330,33 @@ def rotate_keys(ctx: typer.Context) -> None:
             actor="cli",
             details={"field_primary": new_id},
         )
-    inst.close()
     out.print(f"New primary field key: {new_id}")
+    report = _rewrap(inst, instance_keys.load(settings).fields)
+    inst.close()
+    out.print(f"Re-encrypted {report.rewrapped} fields under {new_id}.")
+    if report.skipped_changed:
+        out.print(f"{report.skipped_changed} changed meanwhile; run `admin rewrap-fields` again.")
+    out.print("Restart `clinphoto serve`, then run `clinphoto admin rewrap-fields` once more.")
+
+
+@admin.command("rewrap-fields")
+def rewrap_fields(ctx: typer.Context) -> None:
+    """Re-encrypt fields still under an older key (resumable; safe to run any time).
+
+    Example: clinphoto admin rewrap-fields
+    """
+    settings = _settings(ctx)
+    inst = _open(settings)
+    report = _rewrap(inst, inst.keys.fields)
+    with inst.unit_of_work() as db:
+        left = rewrap.pending(db, inst.keys.fields)
+    inst.close()
+    out.print(
+        f"Re-encrypted {report.rewrapped} of {report.examined} fields; "
+        f"{left} still under an older key."
+    )
+    if left:
+        raise typer.Exit(1)
 
 
 def new_kek() -> str:
@@ -263,16 +376,29 @@ def print_new_kek() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify(ctx: typer.Context) -> None:
+def audit_verify(
+    ctx: typer.Context,
+    workers: Annotated[
+        int,
+        typer.Option(help="Processes verifying segments in parallel (default: CPU count)."),
+    ] = 0,
+) -> None:
     """Check the whole audit chain and its signed checkpoints.
 
-    Exits 0 when intact, 1 naming the first bad entry.
+    Exits 0 when intact, 1 naming the first bad entry. A long chain is cut at signed
+    checkpoints and the segments are verified in parallel; the answer is the same.
 
     Example: clinphoto audit verify
     """
-    inst = _open(_settings(ctx))
+    settings = _settings(ctx)
+    inst = _open(settings)
     with inst.unit_of_work() as db:
-        problem = audit.verify(db, inst.audit_keys.public_by_id)
+        problem = audit.verify(
+            db,
+            inst.audit_keys.public_by_id,
+            workers=workers or min(os.cpu_count() or 1, 8),
+            database_url=settings.resolved_database_url,
+        )
         count = audit.head_seq(db)
     inst.close()
     if problem is not None:

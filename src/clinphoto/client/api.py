@@ -96,7 +96,7 @@ class ApiClient:
         return result
 
     def upload_media(
-        self, manifest_bytes: bytes, signature: str, ciphertext: bytes
+        self, manifest_bytes: bytes, signature: str, ciphertext: bytes, path: str = "/v1/media"
     ) -> dict[str, Any]:
         headers = {
             protocol.MANIFEST_HEADER: protocol.manifest_header(manifest_bytes),
@@ -105,12 +105,18 @@ class ApiClient:
         }
         chunk = 1 << 20
         body = (ciphertext[i : i + chunk] for i in range(0, len(ciphertext), chunk))
-        result: dict[str, Any] = self._call("POST", "/v1/media", content=body, headers=headers)
+        result: dict[str, Any] = self._call("POST", path, content=body, headers=headers)
         return result
 
     def media(self, media_id: str, purpose: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
             "GET", f"/v1/media/{media_id}", params={"purpose": purpose}
+        )
+        return result
+
+    def inspection(self, media_id: str, purpose: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "GET", f"/v1/media/{media_id}/inspection", params={"purpose": purpose}
         )
         return result
 
@@ -121,9 +127,20 @@ class ApiClient:
         result: dict[str, Any] = self._call("POST", "/v1/patients", json=body)
         return result
 
+    def patient(self, patient_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/v1/patients/{patient_id}")
+        return result
+
     def find_patients(self, **query: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", "/v1/patients", params=query)
         return result
+
+    def upload_consent_signature(
+        self, consent_id: str, manifest_bytes: bytes, signature: str, ciphertext: bytes
+    ) -> dict[str, Any]:
+        return self.upload_media(
+            manifest_bytes, signature, ciphertext, path=f"/v1/consents/{consent_id}/signature"
+        )
 
     def record_consent(self, body: dict[str, Any]) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/v1/consents", json=body)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from clinphoto import crypto
 from clinphoto.core import protocol
-from clinphoto.imaging.jpeg import scrub_jpeg
+from clinphoto.imaging.scrub import scrub_bytes, scrub_file
+from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
 
 @dataclass(frozen=True)
@@ -25,25 +28,50 @@ class SealedCapture:
     plaintext_sha256: str
 
 
+def _scrub(data: bytes) -> tuple[bytes, str]:
+    """The scrubbed picture or video and its media type (DEI-1).
+
+    Raises :class:`ScrubError` with a reason for anything that cannot be shown harmless.
+    A video is remuxed through a private temporary directory, removed at once.
+    """
+    kind = sniff(data[:HEAD_BYTES])
+    if not kind.is_video:
+        result = scrub_bytes(data)
+        return result.data, result.media_type
+    with tempfile.TemporaryDirectory(prefix="clinphoto-capture-") as tmp:
+        src, dst = Path(tmp) / "in", Path(tmp) / "out"
+        src.write_bytes(data)
+        result = scrub_file(src, dst)
+        return dst.read_bytes(), result.media_type
+
+
 def seal_capture(
-    jpeg: bytes,
+    image: bytes,
     *,
     patient_id: str,
     encounter_id: str,
     device_id: str,
     signing: crypto.SigningKey,
     recipients: list[str],
+    consent_id: str | None = None,
+    derived_from: str | None = None,
+    text: dict[str, object] | None = None,
 ) -> SealedCapture:
-    """Scrub a JPEG losslessly, seal it to ``recipients`` and sign its manifest."""
-    clean = scrub_jpeg(jpeg)
+    """Scrub an image, seal it to ``recipients`` and sign its manifest.
+
+    With ``consent_id`` the image is the patient's signature on that consent (CON-3); it is
+    scrubbed and sealed exactly like a photo. With ``derived_from`` it is a new version (a
+    redaction) of that photo, which itself is never changed.
+    """
+    clean, content_type = _scrub(image)
     object_id = secrets.token_hex(16)  # random: carries nothing about the patient (TRN-3)
     plain_hash = hashlib.sha256(clean).hexdigest()
     ciphertext = crypto.seal(clean, recipients)
-    manifest = {
+    manifest: dict[str, object] = {
         "v": 1,
         "object_id": object_id,
-        "kind": "photo",
-        "content_type": "image/jpeg",
+        "kind": "photo" if consent_id is None else "consent-signature",
+        "content_type": content_type,
         "patient_id": patient_id,
         "encounter_id": encounter_id,
         "device_id": device_id,
@@ -53,6 +81,11 @@ def seal_capture(
         "recipients": sorted(recipients),
         "captured_at": datetime.now(UTC).isoformat(),
     }
+    if consent_id is not None:
+        manifest["consent_id"] = consent_id
+    if derived_from is not None:
+        manifest["derived_from"] = derived_from  # a redacted version of that photo
+    manifest.update(text or {})  # a sealed caption and its resolved warnings (TRN-3)
     manifest_bytes = protocol.encode_manifest(manifest)
     return SealedCapture(
         object_id=object_id,
@@ -89,15 +122,17 @@ def reseal_for_share(
     recipients: list[str],
     recipient_user_id: str,
     purpose: str,
+    text: dict[str, object] | None = None,
+    content_type: str = "image/jpeg",
 ) -> SealedCapture:
     """Re-seal an opened photo for one recipient's devices and the records key (TRN-4)."""
     object_id = secrets.token_hex(16)
     ciphertext = crypto.seal(plain, recipients)
-    manifest = {
+    manifest: dict[str, object] = {
         "v": 1,
         "object_id": object_id,
         "kind": "share",
-        "content_type": "image/jpeg",
+        "content_type": content_type,
         "device_id": device_id,
         "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
         "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
@@ -107,6 +142,7 @@ def reseal_for_share(
         "purpose": purpose,
         "sent_at": datetime.now(UTC).isoformat(),
     }
+    manifest.update(text or {})  # a sealed message and its resolved warnings (TRN-3)
     manifest_bytes = protocol.encode_manifest(manifest)
     return SealedCapture(
         object_id=object_id,

@@ -35,7 +35,7 @@ from clinphoto.consent.models import (
     Purpose,
 )
 from clinphoto.core.clock import new_id, utcnow
-from clinphoto.core.errors import Invalid, NotFound
+from clinphoto.core.errors import Conflict, Invalid, NotFound
 from clinphoto.crypto import FieldKeyring
 from clinphoto.patients import service as patients
 
@@ -184,6 +184,32 @@ def record_consent(
         follow.status = ConsentStatus.COMPLETED_FOLLOW
     db.flush()
     return consent
+
+
+def signable(db: Session, *, actor: Principal, consent_id: str) -> Consent:
+    """The consent the actor may attach a signature image to (CON-3): one they obtained
+    themselves, with a method, that has no signature yet. Someone else's consent is
+    "not found"; a second signature is a conflict."""
+    require_role(actor, *CLINICAL_ROLES)
+    consent = db.get(Consent, consent_id)
+    if consent is None or consent.obtained_by != actor.user.id:
+        raise NotFound()
+    if consent.method is None:
+        raise Invalid("a consent-to-follow has no signature; record the completing consent")
+    if consent.signature_sha256 is not None:
+        raise Conflict("this consent already has its signature; records are never rewritten")
+    return consent
+
+
+def attach_signature(db: Session, *, consent_id: str, sha256: str) -> None:
+    """Bind the signature's plaintext hash into the consent: its one permitted change."""
+    consent = db.get(Consent, consent_id, with_for_update=True)
+    if consent is None:
+        raise NotFound()
+    if consent.signature_sha256 is not None:
+        raise Conflict("this consent already has its signature; records are never rewritten")
+    consent.signature_sha256 = sha256
+    db.flush()
 
 
 def record_to_follow(

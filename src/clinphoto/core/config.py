@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     # Where the blob store's data lives (CLD-1, TRN-2): an ISO 3166-2 code, e.g. CA-ON.
     storage_jurisdiction: str = "CA"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Seconds between the records custodian's inspection passes inside `serve`; 0: off.
+    custodian_interval: float = Field(default=2.0, ge=0)
 
     @field_validator("kek")
     @classmethod

@@ -38,3 +38,15 @@ def read_manifest_header(value: str) -> tuple[bytes, dict[str, Any]]:
 def ack_message(share_id: str, plaintext_sha256: str) -> bytes:
     """What a recipient's device signs to acknowledge receipt of a share (TRN-4)."""
     return "\x1f".join(["clinphoto-ack-v1", share_id, plaintext_sha256]).encode()
+
+
+# --- Text that travels with an image (TRN-3) ------------------------------------------------
+# A caption (at capture) or a message (with a share) travels sealed inside the signed
+# manifest as base64 of an age ciphertext to the object's own recipients, so the server never
+# reads it. The sender's device checks it for identifiers first; each warning is resolved by
+# editing the text or by confirming it with one of these reasons, which the server audits.
+SEALED_TEXT_FIELDS = ("caption_sealed", "message_sealed")
+MAX_SEALED_TEXT = 64 * 1024
+TEXT_WARNINGS_FIELD = "text_warnings"  # finding kinds only, never the values
+TEXT_CONFIRMED_FIELD = "text_warnings_confirmed"
+TEXT_CONFIRMATIONS = ("patient-requested", "clinically-necessary", "false-positive")

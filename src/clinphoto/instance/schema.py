@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from clinphoto.accounts import models as _accounts_models  # noqa: F401  (registers tables)
 from clinphoto.audit import models as _audit_models  # noqa: F401
 from clinphoto.consent import models as _consent_models  # noqa: F401
+from clinphoto.inspection import models as _inspection_models  # noqa: F401
 from clinphoto.media import models as _media_models  # noqa: F401
 from clinphoto.patients import models as _patients_models  # noqa: F401
 from clinphoto.sharing import models as _sharing_models  # noqa: F401

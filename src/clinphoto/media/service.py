@@ -9,6 +9,7 @@ covers; anything else is "not found", with no hint.
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -21,14 +22,28 @@ from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Device, Role
 from clinphoto.accounts.service import Principal
 from clinphoto.consent import service as consent
+from clinphoto.core import protocol
 from clinphoto.core.clock import utcnow
 from clinphoto.core.errors import Conflict, DomainError, Invalid, NotFound
 from clinphoto.media.models import Media
 from clinphoto.storage.blobs import StoredBlob
 
 MAX_MEDIA_BYTES = 256 * 1024 * 1024
-CONTENT_TYPES = frozenset({"image/jpeg"})
-KINDS = frozenset({"photo"})
+# What the device client's scrubber can produce (imaging.scrub): nothing else is accepted.
+CONTENT_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "image/gif",
+        "video/mp4",
+        "video/quicktime",
+        "video/webm",
+        "video/x-matroska",
+    }
+)
+PHOTO = "photo"
+SIGNATURE = "consent-signature"
 CAPTURE_PURPOSE = "clinical_care"
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -93,9 +108,74 @@ def check_manifest(
     recipients = manifest.get("recipients")
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise Invalid("manifest field 'recipients' is missing or malformed")
+    check_sealed_text(manifest)
     if db.get(Media, object_id) is not None:
         raise Conflict("an object with this id exists; objects are never overwritten")
     return UploadPlan(manifest_bytes, manifest, signature, "")
+
+
+_B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+_WARNING_KIND = re.compile(r"^[a-z][a-z-]{1,40}$")
+
+
+def check_sealed_text(manifest: dict[str, Any]) -> None:
+    """A caption or message travels only sealed, and only with its warnings resolved (TRN-3).
+
+    The server cannot read the text (it is sealed to the object's recipients); it checks that
+    it is an age ciphertext, and that any identifier warning the sender's device raised was
+    confirmed with a recognised reason. Both are audited with the upload.
+    """
+    for name in protocol.SEALED_TEXT_FIELDS:
+        value = manifest.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or len(value) > protocol.MAX_SEALED_TEXT:
+            raise Invalid(f"manifest field {name!r} is too long or malformed")
+        if not _B64.match(value):
+            raise Invalid(f"manifest field {name!r} must be base64")
+        if not base64.b64decode(value).startswith(protocol.AGE_MAGIC):
+            raise Invalid("captions and messages travel only as age ciphertext")
+    for plain in ("caption", "message"):
+        if plain in manifest:
+            raise Invalid(f"a {plain} must be sealed, never sent in the clear")
+    warnings = manifest.get(protocol.TEXT_WARNINGS_FIELD, [])
+    if not isinstance(warnings, list) or not all(
+        isinstance(w, str) and _WARNING_KIND.match(w) for w in warnings
+    ):
+        raise Invalid("manifest field 'text_warnings' is malformed")
+    confirmed = manifest.get(protocol.TEXT_CONFIRMED_FIELD)
+    if warnings and confirmed not in protocol.TEXT_CONFIRMATIONS:
+        raise Invalid(
+            "the text carries identifier warnings: edit it, or confirm it with one of "
+            + ", ".join(protocol.TEXT_CONFIRMATIONS)
+        )
+
+
+def text_audit(manifest: dict[str, Any]) -> dict[str, object]:
+    """What the audit trail keeps of a caption or message: that it existed, and warnings."""
+    details: dict[str, object] = {}
+    for name in protocol.SEALED_TEXT_FIELDS:
+        if manifest.get(name):
+            details[name.removesuffix("_sealed")] = True
+    warnings = manifest.get(protocol.TEXT_WARNINGS_FIELD) or []
+    if warnings:
+        details["text_warnings"] = sorted(set(warnings))
+        details["text_warnings_confirmed"] = manifest.get(protocol.TEXT_CONFIRMED_FIELD)
+    return details
+
+
+def _check_own_recipients(
+    db: Session, principal: Principal, records_recipient: str, manifest: dict[str, Any]
+) -> None:
+    """Sealed to the records key and the author's own active devices, and nobody else."""
+    recipients = set(manifest["recipients"])
+    if records_recipient not in recipients:
+        raise Invalid("media must also be sealed to the records key")
+    own = {d.age_recipient for d in accounts.active_devices(db, principal.user.id)}
+    if principal.device.age_recipient not in recipients or not recipients <= own | {
+        records_recipient
+    }:
+        raise Invalid("media must be sealed to your own active devices and the records key only")
 
 
 def check_upload(
@@ -113,23 +193,76 @@ def check_upload(
         manifest_bytes=manifest_bytes,
         manifest=manifest,
         signature=signature,
-        kind="photo",
+        kind=PHOTO,
     )
-    recipients = set(manifest["recipients"])
-    if records_recipient not in recipients:
-        raise Invalid("media must also be sealed to the records key")
-    own = {d.age_recipient for d in accounts.active_devices(db, principal.user.id)}
-    if principal.device.age_recipient not in recipients or not recipients <= own | {
-        records_recipient
-    }:
-        raise Invalid("media must be sealed to your own active devices and the records key only")
-    covering = consent.covering_consent(
-        db,
-        _field(manifest, "patient_id", _HEX32),
-        _field(manifest, "encounter_id", _HEX32),
-        CAPTURE_PURPOSE,
-    )
+    _check_own_recipients(db, principal, records_recipient, manifest)
+    patient_id = _field(manifest, "patient_id", _HEX32)
+    encounter_id = _field(manifest, "encounter_id", _HEX32)
+    if manifest.get("derived_from") is not None:
+        # A derived version (a redaction) of one of the author's own photos: same patient
+        # and encounter, and the original stays exactly as it was (AUD-4).
+        original = readable(
+            db,
+            principal=principal,
+            media_id=_field(manifest, "derived_from", _HEX32),
+            purpose=CAPTURE_PURPOSE,
+        )
+        if original.kind != PHOTO or (original.patient_id, original.encounter_id) != (
+            patient_id,
+            encounter_id,
+        ):
+            raise Invalid("a derived version must keep its original's patient and encounter")
+    covering = consent.covering_consent(db, patient_id, encounter_id, CAPTURE_PURPOSE)
     return UploadPlan(manifest_bytes, manifest, signature, covering.id)
+
+
+def check_signature_upload(
+    db: Session,
+    *,
+    principal: Principal,
+    records_recipient: str,
+    consent_id: str,
+    manifest_bytes: bytes,
+    manifest: dict[str, Any],
+    signature: str,
+) -> UploadPlan:
+    """A patient's signature on a consent (CON-3), sealed exactly like a photo.
+
+    Only the clinician who recorded the consent may attach it, once, and only to a consent
+    that was actually obtained (not a consent-to-follow); the manifest must name the
+    consent's own patient and encounter.
+    """
+    check_manifest(
+        db,
+        principal=principal,
+        manifest_bytes=manifest_bytes,
+        manifest=manifest,
+        signature=signature,
+        kind=SIGNATURE,
+    )
+    _check_own_recipients(db, principal, records_recipient, manifest)
+    record = consent.signable(db, actor=principal, consent_id=consent_id)
+    if (
+        _field(manifest, "patient_id", _HEX32) != record.patient_id
+        or _field(manifest, "encounter_id", _HEX32) != record.encounter_id
+    ):
+        raise Invalid("the signature's manifest names another patient or encounter")
+    if _field(manifest, "consent_id", _HEX32) != record.id:
+        raise Invalid("the signature's manifest names another consent")
+    return UploadPlan(manifest_bytes, manifest, signature, record.id)
+
+
+def record_signature(db: Session, plan: UploadPlan, blob: StoredBlob, jurisdiction: str) -> Media:
+    """Store the sealed signature and bind its plaintext hash into the consent record."""
+    media = record_upload(db, plan, blob, jurisdiction)
+    consent.attach_signature(db, consent_id=plan.consent_id, sha256=media.plaintext_sha256)
+    return media
+
+
+def signature_of(db: Session, consent_id: str) -> Media | None:
+    return db.execute(
+        select(Media).where(Media.consent_id == consent_id, Media.kind == SIGNATURE)
+    ).scalar_one_or_none()
 
 
 def record_upload(
@@ -163,7 +296,7 @@ def record_upload(
         manifest=plan.manifest_bytes.decode("utf-8"),
         signature=plan.signature,
         jurisdiction=jurisdiction,
-        derived_from=derived_from.id if derived_from else None,
+        derived_from=derived_from.id if derived_from else m.get("derived_from"),
         created_at=utcnow(),
     )
     db.add(media)
@@ -186,8 +319,12 @@ def readable(db: Session, *, principal: Principal, media_id: str, purpose: str) 
     media = db.get(Media, media_id)
     if media is None or principal.role is Role.ADMINISTRATOR:
         raise NotFound()
-    if media.author_user_id != principal.user.id or media.kind != "photo":
+    if media.author_user_id != principal.user.id or media.kind not in (PHOTO, SIGNATURE):
         raise NotFound()
+    if media.kind == SIGNATURE:
+        # The signature is part of the consent record itself: it stays readable to the
+        # clinician who obtained it after a withdrawal, as evidence of what was agreed.
+        return media
     return readable_by_consent(db, media, purpose)
 
 

@@ -17,6 +17,7 @@ from clinphoto.accounts.service import Principal
 from clinphoto.core import protocol
 from clinphoto.core.clock import new_id, utcnow
 from clinphoto.core.errors import Invalid, NotFound
+from clinphoto.inspection import service as inspection
 from clinphoto.media import service as media_service
 from clinphoto.media.models import Media
 from clinphoto.sharing.models import Share
@@ -38,6 +39,9 @@ def check_share(
     original = media_service.readable(
         db, principal=principal, media_id=original_id, purpose=purpose
     )
+    if original.kind != media_service.PHOTO:
+        raise NotFound()  # only photos travel; a consent's signature stays with its record
+    inspection.require_shareable(db, original)
     recipient_id = str(manifest.get("recipient_user_id", ""))
     try:
         recipient = accounts.get_user(db, recipient_id)

@@ -1,0 +1,234 @@
+"""De-identification on local files: `scrub`, `inspect` and `redact` (DEI-1..DEI-3, TRN-3).
+
+These run the same library the device client and the custodian use, on files the user names,
+with no server and no account. Output files are named by random ids: a file name is text
+that travels with an image and may itself identify the patient.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from PIL import Image
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from clinphoto.imaging.errors import ScrubError
+from clinphoto.imaging.regions import Box, Region
+
+out = Console(highlight=False)
+err = Console(stderr=True)
+
+
+def _progress(count: int) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=count < 2 or not err.is_terminal,
+    )
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def scrub(
+    inputs: Annotated[list[Path], typer.Argument(help="Pictures or videos, any format.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for the scrubbed files.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+) -> None:
+    """Remove identifying metadata from pictures and videos, losslessly where possible.
+
+    The format is decided by the file's bytes, never its name. JPEG, PNG, WebP and GIF are
+    rewritten without metadata and keep their pixels exactly; TIFF becomes PNG; HEIC, HEIF
+    and AVIF become JPEG (q95, 4:4:4); MP4, MOV and WebM are remuxed without re-encoding.
+    Anything else, and anything malformed or too large, is refused with a reason. Output
+    files get random names (a file name can identify a patient); the report maps them.
+
+    Exit status: 0 when every input was scrubbed, 2 when any was refused.
+
+    Example: clinphoto scrub ~/Downloads/IMG_2231.HEIC wound.jpg --out /secure/clean --json
+    """
+    from clinphoto.imaging.scrub import scrub_file
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    refused = 0
+    with _progress(len(inputs)) as bar:
+        task = bar.add_task("scrubbing", total=len(inputs))
+        for src in inputs:
+            record: dict[str, Any] = {"file": str(src)}
+            try:
+                dst = out_dir / f"{secrets.token_hex(8)}"
+                result = scrub_file(src, dst)
+                final = dst.with_suffix(result.extension)
+                os.replace(dst, final)
+                record |= {
+                    "ok": True,
+                    "out": str(final),
+                    "format": result.source_kind,
+                    "output_format": result.kind,
+                    "converted": result.converted,
+                    "note": result.note,
+                }
+            except ScrubError as exc:
+                refused += 1
+                record |= {"ok": False, "reason": exc.reason, "message": str(exc)}
+            except OSError as exc:
+                refused += 1
+                record |= {"ok": False, "reason": "unreadable", "message": exc.strerror or ""}
+            if as_json:
+                print(json.dumps(record), flush=True)
+            elif record["ok"]:
+                out.print(f"{src} -> {record['out']} ({record['note']})")
+            else:
+                err.print(f"{src}: refused ({record['reason']}): {record['message']}")
+            bar.advance(task)
+    if refused:
+        raise typer.Exit(2)
+
+
+def _frames(path: Path) -> list[Image.Image]:
+    """The displayed picture, or sampled frames of a video."""
+    from clinphoto.imaging.inspect import displayed
+    from clinphoto.imaging.sniff import HEAD_BYTES, sniff
+
+    with path.open("rb") as fh:
+        kind = sniff(fh.read(HEAD_BYTES))
+    if kind.is_video:
+        from clinphoto.imaging.video import sample_frames
+
+        return sample_frames(path)
+    with Image.open(path) as img:
+        img.load()
+        return [displayed(img)]
+
+
+def inspect(
+    files: Annotated[list[Path], typer.Argument(help="Pictures or videos to inspect.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per file).")] = (
+        False
+    ),
+    caption: Annotated[
+        list[str] | None, typer.Option(help="Text that travels with the image; repeatable.")
+    ] = None,
+) -> None:
+    """Find faces, burned-in text and identifiers; say whether each file is identifiable.
+
+    Boxes are in pixels of the displayed image. The file's own name and any --caption are
+    checked for identifier patterns (names, MRN, health-card numbers, dates of birth, phone,
+    e-mail, postal codes). For a video, sampled frames are inspected.
+
+    Exit status: 0 when no file is identifiable, 1 when any is, 2 when any cannot be read.
+
+    Example: clinphoto inspect wound.jpg --json
+    """
+    from clinphoto.imaging.inspect import inspect_image
+
+    results: list[dict[str, Any]] = []
+    identifiable = unreadable = False
+    with _progress(len(files)) as bar:
+        task = bar.add_task("inspecting", total=len(files))
+        for path in files:
+            try:
+                frames = _frames(path)
+            except (OSError, ScrubError, ValueError, Image.DecompressionBombError) as exc:
+                unreadable = True
+                err.print(f"{path}: cannot be read: {exc}")
+                bar.advance(task)
+                continue
+            captions = [path.name, *(caption or [])]
+            merged: dict[str, Any] = {
+                "file": str(path),
+                "faces": [],
+                "text": [],
+                "identifiable": False,
+                "reasons": [],
+            }
+            for i, frame in enumerate(frames):
+                found = inspect_image(frame, captions=captions if i == 0 else ()).to_json(str(path))
+                merged["faces"] += found["faces"]
+                merged["text"] += found["text"]
+                merged["identifiable"] = merged["identifiable"] or found["identifiable"]
+                prefix = f"frame {i + 1}: " if len(frames) > 1 else ""
+                merged["reasons"] += [prefix + r for r in found["reasons"]]
+            identifiable = identifiable or merged["identifiable"]
+            results.append(merged)
+            bar.advance(task)
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    else:
+        for r in results:
+            verdict = "identifiable" if r["identifiable"] else "not identifiable"
+            out.print(f"{r['file']}: {verdict}")
+            for reason in r["reasons"]:
+                out.print(f"  - {reason}")
+    if unreadable:
+        raise typer.Exit(2)
+    if identifiable:
+        raise typer.Exit(1)
+
+
+def _box(text: str) -> Box:
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+        return Box(x, y, w, h)
+    except ValueError:
+        raise _fail(f"--box {text!r}: expected x,y,w,h in pixels, e.g. 120,80,200,200") from None
+
+
+def redact(
+    file: Annotated[Path, typer.Argument(help="The picture to redact.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the redacted JPEG.")],
+    box: Annotated[
+        list[str] | None, typer.Option(help="A region x,y,w,h in displayed pixels; repeatable.")
+    ] = None,
+    faces: Annotated[bool, typer.Option("--faces", help="Redact every face found.")] = False,
+    text: Annotated[bool, typer.Option("--text", help="Redact all burned-in text found.")] = False,
+    method: Annotated[str, typer.Option(help="box (solid), blur or pixelate.")] = "box",
+) -> None:
+    """Blur, pixelate or cover regions into a new JPEG with no metadata and no thumbnail.
+
+    The input is never changed. Regions come from --box, from the face detector (--faces)
+    and from the text detector (--text).
+
+    Example: clinphoto redact ward.jpg --faces --text --method blur --out ward-redacted.jpg
+    """
+    from clinphoto.imaging.inspect import displayed
+    from clinphoto.imaging.redact import redact_to_jpeg
+
+    if method not in ("box", "blur", "pixelate"):
+        raise _fail("--method must be box, blur or pixelate")
+    if out_file.exists():
+        raise _fail(f"{out_file} exists; refusing to overwrite it")
+    regions: list[Box | Region] = [_box(b) for b in box or []]
+    try:
+        with Image.open(file) as img:
+            img.load()
+            shown = displayed(img)
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise _fail(f"{file}: cannot be read: {exc}") from None
+    if faces:
+        from clinphoto.imaging.faces import detect_faces
+
+        regions += detect_faces(shown)
+    if text:
+        from clinphoto.imaging.text import detect_text
+
+        regions += detect_text(shown)
+    if not regions:
+        raise _fail("nothing to redact: give --box, --faces or --text", 1)
+    data = redact_to_jpeg(shown, regions, method)  # type: ignore[arg-type]
+    fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    out.print(f"redacted {len(regions)} region(s) into {out_file}")

@@ -1,0 +1,1 @@
+"""Custodian inspection of stored photos: identifiable or not (DEI-2, CON-4)."""
