@@ -360,6 +360,10 @@ def test_capture_open_and_recover_with_the_age_cli(
     )
     tablet = ["--profile", str(tmp / "tablet")]
     _cli(env, "device", "enroll", "--server", url, "--code", code2, "--name", "tablet", *tablet)
+    # The server's custodian inspects each new photo (DEI-2); a wound photo with no face
+    # or text is cleared for sharing.
+    verdict = _cli(env, "inspection", media_id, "--wait", "60", *phone).stdout
+    assert verdict.startswith("done: not identifiable"), verdict
     shown = _cli(env, "share", media_id, "--to", "b.gagnon@chu.example", "--yes", *phone).stdout
     assert "Dr B. Gagnon (clinician), CHU Example" in shown
     assert "device 'tablet':" in shown
