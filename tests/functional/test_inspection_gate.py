@@ -1,0 +1,244 @@
+"""The custodian's inspection and the sharing gate (DEI-2, CON-4), with the real detectors.
+
+A photo with a face or the patient's identifiers burned in is flagged identifiable; it cannot
+be shared unless its consent allows identifiable images; a redacted version derived from it
+is inspected on its own and can travel. What the OCR read is never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from PIL import Image, ImageDraw, ImageFont
+from skimage import data
+
+from clinphoto import crypto
+from clinphoto.client.capture import SealedCapture, seal_capture
+from clinphoto.core import protocol
+from clinphoto.imaging.redact import redact_to_jpeg
+from clinphoto.imaging.regions import Box
+from clinphoto.instance.custodian import inspect_pending
+from clinphoto.instance.runtime import Instance
+from tests.conftest import EnrolledDevice
+from tests.functional.test_media_api import _upload
+
+NewDevice = Callable[..., EnrolledDevice]
+MRN = "4417302"
+
+
+def _photo(*, face: bool = False, label: str | None = None) -> bytes:
+    """A 1600x1200 wound photo, optionally with a face and a printed label."""
+    image = Image.new("RGB", (1600, 1200), (196, 152, 128))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((700, 450, 1100, 750), fill=(120, 40, 40))
+    if face:
+        head = Image.fromarray(data.astronaut()).crop((150, 30, 330, 250))
+        image.paste(head.resize((270, 330)), (120, 120))
+    if label:
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 56)
+        left, top, right, bottom = draw.textbbox((900, 950), label, font=font)
+        draw.rectangle((left - 12, top - 12, right + 12, bottom + 12), fill="white")
+        draw.text((900, 950), label, font=font, fill=(20, 20, 20))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def _patient(
+    client: TestClient, dev: EnrolledDevice, identifiable_allowed: bool
+) -> tuple[str, str]:
+    patient = client.post(
+        "/v1/patients",
+        json={"name": "Marguerite Tremblay", "dob": "1961-07-14", "mrn": MRN, "province": "QC"},
+        headers=dev.auth,
+    )
+    assert patient.status_code == 200, patient.text
+    pid = patient.json()["id"]
+    consent = client.post(
+        "/v1/consents",
+        json={
+            "patient_id": pid,
+            "purposes": ["clinical_care"],
+            "method": "written",
+            "informed_of_rights": True,
+            "text_version": "2026-11-en",
+            "identifiable_allowed": identifiable_allowed,
+        },
+        headers=dev.auth,
+    )
+    assert consent.status_code == 200, consent.text
+    return pid, consent.json()["encounter_id"]
+
+
+def _capture(
+    client: TestClient,
+    instance: Instance,
+    dev: EnrolledDevice,
+    photo: bytes,
+    pid: str,
+    eid: str,
+    derived_from: str | None = None,
+) -> SealedCapture:
+    sealed = seal_capture(
+        photo,
+        patient_id=pid,
+        encounter_id=eid,
+        device_id=dev.device_id,
+        signing=dev.signing,
+        recipients=[instance.keys.records.recipient, dev.age.recipient],
+        derived_from=derived_from,
+    )
+    uploaded = _upload(client, dev, sealed)
+    assert uploaded.status_code == 201, uploaded.text  # type: ignore[attr-defined]
+    return sealed
+
+
+def _verdict(client: TestClient, dev: EnrolledDevice, media_id: str) -> dict[str, object]:
+    got = client.get(f"/v1/media/{media_id}/inspection?purpose=clinical_care", headers=dev.auth)
+    assert got.status_code == 200, got.text
+    verdict: dict[str, object] = got.json()
+    return verdict
+
+
+def _share(
+    client: TestClient,
+    instance: Instance,
+    sender: EnrolledDevice,
+    media_id: str,
+    plain: bytes,
+    to: str,
+) -> object:
+    shown = client.get(f"/v1/directory?email={to}", headers=sender.auth).json()
+    recipients = [d["age_recipient"] for d in shown["devices"]] + [instance.keys.records.recipient]
+    ciphertext = crypto.seal(plain, recipients)
+    manifest = {
+        "v": 1,
+        "object_id": secrets.token_hex(16),
+        "kind": "share",
+        "content_type": "image/jpeg",
+        "device_id": sender.device_id,
+        "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
+        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
+        "size": len(ciphertext),
+        "recipients": sorted(recipients),
+        "recipient_user_id": shown["id"],
+        "purpose": "clinical_care",
+        "sent_at": datetime.now(UTC).isoformat(),
+    }
+    mb = protocol.encode_manifest(manifest)
+    return client.post(
+        f"/v1/media/{media_id}/shares",
+        content=ciphertext,
+        headers={
+            **sender.auth,
+            protocol.MANIFEST_HEADER: protocol.manifest_header(mb),
+            protocol.SIGNATURE_HEADER: crypto.sign(sender.signing, mb),
+        },
+    )
+
+
+def test_dei2_a_face_blocks_sharing_until_redacted(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice, _bob = new_device(), new_device(email="bob@h.example")
+    pid, eid = _patient(client, alice, identifiable_allowed=False)
+    sealed = _capture(client, instance, alice, _photo(face=True), pid, eid)
+    plain = crypto.open_sealed(sealed.ciphertext, alice.age)
+
+    # Before the custodian has looked, nothing travels.
+    assert _verdict(client, alice, sealed.object_id)["status"] == "pending"
+    early = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert early.status_code == 422  # type: ignore[attr-defined]
+    assert "still being inspected" in early.json()["error"]["message"]  # type: ignore[attr-defined]
+
+    [outcome] = inspect_pending(instance)
+    assert outcome.status == "done"
+    assert outcome.identifiable
+    verdict = _verdict(client, alice, sealed.object_id)
+    assert verdict["identifiable"] is True
+    faces = [r for r in verdict["regions"] if r["kind"] == "face"]  # type: ignore[attr-defined]
+    assert faces, verdict
+    x, y, w, h = faces[0]["box"]
+    assert 120 <= x + w / 2 <= 390  # on the pasted head
+    assert 120 <= y + h / 2 <= 450
+
+    refused = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "identifiable" in refused.json()["error"]["message"]  # type: ignore[attr-defined]
+
+    # The clinician redacts the suggested region and uploads the result as a new version.
+    redacted = redact_to_jpeg(
+        Image.open(io.BytesIO(plain)), [Box(*faces[0]["box"]).clipped(1600, 1200)], "box"
+    )
+    version = _capture(client, instance, alice, redacted, pid, eid, derived_from=sealed.object_id)
+    [second] = inspect_pending(instance)
+    assert (second.status, second.identifiable) == ("done", False), second.reasons
+    opened = crypto.open_sealed(version.ciphertext, alice.age)
+    sent = _share(client, instance, alice, version.object_id, opened, "bob@h.example")
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+    # The original is untouched and still refused.
+    again = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert again.status_code == 422  # type: ignore[attr-defined]
+
+
+def test_con4_consent_to_identifiable_images_lets_a_face_travel(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice, _bob = new_device(), new_device(email="bob@h.example")
+    pid, eid = _patient(client, alice, identifiable_allowed=True)
+    sealed = _capture(client, instance, alice, _photo(face=True), pid, eid)
+    [outcome] = inspect_pending(instance)
+    assert outcome.identifiable
+    plain = crypto.open_sealed(sealed.ciphertext, alice.age)
+    sent = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+
+
+def test_dei2_burned_in_mrn_is_flagged_and_never_stored(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice = new_device()
+    pid, eid = _patient(client, alice, identifiable_allowed=False)
+    sealed = _capture(client, instance, alice, _photo(label=f"MRN {MRN}"), pid, eid)
+    [outcome] = inspect_pending(instance)
+    assert (outcome.status, outcome.identifiable) == ("done", True)
+    verdict = _verdict(client, alice, sealed.object_id)
+    texts = [r for r in verdict["regions"] if r["kind"] == "text"]  # type: ignore[attr-defined]
+    assert texts
+    assert all("text" not in r or not r["text"] for r in texts)
+    assert any("MRN" in reason or "record number" in reason for reason in verdict["reasons"])  # type: ignore[attr-defined]
+    assert all(MRN not in reason for reason in verdict["reasons"])  # type: ignore[attr-defined]
+
+    # Nothing the OCR read reaches the database file, its WAL, or the blob store.
+    files = [p for p in instance.settings.data_dir.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert MRN.encode() not in path.read_bytes(), path
+
+
+def test_dei2_the_verdict_of_someone_elses_photo_is_not_found(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice, mallory = new_device(), new_device(email="mallory@h.example")
+    pid, eid = _patient(client, alice, identifiable_allowed=False)
+    sealed = _capture(client, instance, alice, _photo(), pid, eid)
+    inspect_pending(instance)
+    theirs = client.get(
+        f"/v1/media/{sealed.object_id}/inspection?purpose=clinical_care", headers=mallory.auth
+    )
+    missing = client.get(
+        f"/v1/media/{secrets.token_hex(16)}/inspection?purpose=clinical_care",
+        headers=mallory.auth,
+    )
+    assert theirs.status_code == missing.status_code == 404
+    for key in ("code", "message"):
+        assert theirs.json()["error"][key] == missing.json()["error"][key]
+    assert (
+        client.get(f"/v1/media/{sealed.object_id}/inspection?purpose=clinical_care").status_code
+        == 401
+    )
