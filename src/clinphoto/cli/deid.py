@@ -232,3 +232,17 @@ def redact(
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     out.print(f"redacted {len(regions)} region(s) into {out_file}")
+
+
+# The same three commands as a program of their own: `clinphoto scrub|inspect|redact` start
+# here (see clinphoto.cli.entry) without loading the server's stack, which would triple the
+# start-up time of a command that is often run on a folder from a script.
+tools = typer.Typer(
+    help="De-identify local files: scrub metadata, inspect for identifiers, redact regions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+tools.command("scrub")(scrub)
+tools.command("inspect")(inspect)
+tools.command("redact")(redact)

@@ -166,7 +166,10 @@ def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbe
             )
         else:
             handle.seek(0)
-            data = handle.read(limits.max_image_bytes + 1)
+            # Exactly the size fstat gave (a read of the limit would allocate the limit).
+            data = handle.read(size + 1)
+            if len(data) != size:
+                raise ScrubError("the file changed while it was being read", reason="io-error")
     if kind.is_video:
         return _scrub_video(src, dst, kind, limits)
     result = scrub_bytes(data, limits)

@@ -1,0 +1,25 @@
+"""The ``clinphoto`` command.
+
+The local file tools (``scrub``, ``inspect``, ``redact``) need only the imaging library, so
+they are dispatched before the rest of the command line is imported: SQLAlchemy, Alembic and
+the HTTP client add about half a second to every start, which a script that scrubs files one
+at a time would pay each time. Everything else, including ``clinphoto --help``, goes to the
+full application in :mod:`clinphoto.cli.main`, where the same three commands are listed.
+"""
+
+from __future__ import annotations
+
+import sys
+
+FILE_TOOLS = frozenset({"scrub", "inspect", "redact"})
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in FILE_TOOLS:
+        from clinphoto.cli.deid import tools
+
+        tools(prog_name="clinphoto")
+        return
+    from clinphoto.cli.main import app
+
+    app(prog_name="clinphoto")
