@@ -46,7 +46,7 @@ INPUT = 128  # the model's input is INPUT x INPUT RGB in [-1, 1]
 # a 16x16 grid with 2 anchors per cell and an 8x8 grid with 6 per cell, 896 in all.
 _ANCHOR_GRIDS = ((16, 2), (8, 6))
 
-DEFAULT_THRESHOLD = 0.7
+DEFAULT_THRESHOLD = 0.6  # candidates; inspect.FACE_THRESHOLD (0.75) decides the verdict
 DEFAULT_SMALLEST_FACE = 0.02  # of the long side: 80 px in a 4000 px wide photo
 _FACE_IN_INPUT = 24  # px: the size the smallest wanted face is scaled to
 _OVERLAP = 32  # px of the model input shared by neighbouring tiles
