@@ -371,12 +371,14 @@ def bench_detectors() -> list[tuple[str, str, str, str]]:
     import cv2
 
     from clinphoto.imaging.faces import default_detector as faces
-    from clinphoto.imaging.inspect import inspect_image
+    from clinphoto.imaging.inspect import FACE_THRESHOLD, inspect_image
     from clinphoto.imaging.text import default_detector as text
 
     cv2.setNumThreads(1)
     scene = make_scene(face=True, label=True)
     face_ms = _median_ms(lambda: faces().detect(scene), 7)
+    # The pasted head is 160 px wide; the face in it, as boxed, about 84 px.
+    found = [r.box.as_list() for r in faces().detect(scene) if r.score >= FACE_THRESHOLD]
     text_ms = _median_ms(lambda: text().detect(scene), 5)
     both_ms = _median_ms(lambda: inspect_image(scene), 5)
     return [
@@ -384,7 +386,7 @@ def bench_detectors() -> list[tuple[str, str, str, str]]:
             f"face detection, 12 MP photo, one thread ({faces().runtime})",
             f"{face_ms:.0f} ms",
             "≤ 300 ms (issue 3)",
-            "BlazeFace over an image pyramid; smallest face 80 px",
+            f"BlazeFace over an image pyramid; the ~84 px face: {found or 'NOT FOUND'}",
         ),
         (
             "text detection and reading, 12 MP photo, one thread",
