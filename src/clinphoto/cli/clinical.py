@@ -15,10 +15,10 @@ from typing import Annotated, Any
 import typer
 from PIL import Image
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clinphoto import crypto
 from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _unlock
+from clinphoto.cli.ui import parse_box, progress
 from clinphoto.client.api import ApiClient, ApiError
 from clinphoto.client.capture import open_capture, reseal_for_share, seal_capture
 from clinphoto.client.profile import DeviceSecrets
@@ -60,7 +60,7 @@ def capture(
         text = _sealed_text(
             api, "caption_sealed", caption, patient, recipients, confirm_identifiers
         )
-        with _progress(len(files)) as bar:
+        with progress(len(files)) as bar:
             task = bar.add_task("capturing", total=len(files))
             for path in files:
                 _capture_one(api, secrets_, queue, path, patient, encounter, recipients, text)
@@ -69,19 +69,6 @@ def capture(
         raise _fail(exc.message) from None
     finally:
         api.close()
-
-
-def _progress(count: int) -> Progress:
-    """A progress bar on stderr for long runs; silent for a single file."""
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=count < 2,
-    )
 
 
 def _capture_one(
@@ -586,14 +573,6 @@ def inspection(
         raise typer.Exit(1)
 
 
-def _parse_box(text: str) -> Box:
-    try:
-        x, y, w, h = (int(v) for v in text.split(","))
-        return Box(x, y, w, h)
-    except ValueError:
-        raise _fail(f"--box {text!r}: expected x,y,w,h in pixels, e.g. 120,80,200,200") from None
-
-
 def redact_media(
     media_id: Annotated[str, typer.Argument(help="A photo you captured.")],
     box: Annotated[
@@ -613,7 +592,7 @@ def redact_media(
     Example: clinphoto redact-media 0c1d... --suggested --method blur
     Example: clinphoto redact-media 0c1d... --box 1200,300,400,420
     """
-    regions = [_parse_box(b) for b in box or []]
+    regions = [parse_box(b) for b in box or []]
     if method not in ("box", "blur", "pixelate"):
         raise _fail("--method must be box, blur or pixelate")
     secrets_ = _unlock(profile)

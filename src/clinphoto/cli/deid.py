@@ -16,25 +16,13 @@ from typing import Annotated, Any
 import typer
 from PIL import Image
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from clinphoto.cli.ui import parse_box, progress
 from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.regions import Box, Region
 
 out = Console(highlight=False)
 err = Console(stderr=True)
-
-
-def _progress(count: int) -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=count < 2 or not err.is_terminal,
-    )
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -63,7 +51,7 @@ def scrub(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     refused = 0
-    with _progress(len(inputs)) as bar:
+    with progress(len(inputs)) as bar:
         task = bar.add_task("scrubbing", total=len(inputs))
         for src in inputs:
             record: dict[str, Any] = {"file": str(src)}
@@ -136,7 +124,7 @@ def inspect(
 
     results: list[dict[str, Any]] = []
     identifiable = unreadable = False
-    with _progress(len(files)) as bar:
+    with progress(len(files)) as bar:
         task = bar.add_task("inspecting", total=len(files))
         for path in files:
             try:
@@ -178,14 +166,6 @@ def inspect(
         raise typer.Exit(1)
 
 
-def _box(text: str) -> Box:
-    try:
-        x, y, w, h = (int(v) for v in text.split(","))
-        return Box(x, y, w, h)
-    except ValueError:
-        raise _fail(f"--box {text!r}: expected x,y,w,h in pixels, e.g. 120,80,200,200") from None
-
-
 def redact(
     file: Annotated[Path, typer.Argument(help="The picture to redact.")],
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the redacted JPEG.")],
@@ -210,7 +190,7 @@ def redact(
         raise _fail("--method must be box, blur or pixelate")
     if out_file.exists():
         raise _fail(f"{out_file} exists; refusing to overwrite it")
-    regions: list[Box | Region] = [_box(b) for b in box or []]
+    regions: list[Box | Region] = [parse_box(b) for b in box or []]
     try:
         with Image.open(file) as img:
             img.load()
