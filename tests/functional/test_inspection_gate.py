@@ -7,11 +7,9 @@ is inspected on its own and can travel. What the OCR read is never stored.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 from PIL import Image, ImageDraw, ImageFont
@@ -19,13 +17,13 @@ from skimage import data
 
 from clinphoto import crypto
 from clinphoto.client.capture import SealedCapture, seal_capture
-from clinphoto.core import protocol
 from clinphoto.imaging.redact import redact_to_jpeg
 from clinphoto.imaging.regions import Box
 from clinphoto.instance.custodian import inspect_pending
 from clinphoto.instance.runtime import Instance
 from tests.conftest import EnrolledDevice
 from tests.functional.test_media_api import _upload
+from tests.functional.test_sharing_api import _reseal
 
 NewDevice = Callable[..., EnrolledDevice]
 MRN = "4417302"
@@ -115,31 +113,7 @@ def _share(
 ) -> object:
     shown = client.get(f"/v1/directory?email={to}", headers=sender.auth).json()
     recipients = [d["age_recipient"] for d in shown["devices"]] + [instance.keys.records.recipient]
-    ciphertext = crypto.seal(plain, recipients)
-    manifest = {
-        "v": 1,
-        "object_id": secrets.token_hex(16),
-        "kind": "share",
-        "content_type": "image/jpeg",
-        "device_id": sender.device_id,
-        "plaintext_sha256": hashlib.sha256(plain).hexdigest(),
-        "ciphertext_sha256": hashlib.sha256(ciphertext).hexdigest(),
-        "size": len(ciphertext),
-        "recipients": sorted(recipients),
-        "recipient_user_id": shown["id"],
-        "purpose": "clinical_care",
-        "sent_at": datetime.now(UTC).isoformat(),
-    }
-    mb = protocol.encode_manifest(manifest)
-    return client.post(
-        f"/v1/media/{media_id}/shares",
-        content=ciphertext,
-        headers={
-            **sender.auth,
-            protocol.MANIFEST_HEADER: protocol.manifest_header(mb),
-            protocol.SIGNATURE_HEADER: crypto.sign(sender.signing, mb),
-        },
-    )
+    return _reseal(client, sender, media_id, plain, shown["id"], recipients)
 
 
 def test_dei2_a_face_blocks_sharing_until_redacted(
