@@ -8,6 +8,7 @@ is inspected on its own and can travel. What the OCR read is never stored.
 from __future__ import annotations
 
 import io
+import json
 import secrets
 from collections.abc import Callable
 
@@ -216,3 +217,38 @@ def test_dei2_the_verdict_of_someone_elses_photo_is_not_found(
         client.get(f"/v1/media/{sealed.object_id}/inspection?purpose=clinical_care").status_code
         == 401
     )
+
+
+def _video_with_a_face() -> bytes:
+    """A 2 s H.264 MP4, 640x480, a head in every frame; made with PyAV in memory."""
+    import av
+    import numpy as np
+
+    frame = _photo(face=True)
+    picture = Image.open(io.BytesIO(frame)).convert("RGB").resize((640, 480))
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        for i in range(20):
+            pixels = np.asarray(picture).copy()
+            pixels[:8, : 8 * (i + 1)] = 255  # frames differ a little
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def test_dei2_a_video_is_inspected_on_sampled_frames(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice = new_device()
+    pid, eid = _patient(client, alice, identifiable_allowed=False)
+    sealed = _capture(client, instance, alice, _video_with_a_face(), pid, eid)
+    assert json.loads(sealed.manifest_bytes)["content_type"] == "video/mp4"
+    [outcome] = inspect_pending(instance)
+    assert (outcome.status, outcome.identifiable) == ("done", True), outcome.reasons
+    verdict = _verdict(client, alice, sealed.object_id)
+    assert verdict["reasons"]
+    assert all(str(r).startswith("frame ") for r in verdict["reasons"])  # type: ignore[attr-defined]

@@ -725,6 +725,21 @@ def test_dei2_sample_frames_spread_over_the_video(tmp_path: Path) -> None:
     assert _frame_indices(src, images) == [3, 9, 15, 21, 27]
 
 
+@pytest.mark.parametrize(
+    ("fmt", "suffix", "vcodec"), [("mp4", "mp4", "libx264"), ("webm", "webm", "libvpx-vp9")]
+)
+def test_dei2_sample_frames_from_memory_match_the_file(
+    tmp_path: Path, fmt: str, suffix: str, vcodec: str
+) -> None:
+    """The custodian passes the opened video as bytes, so no plaintext touches the disk."""
+    src = _make(tmp_path / f"in.{suffix}", fmt, vcodec, frames=30, gop=10, size=(320, 240))
+    from_file = sample_frames(src, count=3)
+    from_memory = sample_frames(src.read_bytes(), count=3)
+    assert [im.tobytes() for im in from_memory] == [im.tobytes() for im in from_file]
+    with pytest.raises(VideoScrubError):
+        sample_frames(b"\x00\x00\x00\x18ftypisom" + bytes(100))
+
+
 def test_dei2_sample_frames_keeps_small_frames_and_turns_them_upright(tmp_path: Path) -> None:
     src = _make(tmp_path / "in.webm", "webm", "libvpx-vp9", rotation=90)
     images = sample_frames(src, count=2)

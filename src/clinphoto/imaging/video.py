@@ -42,6 +42,7 @@ to disk, then renamed over ``dst``; on any failure the temporary file is removed
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import struct
@@ -299,14 +300,14 @@ def _walk_live_segment(f: BinaryIO, pos: int, size: int) -> None:
     raise VideoScrubError("malformed", "malformed video: too many elements")
 
 
-def _sniff(src: Path, max_bytes: int | None) -> _Sniffed:
+def _sniff(src: Path | bytes, max_bytes: int | None) -> _Sniffed:
     try:
-        size = src.stat().st_size
+        size = len(src) if isinstance(src, bytes) else src.stat().st_size
         if max_bytes is not None and size > max_bytes:
             raise VideoScrubError(
                 "too-large", f"video is {size} bytes, over the {max_bytes}-byte limit"
             )
-        with src.open("rb") as f:
+        with io.BytesIO(src) if isinstance(src, bytes) else src.open("rb") as f:
             head = _read_exact(f, 8)
             f.seek(0)
             if head.startswith(_EBML_MAGIC):
@@ -321,9 +322,9 @@ def _sniff(src: Path, max_bytes: int | None) -> _Sniffed:
 # --- shared helpers ---------------------------------------------------------------------
 
 
-def _open_input(src: Path, sniffed: _Sniffed) -> InputContainer:
+def _open_input(src: Path | bytes, sniffed: _Sniffed) -> InputContainer:
     container = av.open(
-        str(src),
+        io.BytesIO(src) if isinstance(src, bytes) else str(src),
         "r",
         format=sniffed.demuxer,
         options={"protocol_whitelist": "file"},
@@ -599,7 +600,7 @@ def _to_image(frame: VideoFrame, max_side: int) -> Image.Image:
 
 
 def sample_frames(
-    src: Path,
+    src: Path | bytes,
     count: int = 5,
     max_side: int = 1600,
     *,
@@ -607,7 +608,9 @@ def sample_frames(
 ) -> list[Image.Image]:
     """Decode up to ``count`` frames spread evenly over the video, for face and text checks.
 
-    Frames are RGB, turned upright by the display matrix, and scaled so the longer side is at
+    ``src`` is a file, or the video itself in memory (the custodian opens sealed videos
+    without writing their plaintext anywhere). Frames are RGB, turned upright by the display
+    matrix, and scaled so the longer side is at
     most ``max_side``; a very short video gives fewer (distinct) frames. Work is bounded: each
     sample seeks to the key frame before it and decodes at most a few hundred frames. Raises
     :class:`VideoScrubError` as :func:`scrub_video` does.

@@ -17,10 +17,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import tempfile
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -77,10 +75,7 @@ def _inspect_plaintext(
     if content_type in _VIDEO_TYPES:
         from clinphoto.imaging import video
 
-        with tempfile.TemporaryDirectory(prefix="clinphoto-inspect-") as tmp:
-            path = Path(tmp) / "object"
-            path.write_bytes(plain)
-            frames = video.sample_frames(path)
+        frames = video.sample_frames(plain)  # in memory: no plaintext on disk
         identifiable = False
         reasons: list[str] = []
         regions: list[dict[str, Any]] = []
