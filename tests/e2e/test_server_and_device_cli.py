@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.slow
 
@@ -200,8 +201,6 @@ def _device_id(profile: Path) -> str:
 def _jpeg_with_gps_and_description() -> bytes:
     import io
 
-    from PIL import Image
-
     exif = Image.Exif()
     exif[0x010E] = "Emilie Cote-Tremblay MRN 7654321 left forearm"
     gps = exif.get_ifd(0x8825)
@@ -376,5 +375,29 @@ def test_capture_open_and_recover_with_the_age_cli(
     assert "delivered" in _cli(env, "shares", media_id, *phone).stdout
     assert "acknowledged" in _cli(env, "ack", share_id, *tablet).stdout
     assert "acknowledged" in _cli(env, "shares", media_id, *phone).stdout
+
+    # A batch with a file that cannot be made safe: that one is refused with its reason, the
+    # others are captured, and the exit status says not everything went (DEI-1).
+    fake = tmp / "scan.jpg"
+    fake.write_bytes(b"BM" + bytes(200))  # a BMP named .jpg: decided by content, refused
+    png = tmp / "IMG_0002.png"
+    Image.new("RGB", (320, 240), (190, 90, 70)).save(png)
+    batch = _cli(
+        env,
+        "capture",
+        str(fake),
+        str(png),
+        "--patient",
+        pid,
+        "--encounter",
+        encounter,
+        *phone,
+        check=False,
+    )
+    assert batch.returncode == 2, batch.stdout + batch.stderr
+    assert "scan.jpg" in batch.stderr
+    assert "unsupported-format" in batch.stderr
+    assert "IMG_0002.png: captured as" in batch.stdout
+    assert list((tmp / "phone" / "queue").iterdir()) == []
 
     assert "intact" in _cli(env, "audit", "verify").stdout

@@ -47,7 +47,9 @@ def capture(
     Each photo is scrubbed of metadata losslessly, named with a random id, sealed to the
     records key and your own active devices, signed by this device and uploaded. The
     server refuses it unless a consent covers clinical care for the encounter. The sealed
-    copy waits in the profile's queue until the server confirms it, then is deleted.
+    copy waits in the profile's queue until the server confirms it, then is deleted. A file
+    that cannot be made safe (unsupported, malformed, too large) is refused with the reason
+    and the others are still captured; the exit status is then 2.
 
     Example: clinphoto capture wound.jpg --patient 6f1c... --encounter 93ab...
     """
@@ -60,15 +62,21 @@ def capture(
         text = _sealed_text(
             api, "caption_sealed", caption, patient, recipients, confirm_identifiers
         )
+        refused = 0
         with progress(len(files)) as bar:
             task = bar.add_task("capturing", total=len(files))
             for path in files:
-                _capture_one(api, secrets_, queue, path, patient, encounter, recipients, text)
+                if not _capture_one(
+                    api, secrets_, queue, path, patient, encounter, recipients, text
+                ):
+                    refused += 1
                 bar.advance(task)
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
         api.close()
+    if refused:
+        raise _fail(f"{refused} of {len(files)} file(s) were not captured (see above)")
 
 
 def _capture_one(
@@ -80,7 +88,8 @@ def _capture_one(
     encounter: str,
     recipients: list[str],
     text: dict[str, object] | None,
-) -> None:
+) -> bool:
+    """Capture one file; False when it cannot be made safe (said on stderr, nothing sent)."""
     try:
         sealed = seal_capture(
             path.read_bytes(),
@@ -92,9 +101,11 @@ def _capture_one(
             text=text,
         )
     except ScrubError as exc:
-        raise _fail(f"{path}: cannot be captured safely: {exc}") from None
+        err.print(f"[red]refused:[/] {path}: cannot be captured safely ({exc.reason}): {exc}")
+        return False
     except OSError as exc:
-        raise _fail(f"{path}: {exc.strerror}") from None
+        err.print(f"[red]refused:[/] {path}: {exc.strerror}")
+        return False
     queued = queue / f"{sealed.object_id}.age"
     queued.write_bytes(sealed.ciphertext)
     (queue / f"{sealed.object_id}.json").write_text(
@@ -113,6 +124,7 @@ def _capture_one(
     queued.unlink()
     (queue / f"{sealed.object_id}.json").unlink()
     out.print(f"{path.name}: captured as {result['id']}")
+    return True
 
 
 ConfirmOpt = Annotated[
