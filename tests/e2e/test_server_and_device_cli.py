@@ -368,7 +368,9 @@ def test_capture_open_and_recover_with_the_age_cli(
     assert "device 'tablet':" in shown
     share_id = shown.split("shared as ")[1].split()[0]
     assert "sent" in _cli(env, "shares", media_id, *phone).stdout
-    assert share_id in _cli(env, "inbox", *tablet).stdout
+    listed = _cli(env, "inbox", *tablet).stdout
+    assert share_id in listed
+    assert "from Dr E. Roy" in listed
     received = tmp / "received.jpg"
     _cli(env, "open", "--share", share_id, "--out", str(received), *tablet)
     assert received.read_bytes() == expected

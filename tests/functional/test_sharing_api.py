@@ -95,6 +95,7 @@ def test_trn4_share_is_received_opened_and_acknowledged(
     inbox = client.get("/v1/inbox", headers=bob.auth).json()
     assert [i["share"]["id"] for i in inbox] == [share_id]
     item = inbox[0]
+    assert (item["sender_name"], item["sender_institution"]) == ("Dr Test", "Test Hospital")
     content = client.get(f"/v1/shares/{share_id}/content", headers=bob.auth)
     assert content.status_code == 200
     opened = open_capture(

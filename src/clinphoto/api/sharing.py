@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from clinphoto.accounts import service as accounts
-from clinphoto.accounts.models import Device, Role
+from clinphoto.accounts.models import Device, Role, User
 from clinphoto.api.deps import Auth, Db, Inst
 from clinphoto.api.media import MediaOut, audit_denied, read_signed_manifest, store_body
 from clinphoto.audit import service as audit
@@ -63,6 +63,8 @@ class InboxItem(BaseModel):
     share: ShareOut
     media: MediaOut
     sender_signing_public: str
+    sender_name: str = Field(description="The sender's display name, as the directory shows it")
+    sender_institution: str
 
 
 class AckIn(BaseModel):
@@ -167,13 +169,16 @@ def inbox(principal: Auth, db: Db) -> list[InboxItem]:
     items = []
     for share, copy in sharing.inbox(db, principal=principal):
         sender = db.get(Device, share.sender_device_id)
-        if sender is None:
+        person = db.get(User, share.sender_user_id)
+        if sender is None or person is None:
             continue
         items.append(
             InboxItem(
                 share=ShareOut.of(share),
                 media=MediaOut.of(copy),
                 sender_signing_public=sender.signing_public,
+                sender_name=person.display_name,
+                sender_institution=person.institution,
             )
         )
     return items

@@ -348,7 +348,10 @@ def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     try:
         for item in api.inbox():
             s = item["share"]
-            out.print(f"{s['id']}  from {s['sender_user_id']}  {s['status']}  {s['purpose']}")
+            sender = item["sender_name"] + (
+                f", {item['sender_institution']}" if item["sender_institution"] else ""
+            )
+            out.print(f"{s['id']}  from {sender}  {s['status']}  {s['purpose']}  {s['sent_at']}")
             note = _opened_text(secrets_, item["media"]["manifest"], "message_sealed")
             if note is not None:
                 out.print(f"    message: {note}")
