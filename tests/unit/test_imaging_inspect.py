@@ -286,3 +286,27 @@ def test_dei2_real_detectors_find_a_real_face() -> None:
         for face in result.faces
     )
     assert json.loads(json.dumps(result.to_json("astronaut.png")))["identifiable"] is True
+
+
+def test_open_picture_refuses_a_bomb_before_decoding_it() -> None:
+    """A 20,000 x 20,000 PNG is 48 KB on disk and 1.2 GB decoded; refused from its header."""
+    from clinphoto.imaging.errors import ScrubError
+    from clinphoto.imaging.inspect import open_picture
+
+    buf = io.BytesIO()
+    Image.new("1", (20000, 20000)).save(buf, "PNG")
+    with pytest.raises(ScrubError) as refused:
+        open_picture(buf.getvalue())
+    assert refused.value.reason == "too-many-pixels"
+
+
+def test_open_picture_shows_the_picture_upright() -> None:
+    from clinphoto.imaging.inspect import open_picture
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: turn 90 degrees clockwise to show
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 100, 50)).save(buf, "JPEG", exif=exif.tobytes())
+    assert open_picture(buf.getvalue()).size == (30, 40)
+    with pytest.raises(OSError):
+        open_picture(b"not a picture")

@@ -5,7 +5,6 @@ names a file; the local upload queue holds ciphertext only (STO-1)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import time
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from PIL import Image
 from rich.console import Console
 
 from clinphoto import crypto
@@ -25,6 +23,7 @@ from clinphoto.client.profile import DeviceSecrets
 from clinphoto.client.text import UnresolvedWarnings, open_text, patient_identifiers, seal_text
 from clinphoto.core import protocol
 from clinphoto.imaging.errors import ScrubError
+from clinphoto.imaging.inspect import open_picture
 from clinphoto.imaging.redact import redact_to_jpeg
 from clinphoto.imaging.regions import Box
 
@@ -620,8 +619,11 @@ def redact_media(
         if not regions:
             raise _fail("nothing to redact: give --box or --suggested")
         plain = _decrypt(secrets_, meta, ciphertext, key)
-        with Image.open(io.BytesIO(plain)) as img:
-            redacted = redact_to_jpeg(img, regions, method)  # type: ignore[arg-type]
+        try:
+            shown = open_picture(plain)
+        except (OSError, ScrubError) as exc:
+            raise _fail(f"this photo cannot be redacted here: {exc}") from None
+        redacted = redact_to_jpeg(shown, regions, method)  # type: ignore[arg-type]
         sealed = seal_capture(
             redacted,
             patient_id=meta["patient_id"],

@@ -87,7 +87,7 @@ def scrub(
 
 def _frames(path: Path) -> list[Image.Image]:
     """The displayed picture, or sampled frames of a video."""
-    from clinphoto.imaging.inspect import displayed
+    from clinphoto.imaging.inspect import open_picture
     from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
     with path.open("rb") as fh:
@@ -96,9 +96,7 @@ def _frames(path: Path) -> list[Image.Image]:
         from clinphoto.imaging.video import sample_frames
 
         return sample_frames(path)
-    with Image.open(path) as img:
-        img.load()
-        return [displayed(img)]
+    return [open_picture(path)]
 
 
 def inspect(
@@ -183,7 +181,7 @@ def redact(
 
     Example: clinphoto redact ward.jpg --faces --text --method blur --out ward-redacted.jpg
     """
-    from clinphoto.imaging.inspect import displayed
+    from clinphoto.imaging.inspect import open_picture
     from clinphoto.imaging.redact import redact_to_jpeg
 
     if method not in ("box", "blur", "pixelate"):
@@ -192,10 +190,8 @@ def redact(
         raise _fail(f"{out_file} exists; refusing to overwrite it")
     regions: list[Box | Region] = [parse_box(b) for b in box or []]
     try:
-        with Image.open(file) as img:
-            img.load()
-            shown = displayed(img)
-    except (OSError, Image.DecompressionBombError) as exc:
+        shown = open_picture(file)
+    except (OSError, ScrubError, Image.DecompressionBombError) as exc:
         raise _fail(f"{file}: cannot be read: {exc}") from None
     if faces:
         from clinphoto.imaging.faces import detect_faces

@@ -15,13 +15,10 @@ photo in hand, which the next pass picks up again.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
-
-from PIL import Image
 
 from clinphoto import crypto
 from clinphoto.audit import service as audit
@@ -85,9 +82,8 @@ def _inspect_plaintext(
             reasons += [f"frame {i + 1}: {r}" for r in result.reasons]
             regions += _regions(result.faces + result.text)
         return identifiable, reasons, regions
-    with Image.open(io.BytesIO(plain)) as img:
-        shown = imaging_inspect.displayed(img)
-        result = imaging_inspect.inspect_image(shown, patient=patient)
+    shown = imaging_inspect.open_picture(plain)  # size checked before decoding
+    result = imaging_inspect.inspect_image(shown, patient=patient)
     return result.identifiable, list(result.reasons), _regions(result.faces + result.text)
 
 
