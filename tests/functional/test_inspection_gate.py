@@ -252,3 +252,43 @@ def test_dei2_a_video_is_inspected_on_sampled_frames(
     verdict = _verdict(client, alice, sealed.object_id)
     assert verdict["reasons"]
     assert all(str(r).startswith("frame ") for r in verdict["reasons"])  # type: ignore[attr-defined]
+
+
+def test_dei2_a_failed_inspection_blocks_sharing_until_it_is_retried(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    """A detector that cannot run leaves the photo identifiable; a retry gives the verdict."""
+    from clinphoto.audit import service as audit
+    from clinphoto.inspection import service as inspection
+    from clinphoto.instance.custodian import reopen_failed
+    from clinphoto.media.models import Media
+
+    alice, _bob = new_device(), new_device(email="bob@h.example")
+    pid, eid = _patient(client, alice, identifiable_allowed=False)
+    sealed = _capture(client, instance, alice, _photo(), pid, eid)
+    plain = crypto.open_sealed(sealed.ciphertext, alice.age)
+    with instance.unit_of_work() as db:  # what inspect_one records when a detector fails
+        media = db.get(Media, sealed.object_id)
+        assert media is not None
+        inspection.record(
+            db,
+            media,
+            status=inspection.FAILED,
+            identifiable=False,
+            reasons=["inspection failed (DetectorUnavailable); treated as identifiable"],
+            regions=[],
+            inspector="test",
+        )
+    verdict = _verdict(client, alice, sealed.object_id)
+    assert (verdict["status"], verdict["identifiable"]) == ("failed", True)
+    refused = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+
+    assert reopen_failed(instance) == [sealed.object_id]
+    assert _verdict(client, alice, sealed.object_id)["status"] == "pending"
+    [outcome] = inspect_pending(instance)
+    assert (outcome.status, outcome.identifiable) == ("done", False)
+    sent = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+    with instance.unit_of_work() as db:
+        assert audit.verify(db, instance.audit_keys.public_by_id) is None

@@ -191,19 +191,29 @@ def serve(ctx: typer.Context) -> None:
 def custodian_inspect(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option(help="At most this many photos in this run.")] = 100,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed", help="First clear failed verdicts (audited) to inspect them again."
+        ),
+    ] = False,
 ) -> None:
     """Inspect stored photos that have no verdict yet, as the records custodian (DEI-2).
 
     Opens each with the records key in memory, finds faces and burned-in text, records
-    identifiable or not, and audits it. `clinphoto serve` does this continuously.
+    identifiable or not, and audits it. `clinphoto serve` does this continuously. A failed
+    inspection counts as identifiable; once its cause is fixed, --retry-failed runs it again.
 
     Example: clinphoto custodian inspect --limit 500
+    Example: clinphoto custodian inspect --retry-failed
     """
-    from clinphoto.instance.custodian import inspect_pending
+    from clinphoto.instance.custodian import inspect_pending, reopen_failed
 
     settings = _settings(ctx)
     inst = _open(settings)
     try:
+        if retry_failed:
+            out.print(f"{len(reopen_failed(inst, limit))} failed inspection(s) reopened")
         done = inspect_pending(inst, limit)
     finally:
         inst.close()

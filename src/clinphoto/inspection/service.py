@@ -83,6 +83,26 @@ def record(
     return row
 
 
+def reopen_failed(db: Session, limit: int = 100) -> list[str]:
+    """Clear up to ``limit`` failed verdicts so the custodian inspects those photos again.
+
+    For after the cause is fixed (a detector that could not load, a full disk). Until the
+    new verdict, the photos are pending, which the sharing gate refuses like identifiable.
+    """
+    rows = list(
+        db.execute(
+            select(MediaInspection)
+            .where(MediaInspection.status == FAILED)
+            .order_by(MediaInspection.inspected_at, MediaInspection.media_id)
+            .limit(limit)
+        ).scalars()
+    )
+    for row in rows:
+        db.delete(row)
+    db.flush()
+    return [row.media_id for row in rows]
+
+
 def verdict(db: Session, media: Media) -> Verdict:
     row = db.get(MediaInspection, media.id)
     if row is None:

@@ -137,6 +137,27 @@ def inspect_one(inst: Instance, media: Media) -> Outcome:
     return Outcome(media.id, status, identifiable, reasons)
 
 
+def reopen_failed(inst: Instance, limit: int = 100) -> list[str]:
+    """Make failed inspections pending again, each audited; returns the photos' ids."""
+    with inst.unit_of_work() as db:
+        reopened = inspection.reopen_failed(db, limit)
+        for media_id in reopened:
+            row = db.get(Media, media_id)
+            audit.append(
+                db,
+                inst.audit_keys,
+                action=Action.MEDIA_INSPECT,
+                actor="custodian",
+                patient_ref=row.patient_id if row is not None else "",
+                object_type="media",
+                object_id=media_id,
+                purpose="clinical_care",
+                outcome=audit.Outcome.SUCCESS,
+                details={"reopened": "failed verdict cleared for a new inspection"},
+            )
+    return reopened
+
+
 def inspect_pending(inst: Instance, limit: int = 20) -> list[Outcome]:
     """Inspect up to ``limit`` photos that have no verdict yet."""
     with inst.unit_of_work() as db:
