@@ -114,16 +114,12 @@ def test_two_devices_enroll_list_revoke_and_audit_verifies(
     who = _cli(env, "device", "whoami", *phone)
     assert "a.tremblay@chu.example" in who.stdout
 
-    # A second device, approved from the first through the API.
-    token_env = dict(env)
-    second_code = httpx.post(
-        f"{url}/v1/enrollment-codes",
-        json={},
-        headers={"Authorization": f"Bearer {_token(tmp / 'phone')}"},
-    ).json()["code"]
+    # A second device, approved from the first.
+    approved = _cli(env, "device", "approve", *phone).stdout
+    second_code = approved.split("hours): ")[1].split()[0]
     laptop = ["--profile", str(tmp / "laptop")]
     _cli(
-        token_env,
+        env,
         "device",
         "enroll",
         "--server",

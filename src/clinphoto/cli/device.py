@@ -193,3 +193,26 @@ def revoke(
     finally:
         api.close()
     out.print(f"Device {result['id']} is {result['status']}")
+
+
+@device.command("approve")
+def approve(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
+    """Approve a new device of yours from this one: prints a one-time enrollment code.
+
+    Type the code into the new device's `clinphoto device enroll`; it is valid once, for a
+    limited time, and only for your own account. Issuing it is audited.
+
+    Example: clinphoto device approve
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        result = api.enrollment_code()
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(
+        f"One-time enrollment code (valid {result['expires_in_hours']} hours): {result['code']}"
+    )
+    out.print(f"On the new device: clinphoto device enroll --server {secrets_.server} --code CODE")
