@@ -17,6 +17,8 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw, PngImagePlugin
 from skimage import data
 
+from tests.corpus.oracle import exiftool_json
+
 CLINPHOTO = str(Path(sys.executable).with_name("clinphoto"))
 
 
@@ -49,14 +51,6 @@ def _png_with_text(path: Path) -> None:
     _wound().save(path, "PNG", pnginfo=info)
 
 
-def _exiftool(path: Path) -> dict[str, object]:
-    out = subprocess.run(
-        ["exiftool", "-j", "-a", "-u", "-G1", str(path)], capture_output=True, check=True
-    ).stdout
-    tags: dict[str, object] = json.loads(out)[0]
-    return tags
-
-
 pytestmark = pytest.mark.skipif(not Path(CLINPHOTO).exists(), reason="clinphoto not installed")
 
 
@@ -83,7 +77,7 @@ def test_dei1_scrub_cleans_what_it_can_refuses_the_rest_and_names_files_at_rando
         assert cleaned.parent == out
         assert "Tremblay" not in cleaned.name
         assert "IMG" not in cleaned.name
-        tags = _exiftool(cleaned)
+        tags = exiftool_json([cleaned])[str(cleaned)]
         text = json.dumps(tags)
         assert "Tremblay" not in text
         assert "4417302" not in text

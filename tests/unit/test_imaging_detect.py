@@ -143,3 +143,30 @@ def test_real_detectors_pass_a_plain_wound_photo() -> None:
     verdict = inspect_image(_background())
     assert not verdict.identifiable
     assert verdict.faces == []
+
+
+def test_frames_are_judged_together_and_named() -> None:
+    """A video's sampled frames give one verdict; each reason says which frame."""
+    from clinphoto.imaging.inspect import inspect_frames
+
+    plain = _background().resize((1600, 1200))
+    with_face = plain.copy()
+    with_face.paste(_astronaut_face(300)[0], (100, 100))
+    verdict = inspect_frames([plain, with_face])
+    assert verdict.identifiable
+    assert verdict.reasons
+    assert all(reason.startswith("frame 2: ") for reason in verdict.reasons)
+    assert len(verdict.faces) >= 1
+
+
+def test_a_picture_is_inspected_from_its_bytes_upright() -> None:
+    import io
+
+    from clinphoto.imaging.inspect import frames_to_inspect
+
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), SKIN).save(buf, "JPEG", exif=exif.tobytes())
+    [frame] = frames_to_inspect(buf.getvalue())
+    assert frame.size == (30, 40)

@@ -31,18 +31,10 @@ from clinphoto.imaging.sniff import Kind, sniff
 from clinphoto.imaging.tiff import convert_tiff
 from clinphoto.imaging.webp import webp_orientation
 from tests.corpus.oracle import EXIFTOOL, exiftool_json, leaks
+from tests.unit.test_imaging_jpeg import NAME, XMP
 
 needs_exiftool = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool is not installed")
 
-NAME = "Jane Doe MRN 1234567"
-XMP = (
-    b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>'
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF'
-    b' xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
-    b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
-    b"<dc:creator><rdf:Seq><rdf:li>Jane Doe</rdf:li></rdf:Seq></dc:creator>"
-    b'</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-)
 _open_heif: Any = pillow_heif.open_heif
 _register_heif: Any = pillow_heif.register_heif_opener
 _register_heif()

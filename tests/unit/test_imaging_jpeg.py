@@ -6,11 +6,9 @@ Every JPEG here is built in code with Pillow; nothing is read from committed fil
 from __future__ import annotations
 
 import io
-import json
 import random
 import shutil
 import struct
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,7 @@ from PIL import Image, ImageCms
 
 from clinphoto.imaging.jpeg import ScrubError, exif_orientation, scrub_jpeg
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
+from tests.corpus.oracle import exiftool_json
 
 needs_exiftool = pytest.mark.skipif(
     shutil.which("exiftool") is None, reason="exiftool is not installed"
@@ -109,17 +108,11 @@ def _segments(data: bytes) -> list[tuple[int, bytes]]:
     return out
 
 
-def _exiftool(data: bytes, tmp_path: Path) -> dict[str, Any]:
-    path = tmp_path / "probe.jpg"
+def _exiftool(data: bytes, tmp_path: Path, name: str = "probe.jpg") -> dict[str, Any]:
+    """exiftool's ``-j -a -u -G1`` record of ``data`` written to ``tmp_path/name``."""
+    path = tmp_path / name
     path.write_bytes(data)
-    run = subprocess.run(
-        ["exiftool", "-j", "-a", "-u", "-G1", str(path)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    tags: dict[str, Any] = json.loads(run.stdout)[0]
-    return tags
+    return exiftool_json([path])[str(path)]
 
 
 # --- DEI-1: identifying metadata is removed -------------------------------------------------

@@ -6,7 +6,6 @@ Every image is built in code with Pillow; exiftool reads the JPEGs we write.
 from __future__ import annotations
 
 import io
-import json
 import math
 import shutil
 import subprocess
@@ -25,6 +24,7 @@ from clinphoto.imaging.redact import (
     redact_to_jpeg,
 )
 from clinphoto.imaging.regions import Box, Region
+from tests.unit.test_imaging_jpeg import _exiftool
 
 needs_exiftool = pytest.mark.skipif(
     shutil.which("exiftool") is None, reason="exiftool is not installed"
@@ -68,19 +68,6 @@ def _outside(mask_box: Box, shape: tuple[int, ...], margin: int = 0) -> np.ndarr
 
 def _inside(box: Box, array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return array[box.y : box.y + box.h, box.x : box.x + box.w]
-
-
-def _exiftool(data: bytes, tmp_path: Path, name: str = "probe.jpg") -> dict[str, Any]:
-    path = tmp_path / name
-    path.write_bytes(data)
-    run = subprocess.run(
-        ["exiftool", "-j", "-a", "-u", "-G1", str(path)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    tags: dict[str, Any] = json.loads(run.stdout)[0]
-    return tags
 
 
 def _camera_jpeg(tmp_path: Path) -> bytes:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from PIL import Image
 from rich.console import Console
 
 from clinphoto.cli.ui import parse_box, progress
@@ -85,20 +84,6 @@ def scrub(
         raise typer.Exit(2)
 
 
-def _frames(path: Path) -> list[Image.Image]:
-    """The displayed picture, or sampled frames of a video."""
-    from clinphoto.imaging.inspect import open_picture
-    from clinphoto.imaging.sniff import HEAD_BYTES, sniff
-
-    with path.open("rb") as fh:
-        kind = sniff(fh.read(HEAD_BYTES))
-    if kind.is_video:
-        from clinphoto.imaging.video import sample_frames
-
-        return sample_frames(path)
-    return [open_picture(path)]
-
-
 def inspect(
     files: Annotated[list[Path], typer.Argument(help="Pictures or videos to inspect.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per file).")] = (
@@ -118,35 +103,22 @@ def inspect(
 
     Example: clinphoto inspect wound.jpg --json
     """
-    from clinphoto.imaging.inspect import inspect_image
+    from clinphoto.imaging.inspect import InspectionJson, frames_to_inspect, inspect_frames
 
-    results: list[dict[str, Any]] = []
+    results: list[InspectionJson] = []
     identifiable = unreadable = False
     with progress(len(files)) as bar:
         task = bar.add_task("inspecting", total=len(files))
         for path in files:
             try:
-                frames = _frames(path)
-            except (OSError, ScrubError, ValueError, Image.DecompressionBombError) as exc:
+                frames = frames_to_inspect(path)
+            except (OSError, ValueError) as exc:  # ScrubError and VideoScrubError are ValueErrors
                 unreadable = True
                 err.print(f"{path}: cannot be read: {exc}")
                 bar.advance(task)
                 continue
             captions = [path.name, *(caption or [])]
-            merged: dict[str, Any] = {
-                "file": str(path),
-                "faces": [],
-                "text": [],
-                "identifiable": False,
-                "reasons": [],
-            }
-            for i, frame in enumerate(frames):
-                found = inspect_image(frame, captions=captions if i == 0 else ()).to_json(str(path))
-                merged["faces"] += found["faces"]
-                merged["text"] += found["text"]
-                merged["identifiable"] = merged["identifiable"] or found["identifiable"]
-                prefix = f"frame {i + 1}: " if len(frames) > 1 else ""
-                merged["reasons"] += [prefix + r for r in found["reasons"]]
+            merged = inspect_frames(frames, captions=captions).to_json(str(path))
             identifiable = identifiable or merged["identifiable"]
             results.append(merged)
             bar.advance(task)
@@ -191,7 +163,7 @@ def redact(
     regions: list[Box | Region] = [parse_box(b) for b in box or []]
     try:
         shown = open_picture(file)
-    except (OSError, ScrubError, Image.DecompressionBombError) as exc:
+    except (OSError, ScrubError) as exc:
         raise _fail(f"{file}: cannot be read: {exc}") from None
     if faces:
         from clinphoto.imaging.faces import detect_faces

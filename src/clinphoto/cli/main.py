@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.orm import Session
 
 from clinphoto.accounts import service as accounts
@@ -17,6 +16,7 @@ from clinphoto.accounts.models import Role, User
 from clinphoto.audit import service as audit
 from clinphoto.cli import clinical, deid
 from clinphoto.cli.device import device as device_cli
+from clinphoto.cli.ui import progress
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import configure as configure_logging
@@ -286,16 +286,8 @@ def _rewrap(inst: Instance, keys: FieldKeyring) -> rewrap.RewrapReport:
     """Re-encrypt every field under the primary key, with a progress bar."""
     with inst.unit_of_work() as db:
         total = rewrap.pending(db, keys)
-    with Progress(
-        TextColumn("re-encrypting fields"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("fields", total=None)
-        bar.update(task, total=total)
+    with progress(total) as bar:
+        task = bar.add_task("re-encrypting fields", total=total)
         examined = 0
 
         def advance(n: int) -> None:

@@ -44,6 +44,7 @@ from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.identifiers import Finding, PatientIdentifiers, find_identifiers
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_size
 from clinphoto.imaging.regions import Box, Region
+from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
 __all__ = [
     "FACE_THRESHOLD",
@@ -52,6 +53,8 @@ __all__ = [
     "InspectionJson",
     "RegionDetector",
     "displayed",
+    "frames_to_inspect",
+    "inspect_frames",
     "inspect_image",
     "open_picture",
 ]
@@ -243,5 +246,61 @@ def inspect_image(
         identifiable=bool(reasons),
         reasons=reasons,
         notes=_dedupe(notes),
+        text_findings=text_findings,
+    )
+
+
+def frames_to_inspect(source: bytes | Path) -> list[Image.Image]:
+    """What to inspect in a picture or video, decided by its bytes: the upright picture, or
+    frames sampled across the video (:func:`clinphoto.imaging.video.sample_frames`).
+
+    Raises :class:`ScrubError` (or ``VideoScrubError``, a ``ValueError``) for content that
+    cannot be read safely, ``OSError`` for a picture Pillow cannot decode.
+    """
+    if isinstance(source, bytes):
+        head = source[:HEAD_BYTES]
+    else:
+        with source.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    if sniff(head).is_video:
+        from clinphoto.imaging.video import sample_frames  # PyAV: only when needed
+
+        return sample_frames(source)
+    return [open_picture(source)]
+
+
+def inspect_frames(
+    frames: Sequence[Image.Image],
+    *,
+    captions: Sequence[str] = (),
+    patient: PatientIdentifiers | None = None,
+) -> Inspection:
+    """One verdict over a picture (one frame) or a video's frames.
+
+    Captions are checked once. With several frames, each frame's reasons and notes say which
+    frame ("frame 2: ..."), and the video is identifiable when any frame is.
+    """
+    results = [
+        inspect_image(frame, captions=captions if i == 0 else (), patient=patient)
+        for i, frame in enumerate(frames)
+    ]
+    if len(results) == 1:
+        return results[0]
+    text_findings: list[tuple[int, Finding]] = []
+    offset = 0
+    for result in results:
+        text_findings += [(offset + index, finding) for index, finding in result.text_findings]
+        offset += len(result.text)
+
+    def numbered(pick: Callable[[Inspection], list[str]]) -> list[str]:
+        return [f"frame {i}: {line}" for i, r in enumerate(results, start=1) for line in pick(r)]
+
+    return Inspection(
+        faces=[region for r in results for region in r.faces],
+        text=[region for r in results for region in r.text],
+        caption_findings=results[0].caption_findings if results else [],
+        identifiable=any(r.identifiable for r in results),
+        reasons=numbered(lambda r: r.reasons),
+        notes=numbered(lambda r: r.notes),
         text_findings=text_findings,
     )

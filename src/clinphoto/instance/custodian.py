@@ -33,7 +33,6 @@ from clinphoto.patients import service as patients
 from clinphoto.patients.models import Patient
 
 INSPECTOR = "clinphoto-inspect/1 (haar+rapidocr)"
-_VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm"})
 log = logging.getLogger(__name__)
 
 
@@ -67,23 +66,13 @@ def _regions(found: list[Region]) -> list[dict[str, Any]]:
 
 
 def _inspect_plaintext(
-    plain: bytes, content_type: str, patient: PatientIdentifiers | None
+    plain: bytes, patient: PatientIdentifiers | None
 ) -> tuple[bool, list[str], list[dict[str, Any]]]:
-    if content_type in _VIDEO_TYPES:
-        from clinphoto.imaging import video
-
-        frames = video.sample_frames(plain)  # in memory: no plaintext on disk
-        identifiable = False
-        reasons: list[str] = []
-        regions: list[dict[str, Any]] = []
-        for i, frame in enumerate(frames):
-            result = imaging_inspect.inspect_image(frame, patient=patient)
-            identifiable = identifiable or result.identifiable
-            reasons += [f"frame {i + 1}: {r}" for r in result.reasons]
-            regions += _regions(result.faces + result.text)
-        return identifiable, reasons, regions
-    shown = imaging_inspect.open_picture(plain)  # size checked before decoding
-    result = imaging_inspect.inspect_image(shown, patient=patient)
+    # In memory throughout: a video's frames are sampled without writing it anywhere, and a
+    # picture's declared size is checked before it is decoded.
+    result = imaging_inspect.inspect_frames(
+        imaging_inspect.frames_to_inspect(plain), patient=patient
+    )
     return result.identifiable, list(result.reasons), _regions(result.faces + result.text)
 
 
@@ -98,7 +87,7 @@ def inspect_one(inst: Instance, media: Media) -> Outcome:
         if hashlib.sha256(plain).hexdigest() != media.plaintext_sha256:
             raise ValueError("the plaintext does not match its signed hash")
         identifiable, reasons, regions = _inspect_plaintext(
-            plain, media.content_type, _patient_identifiers(inst, media)
+            plain, _patient_identifiers(inst, media)
         )
         del plain
     except Exception as exc:  # noqa: BLE001 - any failure leaves the photo identifiable
