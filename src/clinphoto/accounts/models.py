@@ -8,13 +8,10 @@ from datetime import datetime
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from clinphoto.policy.model import Role
 from clinphoto.storage.db import Base
 
-
-class Role(enum.StrEnum):
-    CLINICIAN = "clinician"
-    PRIVACY_OFFICER = "privacy_officer"
-    ADMINISTRATOR = "administrator"
+__all__ = ["Device", "DeviceStatus", "EnrollmentCode", "Role", "Session", "SignInThrottle", "User"]
 
 
 class DeviceStatus(enum.StrEnum):
@@ -76,3 +73,15 @@ class Session(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignInThrottle(Base):
+    """Failed guesses per key (a hash of the client address, or of the account) in the
+    current window: sign-in, enrollment and approval guesses all count here."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -60,6 +60,17 @@ class Action(enum.StrEnum):
     SHARE_DELIVER = "share.deliver"
     SHARE_ACK = "share.ack"
     DIRECTORY_LOOKUP = "account.directory_lookup"
+    USER_LIST = "account.user_list"
+    DEVICE_LIST = "account.device_list"
+    ENCOUNTER_OPEN = "patient.encounter_open"
+    CARE_TEAM_ADD = "patient.care_team_add"
+    EMERGENCY_OVERRIDE = "patient.emergency_override"
+    OVERRIDE_REVIEW = "review.overrides"
+    QUARANTINE_REVIEW = "review.quarantine"
+    SHARE_LIST = "share.list_sent"
+    INBOX_LIST = "share.inbox"
+    MEDIA_LIST = "media.list"
+    REQUEST_REFUSED = "request.refused"
 
 
 class Outcome(enum.StrEnum):
@@ -79,6 +90,41 @@ class AuditKeys:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+# The audit keys travel with the unit of work (``Instance.unit_of_work`` binds them), so a
+# use-case service appends its entry in the caller's transaction without taking the keys as
+# one more argument. Denials are deferred: the unit of work writes them even when it rolls
+# back, so a refused attempt always leaves its trace.
+_KEYS = "clinphoto.audit.keys"
+_DEFERRED = "clinphoto.audit.deferred"
+
+
+def bind(db: Session, keys: AuditKeys) -> None:
+    db.info[_KEYS] = keys
+
+
+def bound_keys(db: Session) -> AuditKeys:
+    keys = db.info.get(_KEYS)
+    if not isinstance(keys, AuditKeys):
+        raise RuntimeError("no audit keys bound to this unit of work (use Instance.unit_of_work)")
+    return keys
+
+
+def log(db: Session, **fields: Any) -> AuditEntry:
+    """Append an entry in this unit of work, with the keys bound to it."""
+    return append(db, bound_keys(db), **fields)
+
+
+def log_denied(db: Session, **fields: Any) -> None:
+    """Record a refusal: written at commit, or in a fresh transaction after a rollback."""
+    fields.setdefault("outcome", Outcome.DENIED)
+    db.info.setdefault(_DEFERRED, []).append(fields)
+
+
+def take_deferred(db: Session) -> list[dict[str, Any]]:
+    deferred: list[dict[str, Any]] = db.info.pop(_DEFERRED, [])
+    return deferred
 
 
 def _head(db: Session) -> AuditHead:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, Text
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinphoto.storage.db import Base
@@ -24,3 +24,15 @@ class MediaInspection(Base):
     regions: Mapped[str] = mapped_column(Text)  # JSON list of {kind, box, score}
     inspector: Mapped[str] = mapped_column(String(64))
     inspected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class InspectionLease(Base):
+    """Which custodian process holds a photo's inspection, until when: several server
+    processes never inspect the same photo at once, and a crashed holder's lease expires."""
+
+    __tablename__ = "inspection_leases"
+
+    media_id: Mapped[str] = mapped_column(ForeignKey("media.id"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from clinphoto.audit import service as audit
 from clinphoto.audit.service import AuditKeys
 from clinphoto.core.config import Settings
 from clinphoto.instance import keys as instance_keys
@@ -37,9 +38,26 @@ class Instance:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back if it raises."""
-        with self.sessions() as db, db.begin():
-            yield db
+        """One transaction: committed when the block ends, rolled back if it raises.
+
+        Use cases append their audit entries inside it. Refusals they record are written
+        with the work when it commits, and in a transaction of their own when it rolls back.
+        """
+        keys = self.audit_keys
+        with self.sessions() as db:
+            audit.bind(db, keys)
+            try:
+                with db.begin():
+                    yield db
+                    for fields in audit.take_deferred(db):
+                        audit.append(db, keys, **fields)
+            except BaseException:
+                deferred = audit.take_deferred(db)
+                if deferred:
+                    with self.sessions() as again, again.begin():
+                        for fields in deferred:
+                            audit.append(again, keys, **fields)
+                raise
 
     def close(self) -> None:
         self.engine.dispose()
