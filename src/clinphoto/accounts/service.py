@@ -20,6 +20,7 @@ from clinphoto.accounts.models import Device, DeviceStatus, EnrollmentCode, Role
 from clinphoto.core.clock import new_id, utcnow
 from clinphoto.core.errors import Forbidden, Invalid, NotFound, RateLimited, Unauthenticated
 from clinphoto.core.protocol import login_message
+from clinphoto.policy import Subject
 
 SESSION_LIFETIME = timedelta(hours=12)
 ENROLLMENT_CODE_LIFETIME = timedelta(hours=24)
@@ -39,6 +40,11 @@ class Principal:
     @property
     def role(self) -> Role:
         return self.user.role
+
+    @property
+    def subject(self) -> Subject:
+        """Who asks, as the access policy sees it."""
+        return Subject(user_id=self.user.id, role=self.user.role, device_id=self.device.id)
 
 
 def _sha256(value: str) -> str:

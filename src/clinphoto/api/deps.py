@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from clinphoto.accounts import service as accounts
@@ -53,3 +53,16 @@ Db = Annotated[Session, Depends(unit_of_work)]
 Auth = Annotated[Principal, Depends(current_session)]
 Inst = Annotated[Instance, Depends(get_instance)]
 Kdf = Annotated[KdfParams, Depends(kdf_params)]
+
+# Object ids are 32 lowercase hex characters. A malformed id is the caller's own mistake and
+# is answered as such (422 naming the field), never as "not found".
+OBJECT_ID_PATTERN = r"^[0-9a-f]{32}$"
+ObjectId = Annotated[
+    str,
+    Path(
+        pattern=OBJECT_ID_PATTERN,
+        min_length=32,
+        max_length=32,
+        description="An object id: 32 lowercase hexadecimal characters",
+    ),
+]
