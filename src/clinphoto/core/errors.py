@@ -8,6 +8,9 @@ from __future__ import annotations
 
 class DomainError(Exception):
     code = "error"
+    # Set once the use case that raised it has written the refusal to the audit trail, so
+    # that an outer layer does not audit it twice.
+    audited = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -96,9 +96,11 @@ def authorize(
         return Grant(subject, act, action, resource, purpose, decision)
     fields = _fields(subject, action, resource, purpose, decision, details)
     audit.log_denied(db, **fields)
-    if decision.effect is Effect.DENY_HIDDEN:
-        raise NotFound()
-    raise Forbidden(decision.message or "not allowed")
+    error: NotFound | Forbidden = (
+        NotFound() if decision.effect is Effect.DENY_HIDDEN else Forbidden(decision.message)
+    )
+    error.audited = True
+    raise error
 
 
 def refuse(
