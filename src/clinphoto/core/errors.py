@@ -38,7 +38,13 @@ class Forbidden(DomainError):
 
 
 class Invalid(DomainError):
+    """The caller's own mistake; ``field`` names what to fix when one field is at fault."""
+
     code = "invalid_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class Conflict(DomainError):
@@ -47,3 +53,7 @@ class Conflict(DomainError):
 
 class RateLimited(DomainError):
     code = "rate_limited"
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
