@@ -83,7 +83,8 @@ def test_con1_written_consent_is_recorded_with_a_new_encounter(
         json=_consent_body(other.json()["id"], encounter_id=consent["encounter_id"]),
         headers=clin.auth,
     )
-    assert wrong.status_code == 404
+    assert wrong.status_code == 422  # the caller's own mistake, named
+    assert "encounter_id" in wrong.json()["error"]["message"]
     listed = client.get(f"/v1/patients/{pid}/consents", headers=clin.auth).json()
     assert [c["id"] for c in listed] == [consent["id"], same["id"]]
 
@@ -98,7 +99,7 @@ def test_con3_verbal_consent_needs_witness(client: TestClient, new_device: NewDe
             headers=clin.auth,
         )
         assert r.status_code == 422
-        assert r.json()["error"]["message"] == "a verbal consent needs a witness"
+        assert r.json()["error"]["message"] == "witness_name: a verbal consent needs a witness"
     ok = _consent(client, clin, pid, method="verbal", witness_name="Nurse Gagnon")
     assert ok["witness_name"] == "Nurse Gagnon"
     assert ok["method"] == "verbal"
@@ -202,7 +203,8 @@ def test_con3_to_follow_is_queued_for_the_privacy_officer_until_completed(
     queue = client.get("/v1/review/consents-to-follow", headers=officer.auth)
     assert queue.status_code == 200
     assert [c["id"] for c in queue.json()] == [sooner.json()["id"], follow["id"]]
-    assert client.get("/v1/review/consents-to-follow", headers=clin.auth).status_code == 404
+    # The queue is the privacy officers': the role is told, nothing about any patient.
+    assert client.get("/v1/review/consents-to-follow", headers=clin.auth).status_code == 403
 
     done = _consent(client, clin, pid, completes=follow["id"], purposes=["clinical_care"])
     assert done["completes_consent_id"] == follow["id"]
@@ -225,20 +227,21 @@ def test_aud2_administrator_cannot_create_or_read_consent(
     clin, admin = new_device(Role.CLINICIAN), new_device(Role.ADMINISTRATOR)
     pid = _patient(client, clin)
     consent = _consent(client, clin, pid)
+    # About a named patient or consent, "not yours" answers exactly like "not found".
     assert client.post("/v1/consents", json=_consent_body(pid), headers=admin.auth).status_code == (
-        403
+        404
     )
     follow = {"patient_id": pid, "reason": "x", "deadline": _deadline(1)}
     assert client.post("/v1/consents/to-follow", json=follow, headers=admin.auth).status_code == (
-        403
+        404
     )
-    assert client.get(f"/v1/consents/{consent['id']}", headers=admin.auth).status_code == 403
-    assert client.get(f"/v1/patients/{pid}/consents", headers=admin.auth).status_code == 403
+    assert client.get(f"/v1/consents/{consent['id']}", headers=admin.auth).status_code == 404
+    assert client.get(f"/v1/patients/{pid}/consents", headers=admin.auth).status_code == 404
     withdrawal = client.post(
         f"/v1/consents/{consent['id']}/withdrawals", json={}, headers=admin.auth
     )
-    assert withdrawal.status_code == 403
-    assert client.get("/v1/review/consents-to-follow", headers=admin.auth).status_code == 404
+    assert withdrawal.status_code == 404
+    assert client.get("/v1/review/consents-to-follow", headers=admin.auth).status_code == 403
 
 
 def test_con5_consent_options_change_nothing_security_related(

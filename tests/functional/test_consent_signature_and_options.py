@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +43,12 @@ def _signature_jpeg() -> bytes:
 def _patient(client: TestClient, dev: EnrolledDevice) -> str:
     r = client.post(
         "/v1/patients",
-        json={"name": "Marie Tremblay", "dob": "1971-04-05", "mrn": "T-4410", "province": "QC"},
+        json={
+            "name": "Marie Tremblay",
+            "dob": "1971-04-05",
+            "mrn": uuid.uuid4().hex[:12],
+            "province": "QC",
+        },
         headers=dev.auth,
     )
     assert r.status_code == 200, r.text
@@ -143,7 +150,8 @@ def test_con3_signature_is_sealed_like_media_and_bound_to_the_consent(
         ).scalars()
         assert sorted(outcomes) == ["denied", "success"]  # the refused second attempt too
         assert audit.verify(db, instance.audit_keys.public_by_id) is None
-    assert len(attached) == 1  # filed against the patient, by pseudonymous reference
+    # Both filed against the patient, by pseudonymous reference: refusals too (AUD-1).
+    assert len(attached) == 2
 
 
 def test_con3_signature_refused_for_others_mismatches_and_consents_to_follow(
@@ -180,7 +188,11 @@ def test_con3_signature_refused_for_others_mismatches_and_consents_to_follow(
 
     follow = client.post(
         "/v1/consents/to-follow",
-        json={"patient_id": pid, "reason": "trauma bay", "deadline": "2099-01-01T00:00:00Z"},
+        json={
+            "patient_id": pid,
+            "reason": "trauma bay",
+            "deadline": (datetime.now(UTC) + timedelta(hours=6)).isoformat(),
+        },
         headers=dev.auth,
     ).json()
     pending = _seal(instance, dev, follow, image=_signature_jpeg(), for_consent=follow["id"])
@@ -229,6 +241,14 @@ def test_con5_every_consent_option_leaves_encryption_auth_audit_and_jurisdiction
             foreign_storage_allowed=foreign,
             **extra,
         )
+        if method == "electronic_signature":
+            # An electronic signature documents nothing until it is attached (CON-3).
+            early = _seal(instance, dev, consent, image=image)
+            refused = _post(client, "/v1/media", dev, early, early.ciphertext)
+            assert refused.status_code == 403, refused.text
+            sig = _seal(instance, dev, consent, image=image, for_consent=consent["id"])
+            path = f"/v1/consents/{consent['id']}/signature"
+            assert _post(client, path, dev, sig, sig.ciphertext).status_code == 201
         with instance.unit_of_work() as db:
             entries_before = len(db.execute(select(AuditEntry.seq)).all())
         sealed = _seal(instance, dev, consent, image=image)

@@ -5,6 +5,7 @@ and a consented purpose, else "not found"; every attempt is audited."""
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +36,12 @@ def _patient_and_encounter(
 ) -> tuple[str, str, str]:
     patient = client.post(
         "/v1/patients",
-        json={"name": "Jane Doe", "dob": "1980-02-03", "mrn": "1234567", "province": "QC"},
+        json={
+            "name": "Jane Doe",
+            "dob": "1980-02-03",
+            "mrn": uuid.uuid4().hex[:12],
+            "province": "QC",
+        },
         headers=dev.auth,
     )
     assert patient.status_code == 200, patient.text
@@ -107,14 +113,22 @@ def test_trn1_capture_uploads_ciphertext_that_only_the_right_keys_open(
     assert crypto.open_sealed(content.content, instance.keys.records) == plain
 
 
+def _open_encounter(client: TestClient, dev: EnrolledDevice, pid: str) -> str:
+    r = client.post(f"/v1/patients/{pid}/encounters", headers=dev.auth)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
 def test_con1_capture_without_consent_for_the_encounter_is_refused(
     client: TestClient, instance: Instance, new_device: NewDevice
 ) -> None:
     dev = new_device()
     pid, _, _ = _patient_and_encounter(client, dev)
     r = _upload(client, dev, _seal(instance, dev, pid, "f" * 32))
-    assert r.status_code == 422  # type: ignore[attr-defined]
-    assert "no consent covers clinical_care" in r.json()["error"]["message"]  # type: ignore[attr-defined]
+    assert r.status_code == 404  # type: ignore[attr-defined]  # no such encounter
+    r = _upload(client, dev, _seal(instance, dev, pid, _open_encounter(client, dev, pid)))
+    assert r.status_code == 403  # type: ignore[attr-defined]
+    assert "no consent covers this purpose" in r.json()["error"]["message"]  # type: ignore[attr-defined]
 
 
 def test_con1_capture_refused_when_consent_does_not_cover_clinical_care(
@@ -122,7 +136,7 @@ def test_con1_capture_refused_when_consent_does_not_cover_clinical_care(
 ) -> None:
     dev = new_device()
     pid, eid, _ = _patient_and_encounter(client, dev, purposes=("education",))
-    assert _upload(client, dev, _seal(instance, dev, pid, eid)).status_code == 422  # type: ignore[attr-defined]
+    assert _upload(client, dev, _seal(instance, dev, pid, eid)).status_code == 403  # type: ignore[attr-defined]
 
 
 def test_upload_refuses_bad_signature_foreign_recipients_plaintext_and_mismatch(

@@ -7,9 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from clinphoto.api.deps import Auth, Db, Inst
-from clinphoto.audit import service as audit
-from clinphoto.audit.service import Action
+from clinphoto.api.deps import Auth, Db, Inst, ObjectId
 from clinphoto.consent import service as consents
 from clinphoto.consent.models import Consent, ConsentStatus, Method, Purpose
 from clinphoto.instance.runtime import Instance
@@ -32,13 +30,20 @@ class ConsentIn(BaseModel):
     completes: str | None = Field(
         default=None, max_length=32, description="The consent-to-follow this consent completes"
     )
+    renews_withdrawn: bool = Field(
+        default=False,
+        description="This consent renews purposes the patient withdrew in this encounter",
+    )
 
 
 class ToFollowIn(BaseModel):
     patient_id: str = Field(max_length=32)
     encounter_id: str | None = Field(default=None, max_length=32)
     reason: str = Field(min_length=1, max_length=2000)
-    deadline: datetime
+    deadline: datetime = Field(
+        description="When consent must be obtained: ISO 8601 with its UTC offset, at most 72 h "
+        "ahead"
+    )
 
 
 class WithdrawalIn(BaseModel):
@@ -87,27 +92,6 @@ def _out(db: Db, inst: Instance, consent: Consent) -> ConsentOut:
     return out
 
 
-def _audit(
-    db: Db,
-    inst: Instance,
-    principal: Auth,
-    action: Action,
-    consent: Consent,
-    details: dict[str, object] | None = None,
-) -> None:
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=action,
-        actor=principal.user.id,
-        device=principal.device.id,
-        patient_ref=consent.patient_id,
-        object_type="consent",
-        object_id=consent.id,
-        details=details,
-    )
-
-
 @router.post("/consents", summary="Record a consent (optionally completing a consent-to-follow)")
 def record_consent(body: ConsentIn, principal: Auth, db: Db, inst: Inst) -> ConsentOut:
     consent = consents.record_consent(
@@ -125,18 +109,7 @@ def record_consent(body: ConsentIn, principal: Auth, db: Db, inst: Inst) -> Cons
         text_version=body.text_version,
         encounter_id=body.encounter_id,
         completes=body.completes,
-    )
-    _audit(
-        db,
-        inst,
-        principal,
-        Action.CONSENT_RECORD,
-        consent,
-        {
-            "purposes": consent.purposes.split(","),
-            "method": str(consent.method),
-            "completes": consent.completes_consent_id or "",
-        },
+        renews_withdrawn=body.renews_withdrawn,
     )
     return _out(db, inst, consent)
 
@@ -152,15 +125,14 @@ def record_to_follow(body: ToFollowIn, principal: Auth, db: Db, inst: Inst) -> C
         deadline=body.deadline,
         encounter_id=body.encounter_id,
     )
-    _audit(db, inst, principal, Action.CONSENT_TO_FOLLOW, consent)
     return _out(db, inst, consent)
 
 
 @router.post("/consents/{consent_id}/withdrawals", summary="Withdraw some purposes, or all")
 def withdraw(
-    consent_id: str, body: WithdrawalIn, principal: Auth, db: Db, inst: Inst
+    consent_id: ObjectId, body: WithdrawalIn, principal: Auth, db: Db, inst: Inst
 ) -> ConsentOut:
-    rows = consents.withdraw(
+    consents.withdraw(
         db,
         keys=inst.keys.fields,
         actor=principal,
@@ -168,39 +140,19 @@ def withdraw(
         purposes=None if body.purposes is None else [p.value for p in body.purposes],
         reason=body.reason,
     )
-    consent = consents.get_consent(db, actor=principal, consent_id=consent_id)
-    _audit(
-        db,
-        inst,
-        principal,
-        Action.CONSENT_WITHDRAW,
-        consent,
-        {"purposes": [r.purpose for r in rows]},
-    )
-    return _out(db, inst, consent)
+    return _out(db, inst, consents.get_consent(db, actor=principal, consent_id=consent_id))
 
 
 @router.get("/consents/{consent_id}", summary="Read one consent")
-def get_consent(consent_id: str, principal: Auth, db: Db, inst: Inst) -> ConsentOut:
-    consent = consents.get_consent(db, actor=principal, consent_id=consent_id)
-    _audit(db, inst, principal, Action.CONSENT_READ, consent)
-    return _out(db, inst, consent)
+def get_consent(consent_id: ObjectId, principal: Auth, db: Db, inst: Inst) -> ConsentOut:
+    return _out(db, inst, consents.get_consent(db, actor=principal, consent_id=consent_id))
 
 
 @router.get("/patients/{patient_id}/consents", summary="A patient's consents")
-def list_patient_consents(patient_id: str, principal: Auth, db: Db, inst: Inst) -> list[ConsentOut]:
+def list_patient_consents(
+    patient_id: ObjectId, principal: Auth, db: Db, inst: Inst
+) -> list[ConsentOut]:
     found = consents.list_for_patient(db, actor=principal, patient_id=patient_id)
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.CONSENT_READ,
-        actor=principal.user.id,
-        device=principal.device.id,
-        patient_ref=patient_id,
-        object_type="patient",
-        object_id=patient_id,
-        details={"results": len(found)},
-    )
     return [_out(db, inst, c) for c in found]
 
 
@@ -210,6 +162,20 @@ def list_patient_consents(patient_id: str, principal: Auth, db: Db, inst: Inst) 
 )
 def consents_to_follow(principal: Auth, db: Db, inst: Inst) -> list[ConsentOut]:
     pending = consents.pending_to_follow(db, actor=principal)
-    for consent in pending:
-        _audit(db, inst, principal, Action.CONSENT_REVIEW, consent)
     return [_out(db, inst, c) for c in pending]
+
+
+class EncounterOut(BaseModel):
+    id: str
+    patient_id: str
+    started_at: datetime
+
+
+@router.post(
+    "/patients/{patient_id}/encounters",
+    status_code=201,
+    summary="Open an encounter (any clinician, e.g. after a wristband lookup); joins the care team",
+)
+def open_encounter(patient_id: ObjectId, principal: Auth, db: Db) -> EncounterOut:
+    e = consents.open_encounter(db, actor=principal, patient_id=patient_id)
+    return EncounterOut(id=e.id, patient_id=e.patient_id, started_at=e.started_at)

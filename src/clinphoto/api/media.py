@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from clinphoto.accounts.service import Principal
-from clinphoto.api.deps import Auth, Inst
-from clinphoto.audit import service as audit
-from clinphoto.audit.service import Action, Outcome
+from clinphoto.api.deps import Auth, Inst, ObjectId
 from clinphoto.core import protocol
 from clinphoto.core.errors import DomainError, Invalid
 from clinphoto.inspection import service as inspection
@@ -63,29 +61,6 @@ class MediaOut(BaseModel):
         )
 
 
-def audit_denied(
-    inst: Instance,
-    principal: Principal,
-    action: Action,
-    object_id: str,
-    exc: DomainError,
-    purpose: str = "",
-) -> None:
-    with inst.unit_of_work() as db:
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=action,
-            outcome=Outcome.DENIED,
-            actor=principal.user.id,
-            device=principal.device.id,
-            object_type="media",
-            object_id=object_id[:64],
-            purpose=purpose[:32],
-            details={"reason": exc.code},
-        )
-
-
 def read_signed_manifest(request: Request) -> tuple[bytes, dict[str, Any], str]:
     """The manifest's signed bytes, the parsed manifest, and the signature, from headers."""
     try:
@@ -122,59 +97,36 @@ async def _sealed_upload(
     request: Request,
     principal: Principal,
     inst: Instance,
-    *,
-    action: Action,
     check: Callable[[Session, bytes, dict[str, Any], str], media_service.UploadPlan],
-    record: Callable[[Session, media_service.UploadPlan, StoredBlob], Media],
-    purpose: str,
 ) -> Media:
     """The one path for every sealed object: check the signed manifest in a short
-    transaction, stream the body with no transaction open, then record and audit."""
+    transaction, stream the body with no transaction open, then record it. The media
+    service decides and audits each step."""
     manifest_bytes, manifest, signature = read_signed_manifest(request)
-    object_id = str(manifest.get("object_id", ""))
 
     def checked() -> media_service.UploadPlan:
         with inst.unit_of_work() as db:
             return check(db, manifest_bytes, manifest, signature)
 
-    try:
-        plan = await run_in_threadpool(checked)
-    except DomainError as exc:
-        await run_in_threadpool(audit_denied, inst, principal, action, object_id, exc)
-        raise
-
+    plan = await run_in_threadpool(checked)
     try:
         blob = await store_body(request, inst, plan)
     except DomainError as exc:
-        await run_in_threadpool(audit_denied, inst, principal, action, object_id, exc)
+
+        def failed(error: DomainError) -> None:
+            with inst.unit_of_work() as db:
+                media_service.upload_failed(db, principal=principal, plan=plan, error=error)
+
+        await run_in_threadpool(failed, exc)
         raise
 
     def recorded() -> Media:
         with inst.unit_of_work() as db:
-            stored = record(db, plan, blob)
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=action,
-                actor=principal.user.id,
-                device=principal.device.id,
-                patient_ref=stored.patient_id,
-                object_type="media",
-                object_id=stored.id,
-                purpose=purpose,
-                details={
-                    "consent": stored.consent_id,
-                    "size": stored.size,
-                    **media_service.text_audit(plan.manifest),
-                },
+            return media_service.record_capture(
+                db, principal=principal, plan=plan, blob=blob, jurisdiction=inst.blobs.jurisdiction
             )
-            return stored
 
-    try:
-        return await run_in_threadpool(recorded)
-    except DomainError as exc:
-        await run_in_threadpool(audit_denied, inst, principal, action, object_id, exc)
-        raise
+    return await run_in_threadpool(recorded)
 
 
 @router.post(
@@ -195,19 +147,7 @@ async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
             signature=signature,
         )
 
-    def record(db: Session, plan: media_service.UploadPlan, blob: StoredBlob) -> Media:
-        return media_service.record_upload(db, plan, blob, inst.blobs.jurisdiction)
-
-    stored = await _sealed_upload(
-        request,
-        principal,
-        inst,
-        action=Action.MEDIA_UPLOAD,
-        check=check,
-        record=record,
-        purpose=media_service.CAPTURE_PURPOSE,
-    )
-    return MediaOut.of(stored)
+    return MediaOut.of(await _sealed_upload(request, principal, inst, check))
 
 
 @router.post(
@@ -217,7 +157,7 @@ async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
     summary="Attach the patient's signature image to a consent, sealed like a photo (CON-3)",
 )
 async def upload_signature(
-    consent_id: str, request: Request, principal: Auth, inst: Inst
+    consent_id: ObjectId, request: Request, principal: Auth, inst: Inst
 ) -> MediaOut:
     def check(
         db: Session, manifest_bytes: bytes, manifest: dict[str, Any], signature: str
@@ -232,44 +172,26 @@ async def upload_signature(
             signature=signature,
         )
 
-    def record(db: Session, plan: media_service.UploadPlan, blob: StoredBlob) -> Media:
-        return media_service.record_signature(db, plan, blob, inst.blobs.jurisdiction)
-
-    stored = await _sealed_upload(
-        request,
-        principal,
-        inst,
-        action=Action.CONSENT_SIGNATURE,
-        check=check,
-        record=record,
-        purpose=media_service.CAPTURE_PURPOSE,
-    )
-    return MediaOut.of(stored)
+    return MediaOut.of(await _sealed_upload(request, principal, inst, check))
 
 
 def _readable(inst: Instance, principal: Principal, media_id: str, purpose: str) -> Media:
-    try:
-        with inst.unit_of_work() as db:
-            m = media_service.readable(db, principal=principal, media_id=media_id, purpose=purpose)
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=Action.MEDIA_VIEW,
-                actor=principal.user.id,
-                device=principal.device.id,
-                patient_ref=m.patient_id,
-                object_type="media",
-                object_id=m.id,
-                purpose=purpose,
-            )
-            return m
-    except DomainError as exc:
-        audit_denied(inst, principal, Action.MEDIA_VIEW, media_id, exc, purpose)
-        raise
+    with inst.unit_of_work() as db:
+        return media_service.readable(db, principal=principal, media_id=media_id, purpose=purpose)
+
+
+Purpose = Annotated[
+    str,
+    Query(
+        max_length=32,
+        description="Why you look: clinical_care, education, research or publication; the "
+        "consent must cover it",
+    ),
+]
 
 
 @router.get("/media/{media_id}", summary="A media object's signed manifest (states a purpose)")
-def get_media(media_id: str, purpose: str, principal: Auth, inst: Inst) -> MediaOut:
+def get_media(media_id: ObjectId, purpose: Purpose, principal: Auth, inst: Inst) -> MediaOut:
     return MediaOut.of(_readable(inst, principal, media_id, purpose))
 
 
@@ -278,7 +200,9 @@ def get_media(media_id: str, purpose: str, principal: Auth, inst: Inst) -> Media
     summary="Download the sealed object (states a purpose)",
     response_class=StreamingResponse,
 )
-def get_content(media_id: str, purpose: str, principal: Auth, inst: Inst) -> StreamingResponse:
+def get_content(
+    media_id: ObjectId, purpose: Purpose, principal: Auth, inst: Inst
+) -> StreamingResponse:
     m = _readable(inst, principal, media_id, purpose)
     chunks: Iterator[bytes] = inst.blobs.open(m.blob_sha256)
     return StreamingResponse(chunks, media_type="application/octet-stream")
@@ -298,7 +222,9 @@ class InspectionOut(BaseModel):
     "/media/{media_id}/inspection",
     summary="The custodian's verdict on a photo: identifiable or not, with regions (DEI-2)",
 )
-def get_inspection(media_id: str, purpose: str, principal: Auth, inst: Inst) -> InspectionOut:
+def get_inspection(
+    media_id: ObjectId, purpose: Purpose, principal: Auth, inst: Inst
+) -> InspectionOut:
     m = _readable(inst, principal, media_id, purpose)
     with inst.unit_of_work() as db:
         v = inspection.verdict(db, m)

@@ -1,15 +1,17 @@
-"""Patients routes: create, find by MRN / health-card number / name, read (PRV, AUD-2)."""
+"""Patients routes: register, find, read, care team, emergency override (PRV, AUD-2).
+
+Routes parse, call one use case of :mod:`clinphoto.patients.service` (which asks the access
+policy and writes the audit trail) and render.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from clinphoto.api.deps import Auth, Db, Inst
-from clinphoto.audit import service as audit
-from clinphoto.audit.service import Action
+from clinphoto.api.deps import Auth, Db, Inst, ObjectId
 from clinphoto.patients import service as patients
 
 router = APIRouter(prefix="/v1", tags=["patients"])
@@ -17,10 +19,12 @@ router = APIRouter(prefix="/v1", tags=["patients"])
 
 class PatientIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    dob: date
-    mrn: str = Field(min_length=1, max_length=40)
+    dob: date = Field(description="Date of birth, YYYY-MM-DD")
+    mrn: str = Field(min_length=1, max_length=40, description="Medical record number")
     hcn: str | None = Field(default=None, max_length=40, description="Health-card number")
-    province: str = Field(min_length=2, max_length=2, description="e.g. QC, ON, BC")
+    province: str = Field(
+        min_length=2, max_length=2, description="Province or territory code, e.g. QC, ON, BC"
+    )
 
 
 class PatientOut(BaseModel):
@@ -32,6 +36,49 @@ class PatientOut(BaseModel):
     hcn: str | None
     province: str
     created_at: datetime
+
+
+class PatientMatch(BaseModel):
+    """What a search shows: enough to confirm the patient (the wristband's name and date of
+    birth) and open an encounter; identifiers beyond that need a care relationship."""
+
+    id: str
+    name: str
+    dob: date
+    province: str
+    relation: str | None = Field(
+        description="care_team, share_recipient or emergency_override; null: none yet "
+        "(open an encounter, by recording consent, to join the care team)"
+    )
+
+
+class MemberIn(BaseModel):
+    user_id: str = Field(min_length=32, max_length=32, description="The clinician to add")
+
+
+class MemberOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    user_id: str
+    source: str
+    added_by: str
+    added_at: datetime
+
+
+class OverrideIn(BaseModel):
+    reason: str = Field(min_length=10, max_length=2000, description="Why, in a sentence")
+    minutes: int = Field(default=60, ge=1, le=12 * 60, description="How long (at most 12 h)")
+
+
+class OverrideOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    user_id: str
+    patient_id: str
+    reason: str
+    started_at: datetime
+    expires_at: datetime
+    reviewed_by: str | None
+    reviewed_at: datetime | None
 
 
 @router.post("/patients", summary="Register a patient (identifiers are encrypted at rest)")
@@ -47,20 +94,14 @@ def create_patient(body: PatientIn, principal: Auth, db: Db, inst: Inst) -> Pati
         hcn=body.hcn,
         province=body.province,
     )
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.PATIENT_CREATE,
-        actor=principal.user.id,
-        device=principal.device.id,
-        patient_ref=patient.id,
-        object_type="patient",
-        object_id=patient.id,
-    )
     return PatientOut.model_validate(patients.view(patient, inst.keys.fields))
 
 
-@router.get("/patients", summary="Find patients by exactly one of mrn, hcn or name")
+@router.get(
+    "/patients",
+    summary="Find patients by exactly one of mrn, hcn (any clinician: the wristband) or name "
+    "(your own patients only)",
+)
 def find_patients(
     principal: Auth,
     db: Db,
@@ -68,38 +109,81 @@ def find_patients(
     mrn: str | None = None,
     hcn: str | None = None,
     name: str | None = None,
-) -> list[PatientOut]:
+) -> list[PatientMatch]:
     found = patients.find(
         db, bidx_key=inst.keys.blind_index_key, actor=principal, mrn=mrn, hcn=hcn, name=name
     )
-    by = "mrn" if mrn is not None else "hcn" if hcn is not None else "name"
-    # One entry per patient disclosed; one with no patient when nothing matched.
-    for ref in [p.id for p in found] or [""]:
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=Action.PATIENT_FIND,
-            actor=principal.user.id,
-            device=principal.device.id,
-            patient_ref=ref,
-            object_type="patient",
-            object_id=ref,
-            details={"by": by, "results": len(found)},
+    out = []
+    for p in found:
+        v = patients.view(p, inst.keys.fields)
+        rel = patients.relations(db, principal.user.id, p.id)
+        out.append(
+            PatientMatch(
+                id=v.id,
+                name=v.name,
+                dob=v.dob,
+                province=v.province,
+                relation=min((r.value for r in rel), default=None),
+            )
         )
-    return [PatientOut.model_validate(patients.view(p, inst.keys.fields)) for p in found]
+    return out
 
 
-@router.get("/patients/{patient_id}", summary="Read one patient")
-def get_patient(patient_id: str, principal: Auth, db: Db, inst: Inst) -> PatientOut:
+@router.get("/patients/{patient_id}", summary="Read one patient (care team only)")
+def get_patient(patient_id: ObjectId, principal: Auth, db: Db, inst: Inst) -> PatientOut:
     patient = patients.get(db, actor=principal, patient_id=patient_id)
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.PATIENT_READ,
-        actor=principal.user.id,
-        device=principal.device.id,
-        patient_ref=patient.id,
-        object_type="patient",
-        object_id=patient.id,
-    )
     return PatientOut.model_validate(patients.view(patient, inst.keys.fields))
+
+
+@router.get("/patients/{patient_id}/care-team", summary="A patient's care team")
+def care_team(patient_id: ObjectId, principal: Auth, db: Db) -> list[MemberOut]:
+    members = patients.care_team(db, actor=principal, patient_id=patient_id)
+    return [MemberOut.model_validate(m) for m in members]
+
+
+@router.post(
+    "/patients/{patient_id}/care-team",
+    summary="Add a clinician to the care team (team members and privacy officers)",
+)
+def add_member(patient_id: ObjectId, body: MemberIn, principal: Auth, db: Db) -> MemberOut:
+    member = patients.add_member(db, actor=principal, patient_id=patient_id, user_id=body.user_id)
+    return MemberOut.model_validate(member)
+
+
+@router.post(
+    "/patients/{patient_id}/emergency-override",
+    status_code=201,
+    summary="Break the glass: time-limited access outside the care team, reviewed later",
+)
+def emergency_override(
+    patient_id: ObjectId, body: OverrideIn, principal: Auth, db: Db, inst: Inst
+) -> OverrideOut:
+    row = patients.declare_override(
+        db,
+        keys=inst.keys.fields,
+        actor=principal,
+        patient_id=patient_id,
+        reason=body.reason,
+        duration=timedelta(minutes=body.minutes),
+    )
+    return OverrideOut.model_validate(patients.override_view(row, inst.keys.fields))
+
+
+@router.get(
+    "/review/emergency-overrides",
+    summary="Privacy officers: emergency overrides not yet reviewed, oldest first",
+)
+def overrides_to_review(principal: Auth, db: Db, inst: Inst) -> list[OverrideOut]:
+    rows = patients.overrides_to_review(db, keys=inst.keys.fields, actor=principal)
+    return [OverrideOut.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/review/emergency-overrides/{override_id}",
+    summary="Privacy officers: mark an emergency override reviewed",
+)
+def review_override(override_id: ObjectId, principal: Auth, db: Db, inst: Inst) -> OverrideOut:
+    row = patients.review_override(
+        db, keys=inst.keys.fields, actor=principal, override_id=override_id
+    )
+    return OverrideOut.model_validate(row)

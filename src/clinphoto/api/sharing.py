@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from clinphoto.accounts import service as accounts
-from clinphoto.accounts.models import Device, Role, User
-from clinphoto.api.deps import Auth, Db, Inst
-from clinphoto.api.media import MediaOut, audit_denied, read_signed_manifest, store_body
-from clinphoto.audit import service as audit
-from clinphoto.audit.service import Action
-from clinphoto.core.errors import DomainError, NotFound
-from clinphoto.media import service as media_service
+from clinphoto.accounts.models import Role
+from clinphoto.api.deps import Auth, Db, Inst, ObjectId
+from clinphoto.api.media import MediaOut, read_signed_manifest, store_body
+from clinphoto.core.errors import DomainError
 from clinphoto.sharing import service as sharing
 from clinphoto.sharing.models import Share
 
@@ -72,20 +69,12 @@ class AckIn(BaseModel):
 
 
 @router.get("/directory", summary="Look up a recipient: name, role, institution, devices")
-def directory(email: str, principal: Auth, db: Db, inst: Inst) -> RecipientOut:
-    accounts.require_role(principal, Role.CLINICIAN)
-    user = accounts.find_user_by_email(db, email)
-    if user.role is Role.ADMINISTRATOR:
-        raise NotFound()
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.DIRECTORY_LOOKUP,
-        actor=principal.user.id,
-        device=principal.device.id,
-        object_type="user",
-        object_id=user.id,
-    )
+def directory(
+    email: Annotated[str, Query(max_length=254, description="The colleague's e-mail")],
+    principal: Auth,
+    db: Db,
+) -> RecipientOut:
+    user, devices = sharing.directory(db, principal=principal, email=email)
     return RecipientOut(
         id=user.id,
         display_name=user.display_name,
@@ -95,18 +84,18 @@ def directory(email: str, principal: Auth, db: Db, inst: Inst) -> RecipientOut:
             RecipientDevice(
                 id=d.id, name=d.name, age_recipient=d.age_recipient, fingerprint=d.fingerprint
             )
-            for d in accounts.active_devices(db, user.id)
+            for d in devices
         ],
     )
 
 
 @router.post("/media/{media_id}/shares", status_code=201, summary="Send a re-sealed copy")
-async def send(media_id: str, request: Request, principal: Auth, inst: Inst) -> ShareOut:
+async def send(media_id: ObjectId, request: Request, principal: Auth, inst: Inst) -> ShareOut:
     manifest_bytes, manifest, signature = read_signed_manifest(request)
 
-    def check() -> tuple[media_service.UploadPlan, str, str]:
+    def check() -> sharing.SharePlan:
         with inst.unit_of_work() as db:
-            plan, original, recipient = sharing.check_share(
+            return sharing.check_share(
                 db,
                 principal=principal,
                 original_id=media_id,
@@ -115,73 +104,49 @@ async def send(media_id: str, request: Request, principal: Auth, inst: Inst) -> 
                 manifest=manifest,
                 signature=signature,
             )
-            return plan, original.id, recipient
 
+    plan = await run_in_threadpool(check)
     try:
-        plan, _, recipient_id = await run_in_threadpool(check)
+        blob = await store_body(request, inst, plan.upload)
     except DomainError as exc:
-        await run_in_threadpool(audit_denied, inst, principal, Action.SHARE_SEND, media_id, exc)
+
+        def failed(error: DomainError) -> None:
+            with inst.unit_of_work() as db:
+                sharing.share_failed(db, principal=principal, plan=plan, error=error)
+
+        await run_in_threadpool(failed, exc)
         raise
-    blob = await store_body(request, inst, plan)
 
     def record() -> Share:
         with inst.unit_of_work() as db:
-            original = media_service.readable(
-                db, principal=principal, media_id=media_id, purpose=str(manifest["purpose"])
-            )
-            share = sharing.record_share(
+            return sharing.record_share(
                 db,
                 principal=principal,
                 plan=plan,
-                original=original,
-                recipient_id=recipient_id,
                 blob=blob,
                 jurisdiction=inst.blobs.jurisdiction,
             )
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=Action.SHARE_SEND,
-                actor=principal.user.id,
-                device=principal.device.id,
-                patient_ref=original.patient_id,
-                object_type="share",
-                object_id=share.id,
-                purpose=share.purpose,
-                details={
-                    "recipient": recipient_id,
-                    "original": original.id,
-                    **media_service.text_audit(plan.manifest),
-                },
-            )
-            return share
 
     return ShareOut.of(await run_in_threadpool(record))
 
 
 @router.get("/media/{media_id}/shares", summary="Your shares of a photo and their status")
-def sent(media_id: str, principal: Auth, db: Db) -> list[ShareOut]:
+def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[ShareOut]:
     return [ShareOut.of(s) for s in sharing.sent_for(db, principal=principal, original_id=media_id)]
 
 
 @router.get("/inbox", summary="Photos shared with you")
 def inbox(principal: Auth, db: Db) -> list[InboxItem]:
-    items = []
-    for share, copy in sharing.inbox(db, principal=principal):
-        sender = db.get(Device, share.sender_device_id)
-        person = db.get(User, share.sender_user_id)
-        if sender is None or person is None:
-            continue
-        items.append(
-            InboxItem(
-                share=ShareOut.of(share),
-                media=MediaOut.of(copy),
-                sender_signing_public=sender.signing_public,
-                sender_name=person.display_name,
-                sender_institution=person.institution,
-            )
+    return [
+        InboxItem(
+            share=ShareOut.of(e.share),
+            media=MediaOut.of(e.copy),
+            sender_signing_public=e.sender_signing_public,
+            sender_name=e.sender_name,
+            sender_institution=e.sender_institution,
         )
-    return items
+        for e in sharing.inbox(db, principal=principal)
+    ]
 
 
 @router.get(
@@ -189,42 +154,17 @@ def inbox(principal: Auth, db: Db) -> list[InboxItem]:
     summary="Download a shared copy (marks it delivered)",
     response_class=StreamingResponse,
 )
-def share_content(share_id: str, principal: Auth, inst: Inst) -> StreamingResponse:
-    try:
-        with inst.unit_of_work() as db:
-            share, copy = sharing.deliver(db, principal=principal, share_id=share_id)
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=Action.SHARE_DELIVER,
-                actor=principal.user.id,
-                device=principal.device.id,
-                patient_ref=copy.patient_id,
-                object_type="share",
-                object_id=share.id,
-                purpose=share.purpose,
-            )
-            sha = copy.blob_sha256
-    except DomainError as exc:
-        audit_denied(inst, principal, Action.SHARE_DELIVER, share_id, exc)
-        raise
+def share_content(share_id: ObjectId, principal: Auth, inst: Inst) -> StreamingResponse:
+    with inst.unit_of_work() as db:
+        _, copy = sharing.deliver(db, principal=principal, share_id=share_id)
+        sha = copy.blob_sha256
     chunks: Iterator[bytes] = inst.blobs.open(sha)
     return StreamingResponse(chunks, media_type="application/octet-stream")
 
 
 @router.post("/shares/{share_id}/ack", summary="Acknowledge receipt with a device signature")
-def ack(share_id: str, body: AckIn, principal: Auth, db: Db, inst: Inst) -> ShareOut:
+def ack(share_id: ObjectId, body: AckIn, principal: Auth, db: Db) -> ShareOut:
     share = sharing.acknowledge(
         db, principal=principal, share_id=share_id, signature=body.signature
-    )
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.SHARE_ACK,
-        actor=principal.user.id,
-        device=principal.device.id,
-        object_type="share",
-        object_id=share.id,
-        purpose=share.purpose,
     )
     return ShareOut.of(share)

@@ -435,8 +435,11 @@ def patient_find(
         raise _fail(exc.message) from None
     finally:
         api.close()
+    if not found:
+        out.print("no patient found" + (" among your patients" if name else ""))
     for p in found:
-        out.print(f"{p['id']}  {p['name']}  {p['dob']}  MRN {p['mrn']}  {p['province']}")
+        relation = p.get("relation") or "not on the care team yet (recording consent joins it)"
+        out.print(f"{p['id']}  {p['name']}  {p['dob']}  {p['province']}  {relation}")
 
 
 @consent_cli.command("record")

@@ -5,27 +5,40 @@ the pixels: the session's device signed the manifest; the object is sealed to th
 and to the author's own active devices only; a consent covers clinical care for the
 encounter. It never sees plaintext. Reads need a care relationship and a purpose the consent
 covers; anything else is "not found", with no hint.
+
+Each use case asks the access policy (capture, view) and writes its audit entry, allowed or
+refused, in the caller's unit of work. An upload spans three: the manifest is checked, the
+body streamed with no transaction open, then the upload is recorded, and that last step
+checks the device, the session and the consent again, so that a revocation or withdrawal
+during a long upload still stops it.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clinphoto import crypto
+from clinphoto import crypto, policy
 from clinphoto.accounts import service as accounts
-from clinphoto.accounts.models import Device, Role
+from clinphoto.accounts.models import Device
 from clinphoto.accounts.service import Principal
+from clinphoto.audit import service as audit
+from clinphoto.audit.service import Action
 from clinphoto.consent import service as consent
+from clinphoto.consent.models import Encounter
 from clinphoto.core import protocol
 from clinphoto.core.clock import utcnow
 from clinphoto.core.errors import Conflict, DomainError, Invalid, NotFound
 from clinphoto.media.models import Media
+from clinphoto.patients import service as patients
+from clinphoto.policy import Act, Coverage, ObjectKind, Relation, Resource
 from clinphoto.storage.blobs import StoredBlob
 
 MAX_MEDIA_BYTES = 256 * 1024 * 1024
@@ -45,8 +58,8 @@ CONTENT_TYPES = frozenset(
 PHOTO = "photo"
 SIGNATURE = "consent-signature"
 CAPTURE_PURPOSE = "clinical_care"
-_HEX32 = re.compile(r"^[0-9a-f]{32}$")
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX32 = re.compile(r"[0-9a-f]{32}")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class UploadPlan:
     manifest: dict[str, Any]
     signature: str
     consent_id: str
+    action: Action = Action.MEDIA_UPLOAD
 
     @property
     def object_id(self) -> str:
@@ -73,7 +87,7 @@ class UploadPlan:
 
 def _field(m: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None) -> str:
     value = m.get(name)
-    if not isinstance(value, str) or (pattern is not None and not pattern.match(value)):
+    if not isinstance(value, str) or (pattern is not None and not pattern.fullmatch(value)):
         raise Invalid(f"manifest field {name!r} is missing or malformed")
     return value
 
@@ -88,7 +102,6 @@ def check_manifest(
     kind: str,
 ) -> UploadPlan:
     """Checks every upload shares: format, the session's device signed it, a new id."""
-    accounts.require_role(principal, Role.CLINICIAN)
     if manifest.get("v") != 1:
         raise Invalid("unsupported manifest version")
     object_id = _field(manifest, "object_id", _HEX32)
@@ -114,8 +127,8 @@ def check_manifest(
     return UploadPlan(manifest_bytes, manifest, signature, "")
 
 
-_B64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
-_WARNING_KIND = re.compile(r"^[a-z][a-z-]{1,40}$")
+_B64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+_WARNING_KIND = re.compile(r"[a-z][a-z-]{1,40}")
 
 
 def check_sealed_text(manifest: dict[str, Any]) -> None:
@@ -131,7 +144,7 @@ def check_sealed_text(manifest: dict[str, Any]) -> None:
             continue
         if not isinstance(value, str) or len(value) > protocol.MAX_SEALED_TEXT:
             raise Invalid(f"manifest field {name!r} is too long or malformed")
-        if not _B64.match(value):
+        if not _B64.fullmatch(value):
             raise Invalid(f"manifest field {name!r} must be base64")
         if not base64.b64decode(value).startswith(protocol.AGE_MAGIC):
             raise Invalid("captions and messages travel only as age ciphertext")
@@ -140,7 +153,7 @@ def check_sealed_text(manifest: dict[str, Any]) -> None:
             raise Invalid(f"a {plain} must be sealed, never sent in the clear")
     warnings = manifest.get(protocol.TEXT_WARNINGS_FIELD, [])
     if not isinstance(warnings, list) or not all(
-        isinstance(w, str) and _WARNING_KIND.match(w) for w in warnings
+        isinstance(w, str) and _WARNING_KIND.fullmatch(w) for w in warnings
     ):
         raise Invalid("manifest field 'text_warnings' is malformed")
     confirmed = manifest.get(protocol.TEXT_CONFIRMED_FIELD)
@@ -178,6 +191,55 @@ def _check_own_recipients(
         raise Invalid("media must be sealed to your own active devices and the records key only")
 
 
+def _manifest_patient(db: Session, manifest: dict[str, Any]) -> str:
+    """The manifest's patient, as an audit reference, only if that patient exists."""
+    value = manifest.get("patient_id")
+    if isinstance(value, str) and _HEX32.fullmatch(value):
+        return patients.existing_ref(db, value)
+    return ""
+
+
+@contextmanager
+def _refusals_audited(
+    db: Session, principal: Principal, action: Action, object_id: str, patient_ref: str = ""
+) -> Iterator[None]:
+    """Any refusal not already audited by the policy is audited here, with its reason."""
+    try:
+        yield
+    except DomainError as exc:
+        if not exc.audited:
+            policy.refuse(
+                db,
+                principal.subject,
+                action,
+                Resource(ObjectKind.MEDIA, id=object_id, patient_ref=patient_ref),
+                reason=exc.code,
+            )
+            exc.audited = True
+        raise
+
+
+def _capture_resource(
+    db: Session, principal: Principal, patient_id: str, encounter_id: str
+) -> tuple[Resource, str]:
+    """The encounter a photo is captured in, with the caller's relations and the consent's
+    coverage of clinical care; and the covering consent's id."""
+    encounter = db.get(Encounter, encounter_id)
+    if encounter is None or encounter.patient_id != patient_id:
+        return Resource(ObjectKind.ENCOUNTER, id=encounter_id, exists=False), ""
+    found, covering = consent.coverage(db, patient_id, encounter_id, CAPTURE_PURPOSE)
+    return (
+        Resource(
+            ObjectKind.ENCOUNTER,
+            id=encounter_id,
+            patient_ref=patient_id,
+            relations=patients.relations(db, principal.user.id, patient_id),
+            coverage=found,
+        ),
+        covering.id if covering is not None else "",
+    )
+
+
 def check_upload(
     db: Session,
     *,
@@ -187,33 +249,47 @@ def check_upload(
     manifest: dict[str, Any],
     signature: str,
 ) -> UploadPlan:
-    check_manifest(
-        db,
-        principal=principal,
-        manifest_bytes=manifest_bytes,
-        manifest=manifest,
-        signature=signature,
-        kind=PHOTO,
-    )
-    _check_own_recipients(db, principal, records_recipient, manifest)
-    patient_id = _field(manifest, "patient_id", _HEX32)
-    encounter_id = _field(manifest, "encounter_id", _HEX32)
-    if manifest.get("derived_from") is not None:
-        # A derived version (a redaction) of one of the author's own photos: same patient
-        # and encounter, and the original stays exactly as it was (AUD-4).
-        original = readable(
+    """A photo's signed manifest, before its body: the policy decides the capture (care
+    team, consent covering clinical care) and every refusal is audited."""
+    object_id = str(manifest.get("object_id", ""))[:64]
+    with _refusals_audited(
+        db, principal, Action.MEDIA_UPLOAD, object_id, _manifest_patient(db, manifest)
+    ):
+        check_manifest(
             db,
             principal=principal,
-            media_id=_field(manifest, "derived_from", _HEX32),
+            manifest_bytes=manifest_bytes,
+            manifest=manifest,
+            signature=signature,
+            kind=PHOTO,
+        )
+        _check_own_recipients(db, principal, records_recipient, manifest)
+        patient_id = _field(manifest, "patient_id", _HEX32)
+        encounter_id = _field(manifest, "encounter_id", _HEX32)
+        resource, covering = _capture_resource(db, principal, patient_id, encounter_id)
+        policy.authorize(
+            db,
+            principal.subject,
+            Act.CAPTURE,
+            resource,
+            action=Action.MEDIA_UPLOAD,
             purpose=CAPTURE_PURPOSE,
         )
-        if original.kind != PHOTO or (original.patient_id, original.encounter_id) != (
-            patient_id,
-            encounter_id,
-        ):
-            raise Invalid("a derived version must keep its original's patient and encounter")
-    covering = consent.covering_consent(db, patient_id, encounter_id, CAPTURE_PURPOSE)
-    return UploadPlan(manifest_bytes, manifest, signature, covering.id)
+        if manifest.get("derived_from") is not None:
+            # A derived version (a redaction) of one of the author's own photos: same patient
+            # and encounter, and the original stays exactly as it was (AUD-4).
+            original = readable(
+                db,
+                principal=principal,
+                media_id=_field(manifest, "derived_from", _HEX32),
+                purpose=CAPTURE_PURPOSE,
+            )
+            if original.kind != PHOTO or (original.patient_id, original.encounter_id) != (
+                patient_id,
+                encounter_id,
+            ):
+                raise Invalid("a derived version must keep its original's patient and encounter")
+    return UploadPlan(manifest_bytes, manifest, signature, covering)
 
 
 def check_signature_upload(
@@ -232,30 +308,83 @@ def check_signature_upload(
     that was actually obtained (not a consent-to-follow); the manifest must name the
     consent's own patient and encounter.
     """
-    check_manifest(
-        db,
-        principal=principal,
-        manifest_bytes=manifest_bytes,
-        manifest=manifest,
-        signature=signature,
-        kind=SIGNATURE,
-    )
-    _check_own_recipients(db, principal, records_recipient, manifest)
-    record = consent.signable(db, actor=principal, consent_id=consent_id)
-    if (
-        _field(manifest, "patient_id", _HEX32) != record.patient_id
-        or _field(manifest, "encounter_id", _HEX32) != record.encounter_id
+    object_id = str(manifest.get("object_id", ""))[:64]
+    with _refusals_audited(
+        db, principal, Action.CONSENT_SIGNATURE, object_id, _manifest_patient(db, manifest)
     ):
-        raise Invalid("the signature's manifest names another patient or encounter")
-    if _field(manifest, "consent_id", _HEX32) != record.id:
-        raise Invalid("the signature's manifest names another consent")
-    return UploadPlan(manifest_bytes, manifest, signature, record.id)
+        check_manifest(
+            db,
+            principal=principal,
+            manifest_bytes=manifest_bytes,
+            manifest=manifest,
+            signature=signature,
+            kind=SIGNATURE,
+        )
+        _check_own_recipients(db, principal, records_recipient, manifest)
+        record = consent.signable(db, actor=principal, consent_id=consent_id)
+        if (
+            _field(manifest, "patient_id", _HEX32) != record.patient_id
+            or _field(manifest, "encounter_id", _HEX32) != record.encounter_id
+        ):
+            raise Invalid("the signature's manifest names another patient or encounter")
+        if _field(manifest, "consent_id", _HEX32) != record.id:
+            raise Invalid("the signature's manifest names another consent")
+    return UploadPlan(manifest_bytes, manifest, signature, record.id, Action.CONSENT_SIGNATURE)
 
 
-def record_signature(db: Session, plan: UploadPlan, blob: StoredBlob, jurisdiction: str) -> Media:
-    """Store the sealed signature and bind its plaintext hash into the consent record."""
-    media = record_upload(db, plan, blob, jurisdiction)
-    consent.attach_signature(db, consent_id=plan.consent_id, sha256=media.plaintext_sha256)
+def upload_failed(
+    db: Session, *, principal: Principal, plan: UploadPlan, error: DomainError
+) -> None:
+    """Audit an upload whose body could not be stored (wrong size or hash, not age)."""
+    with _refusals_audited(
+        db, principal, plan.action, plan.object_id, _manifest_patient(db, plan.manifest)
+    ):
+        raise error
+
+
+def record_capture(
+    db: Session, *, principal: Principal, plan: UploadPlan, blob: StoredBlob, jurisdiction: str
+) -> Media:
+    """Record a stored photo or consent signature, once its body is in the blob store.
+
+    The device and session are checked again, and so is the capture decision (the consent
+    may have been withdrawn while the body streamed); the entry is audited either way."""
+    with _refusals_audited(
+        db, principal, plan.action, plan.object_id, _manifest_patient(db, plan.manifest)
+    ):
+        accounts.require_still_signed_in(db, principal)
+        m = plan.manifest
+        if plan.action is Action.CONSENT_SIGNATURE:
+            signable = consent.signable(db, actor=principal, consent_id=plan.consent_id)
+            media = record_upload(db, plan, blob, jurisdiction)
+            consent.attach_signature(db, consent_id=signable.id, sha256=media.plaintext_sha256)
+            purpose = CAPTURE_PURPOSE
+        else:
+            resource, covering = _capture_resource(
+                db, principal, str(m["patient_id"]), str(m["encounter_id"])
+            )
+            grant = policy.authorize(
+                db,
+                principal.subject,
+                Act.CAPTURE,
+                resource,
+                action=plan.action,
+                purpose=CAPTURE_PURPOSE,
+            )
+            plan = UploadPlan(plan.manifest_bytes, m, plan.signature, covering, plan.action)
+            media = record_upload(db, plan, blob, jurisdiction)
+            purpose = grant.purpose
+    audit.log(
+        db,
+        action=plan.action,
+        actor=principal.user.id,
+        device=principal.device.id,
+        patient_ref=media.patient_id,
+        object_type="media",
+        object_id=media.id,
+        purpose=purpose,
+        details={"consent": media.consent_id, "size": media.size, **text_audit(m)},
+    )
     return media
 
 
@@ -311,44 +440,50 @@ def _author_user(db: Session, device_id: str) -> str:
     return device.user_id
 
 
-def readable(db: Session, *, principal: Principal, media_id: str, purpose: str) -> Media:
-    """The media if the caller has a care relationship and the consent covers ``purpose``.
-
-    Otherwise NotFound, exactly as for an id that does not exist (AUD-2).
-    """
-    media = db.get(Media, media_id)
-    if media is None or principal.role is Role.ADMINISTRATOR:
-        raise NotFound()
-    if media.author_user_id != principal.user.id or media.kind not in (PHOTO, SIGNATURE):
-        raise NotFound()
+def media_resource(
+    db: Session, principal: Principal, media_id: str, purpose: str
+) -> tuple[Media, Resource]:
+    """A media object and what the policy needs: the caller's relation (author; a share
+    recipient's copy is judged by the sharing area), and the consent's coverage of
+    ``purpose`` for its encounter. A consent's signature is part of the consent record: it
+    stays readable to the clinician who obtained it after a withdrawal, as evidence."""
+    media = db.get(Media, media_id) if _HEX32.fullmatch(media_id) else None
+    if media is None or media.kind not in (PHOTO, SIGNATURE):
+        return Media(id=""), Resource(ObjectKind.MEDIA, id=media_id, exists=False)
+    rels = {Relation.AUTHOR} if media.author_user_id == principal.user.id else set()
     if media.kind == SIGNATURE:
-        # The signature is part of the consent record itself: it stays readable to the
-        # clinician who obtained it after a withdrawal, as evidence of what was agreed.
-        return media
-    return readable_by_consent(db, media, purpose)
+        found = Coverage.COVERED
+    else:
+        found, _ = consent.coverage(db, media.patient_id, media.encounter_id, purpose)
+    return media, Resource(
+        ObjectKind.MEDIA,
+        id=media.id,
+        patient_ref=media.patient_id,
+        relations=frozenset(rels),
+        coverage=found,
+    )
 
 
-def readable_by_consent(db: Session, media: Media, purpose: str) -> Media:
-    """NotFound unless the consent still covers ``purpose`` for the media's encounter."""
-    try:
-        consent.covering_consent(db, media.patient_id, media.encounter_id, purpose)
-    except DomainError:
-        raise NotFound() from None
+def readable(
+    db: Session,
+    *,
+    principal: Principal,
+    media_id: str,
+    purpose: str,
+    action: Action = Action.MEDIA_VIEW,
+) -> Media:
+    """The media if the caller took it and the consent covers ``purpose``; audited.
+
+    Otherwise NotFound, exactly as for an id that does not exist (AUD-2), and audited too.
+    """
+    media, resource = media_resource(db, principal, media_id, purpose)
+    grant = policy.authorize(
+        db, principal.subject, Act.VIEW, resource, action=action, purpose=purpose
+    )
+    grant.record(db)
     return media
 
 
 def patient_of(db: Session, media_id: str) -> str:
     media = db.get(Media, media_id)
     return media.patient_id if media is not None else ""
-
-
-def list_own(db: Session, *, principal: Principal, patient_id: str) -> list[Media]:
-    if principal.role is Role.ADMINISTRATOR:
-        raise NotFound()
-    return list(
-        db.execute(
-            select(Media)
-            .where(Media.patient_id == patient_id, Media.author_user_id == principal.user.id)
-            .order_by(Media.created_at)
-        ).scalars()
-    )

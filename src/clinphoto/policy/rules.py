@@ -155,7 +155,9 @@ def decide(subject: Subject, act: Act, resource: Resource, purpose: str = "") ->
     """
     gate = _role_gate(subject, act)
     if gate is not None and not gate.allowed:
-        return gate
+        # Refused by role alone. About a named object, "not yours" answers exactly like
+        # "not found"; for a collection (a search, a queue) the reason helps and hides nothing.
+        return _hidden(*gate.reasons) if resource.id else gate
     if not resource.exists:
         return _hidden("object:absent")
     if gate is not None:

@@ -1,27 +1,96 @@
 """Sharing (TRN-4): the sender's device re-seals the photo to the recipient's active devices
-and the records key; the server checks the sender may read the original for the purpose, that
-the consent covers it, and that the copy is addressed to exactly the recipient's devices; the
-recipient's device returns a signed acknowledgement."""
+and the records key; the server checks, through the access policy, that the sender took the
+photo, that the consent covers the share's purpose, that the photo is neither quarantined
+nor identifiable beyond its consent, and that the copy is addressed to exactly the
+recipient's devices. The recipient's device returns a signed acknowledgement.
+
+Each use case writes its audit entry, allowed or refused; listings (inbox, sent shares) are
+audited against each patient they show.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clinphoto import crypto
+from clinphoto import crypto, policy
 from clinphoto.accounts import service as accounts
-from clinphoto.accounts.models import Role
+from clinphoto.accounts.models import Device, Role, User
 from clinphoto.accounts.service import Principal
-from clinphoto.core import protocol
+from clinphoto.audit import service as audit
+from clinphoto.audit.service import Action
+from clinphoto.consent import service as consent
+from clinphoto.core import protocol, text
 from clinphoto.core.clock import new_id, utcnow
-from clinphoto.core.errors import Invalid, NotFound
+from clinphoto.core.errors import DomainError, Invalid, NotFound
 from clinphoto.inspection import service as inspection
 from clinphoto.media import service as media_service
 from clinphoto.media.models import Media
+from clinphoto.patients import service as patients
+from clinphoto.policy import Act, Coverage, ObjectKind, Relation, Resource
 from clinphoto.sharing.models import Share
 from clinphoto.storage.blobs import StoredBlob
+
+
+def directory(db: Session, *, principal: Principal, email: str) -> tuple[User, list[Device]]:
+    """Who a share would go to (TRN-4): name, role, institution and active devices, for the
+    sender to confirm. Clinicians only; an unknown address is the sender's own mistake and
+    is said so; the address looked up is never written down."""
+    grant = policy.authorize(
+        db,
+        principal.subject,
+        Act.SHARE,
+        Resource(
+            ObjectKind.USER,
+            relations=frozenset({Relation.AUTHOR}),
+            coverage=Coverage.COVERED,
+        ),
+        action=Action.DIRECTORY_LOOKUP,
+    )
+    try:
+        user = accounts.find_user_by_email(db, text.clean(email, "email", max_len=254))
+    except NotFound:
+        user = None
+    if user is None or user.role is not Role.CLINICIAN:
+        raise Invalid("email: no clinician of this clinphoto has that address; check it")
+    grant.record(db, object_id=user.id, object_type="user")
+    return user, accounts.active_devices(db, user.id)
+
+
+@dataclass(frozen=True)
+class SharePlan:
+    upload: media_service.UploadPlan
+    original_id: str
+    recipient_id: str
+    purpose: str
+
+
+def _share_resource(
+    db: Session, principal: Principal, original_id: str, purpose: str
+) -> tuple[Media, Resource]:
+    media, resource = media_service.media_resource(db, principal, original_id, purpose)
+    if media.id and media.kind != media_service.PHOTO:
+        # Only photos travel; a consent's signature stays with its record.
+        return media, Resource(ObjectKind.MEDIA, id=original_id, exists=False)
+    if media.id:
+        resource = Resource(
+            ObjectKind.MEDIA,
+            id=media.id,
+            patient_ref=media.patient_id,
+            relations=resource.relations,
+            coverage=resource.coverage,
+            quarantined=inspection.verdict(db, media).status == "quarantined",
+        )
+    return media, resource
+
+
+def _refused(db: Session, principal: Principal, resource: Resource, exc: DomainError) -> None:
+    if not exc.audited:
+        policy.refuse(db, principal.subject, Action.SHARE_SEND, resource, reason=exc.code)
+        exc.audited = True
 
 
 def check_share(
@@ -33,123 +102,261 @@ def check_share(
     manifest_bytes: bytes,
     manifest: dict[str, Any],
     signature: str,
-) -> tuple[media_service.UploadPlan, Media, str]:
-    """Validate a share upload; returns the plan, the original, and the recipient's id."""
-    purpose = str(manifest.get("purpose", ""))
-    original = media_service.readable(
-        db, principal=principal, media_id=original_id, purpose=purpose
-    )
-    if original.kind != media_service.PHOTO:
-        raise NotFound()  # only photos travel; a consent's signature stays with its record
-    inspection.require_shareable(db, original)
-    recipient_id = str(manifest.get("recipient_user_id", ""))
+) -> SharePlan:
+    """Validate a share upload before its body arrives; every refusal is audited."""
+    purpose = str(manifest.get("purpose", ""))[:32]
+    original, resource = _share_resource(db, principal, original_id, purpose)
     try:
-        recipient = accounts.get_user(db, recipient_id)
-    except NotFound:
-        raise Invalid("the recipient is not a verified user of clinphoto") from None
-    if recipient.id == principal.user.id or recipient.role is Role.ADMINISTRATOR:
-        raise Invalid("the recipient must be another clinician")
-    if manifest.get("plaintext_sha256") != original.plaintext_sha256:
-        raise Invalid("a share must carry the original photo")
-    expected = {d.age_recipient for d in accounts.active_devices(db, recipient.id)}
-    if not expected:
-        raise Invalid("the recipient has no active device")
-    recipients = manifest.get("recipients")
-    if not isinstance(recipients, list) or set(recipients) != expected | {records_recipient}:
-        raise Invalid(
-            "a share must be sealed to the recipient's active devices and the records key"
+        policy.authorize(
+            db, principal.subject, Act.SHARE, resource, action=Action.SHARE_SEND, purpose=purpose
         )
-    plan = media_service.check_manifest(
-        db,
-        principal=principal,
-        manifest_bytes=manifest_bytes,
-        manifest=manifest,
-        signature=signature,
-        kind="share",
+        inspection.require_shareable(db, original)
+        recipient_id = str(manifest.get("recipient_user_id", ""))
+        try:
+            recipient = accounts.get_user(db, recipient_id)
+        except NotFound:
+            raise Invalid(
+                "recipient_user_id: not a verified user of clinphoto (look them up with "
+                "clinphoto share --to EMAIL)"
+            ) from None
+        if recipient.id == principal.user.id or recipient.role is not Role.CLINICIAN:
+            raise Invalid("recipient_user_id: the recipient must be another clinician")
+        if manifest.get("plaintext_sha256") != original.plaintext_sha256:
+            raise Invalid("a share must carry the original photo")
+        expected = {d.age_recipient for d in accounts.active_devices(db, recipient.id)}
+        if not expected:
+            raise Invalid("the recipient has no active device: ask them to enroll one")
+        recipients = manifest.get("recipients")
+        if not isinstance(recipients, list) or set(recipients) != expected | {records_recipient}:
+            raise Invalid(
+                "a share must be sealed to the recipient's active devices and the records key"
+            )
+        plan = media_service.check_manifest(
+            db,
+            principal=principal,
+            manifest_bytes=manifest_bytes,
+            manifest=manifest,
+            signature=signature,
+            kind="share",
+        )
+    except DomainError as exc:
+        _refused(db, principal, resource, exc)
+        raise
+    upload = media_service.UploadPlan(
+        plan.manifest_bytes, plan.manifest, plan.signature, "", Action.SHARE_SEND
     )
-    return plan, original, recipient.id
+    return SharePlan(upload, original.id, recipient.id, purpose)
+
+
+def share_failed(db: Session, *, principal: Principal, plan: SharePlan, error: DomainError) -> None:
+    """Audit a share whose body could not be stored."""
+    resource = Resource(
+        ObjectKind.MEDIA, id=plan.original_id, patient_ref=_patient_of(db, plan.original_id)
+    )
+    _refused(db, principal, resource, error)
+
+
+def _patient_of(db: Session, media_id: str) -> str:
+    media = db.get(Media, media_id)
+    return media.patient_id if media is not None else ""
 
 
 def record_share(
     db: Session,
     *,
     principal: Principal,
-    plan: media_service.UploadPlan,
-    original: Media,
-    recipient_id: str,
+    plan: SharePlan,
     blob: StoredBlob,
     jurisdiction: str,
 ) -> Share:
-    copy = media_service.record_upload(
-        db, plan, blob, jurisdiction, derived_from=original, consent_id=original.consent_id
-    )
+    """Record the share once its body is stored: device, session, consent, quarantine and
+    the inspection gate are checked again; the recipient may confirm whose photo it is."""
+    original, resource = _share_resource(db, principal, plan.original_id, plan.purpose)
+    try:
+        accounts.require_still_signed_in(db, principal)
+        grant = policy.authorize(
+            db,
+            principal.subject,
+            Act.SHARE,
+            resource,
+            action=Action.SHARE_SEND,
+            purpose=plan.purpose,
+        )
+        inspection.require_shareable(db, original)
+        copy = media_service.record_upload(
+            db,
+            plan.upload,
+            blob,
+            jurisdiction,
+            derived_from=original,
+            consent_id=original.consent_id,
+        )
+    except DomainError as exc:
+        _refused(db, principal, resource, exc)
+        raise
     share = Share(
         id=new_id(),
         original_media_id=original.id,
         copy_media_id=copy.id,
         sender_user_id=principal.user.id,
         sender_device_id=principal.device.id,
-        recipient_user_id=recipient_id,
-        purpose=str(plan.manifest["purpose"]),
+        recipient_user_id=plan.recipient_id,
+        purpose=plan.purpose,
         status="sent",
         sent_at=utcnow(),
     )
     db.add(share)
     db.flush()
+    patients.join_care_team(
+        db,
+        patient_id=original.patient_id,
+        user_id=plan.recipient_id,
+        source=patients.SHARE,
+        by=principal.user.id,
+    )
+    grant.record(
+        db,
+        object_id=share.id,
+        object_type="share",
+        details={
+            "recipient": plan.recipient_id,
+            "original": original.id,
+            **media_service.text_audit(plan.upload.manifest),
+        },
+    )
     return share
 
 
-def inbox(db: Session, *, principal: Principal) -> list[tuple[Share, Media]]:
+@dataclass(frozen=True)
+class InboxEntry:
+    share: Share
+    copy: Media
+    sender_signing_public: str
+    sender_name: str
+    sender_institution: str
+
+
+def _share_as_resource(
+    db: Session, principal: Principal, share: Share | None, share_id: str
+) -> tuple[Media, Resource]:
+    copy = db.get(Media, share.copy_media_id) if share is not None else None
+    if share is None or copy is None:
+        return Media(id=""), Resource(ObjectKind.SHARE, id=share_id, exists=False)
+    rels = (
+        frozenset({Relation.SHARE_RECIPIENT})
+        if share.recipient_user_id == principal.user.id
+        else frozenset()
+    )
+    # CON-7: a withdrawal stops later views of what was shared.
+    found, _ = consent.coverage(db, copy.patient_id, copy.encounter_id, share.purpose)
+    return copy, Resource(
+        ObjectKind.SHARE,
+        id=share.id,
+        patient_ref=copy.patient_id,
+        relations=rels,
+        coverage=found,
+    )
+
+
+def inbox(db: Session, *, principal: Principal) -> list[InboxEntry]:
+    """Shares to the caller whose consent still covers their purpose; each listed share is
+    audited against its patient."""
     rows = db.execute(
         select(Share, Media)
         .join(Media, Media.id == Share.copy_media_id)
         .where(Share.recipient_user_id == principal.user.id)
         .order_by(Share.sent_at)
     ).all()
-    return [(s, m) for s, m in rows]
+    entries = []
+    for share, copy in rows:
+        _, resource = _share_as_resource(db, principal, share, share.id)
+        if not policy.decide(principal.subject, Act.RECEIVE, resource, share.purpose).allowed:
+            continue
+        sender = db.get(Device, share.sender_device_id)
+        person = db.get(User, share.sender_user_id)
+        if sender is None or person is None:
+            continue
+        entries.append(
+            InboxEntry(share, copy, sender.signing_public, person.display_name, person.institution)
+        )
+    # The listing itself is the disclosure: one entry per share shown (one when none).
+    listed: list[InboxEntry | None] = [*entries] or [None]
+    for entry in listed:
+        audit.log(
+            db,
+            action=Action.INBOX_LIST,
+            actor=principal.user.id,
+            device=principal.device.id,
+            patient_ref=entry.copy.patient_id if entry else "",
+            object_type="share",
+            object_id=entry.share.id if entry else "",
+            purpose=entry.share.purpose if entry else "",
+            details={"results": len(entries)},
+        )
+    return entries
 
 
-def _received(db: Session, principal: Principal, share_id: str) -> tuple[Share, Media]:
-    share = db.get(Share, share_id)
-    if share is None or share.recipient_user_id != principal.user.id:
-        raise NotFound()
-    copy = db.get(Media, share.copy_media_id)
-    if copy is None:
-        raise NotFound()
-    # The consent must still cover the purpose (CON-7: withdrawal stops later views).
-    media_service.readable_by_consent(db, copy, share.purpose)
-    return share, copy
+def _received(
+    db: Session, principal: Principal, share_id: str, act: Act, action: Action
+) -> tuple[Share, Media, policy.Grant]:
+    share = db.get(Share, share_id) if text.is_id(share_id) else None
+    copy, resource = _share_as_resource(db, principal, share, share_id)
+    grant = policy.authorize(
+        db,
+        principal.subject,
+        act,
+        resource,
+        action=action,
+        purpose=share.purpose if share is not None else "",
+    )
+    assert share is not None
+    return share, copy, grant
 
 
 def deliver(db: Session, *, principal: Principal, share_id: str) -> tuple[Share, Media]:
-    share, copy = _received(db, principal, share_id)
+    share, copy, grant = _received(db, principal, share_id, Act.RECEIVE, Action.SHARE_DELIVER)
     if share.status == "sent":
         share.status, share.delivered_at = "delivered", utcnow()
+    grant.record(db)
     return share, copy
 
 
 def acknowledge(db: Session, *, principal: Principal, share_id: str, signature: str) -> Share:
-    share, copy = _received(db, principal, share_id)
+    share, copy, grant = _received(db, principal, share_id, Act.ACKNOWLEDGE, Action.SHARE_ACK)
     message = protocol.ack_message(share.id, copy.plaintext_sha256)
     if not crypto.verify_signature(principal.device.signing_public, message, signature):
-        raise Invalid("the acknowledgement signature does not verify")
+        error = Invalid("signature: the acknowledgement signature does not verify")
+        _, resource = _share_as_resource(db, principal, share, share_id)
+        policy.refuse(db, principal.subject, Action.SHARE_ACK, resource, reason=error.code)
+        error.audited = True
+        raise error
     now = utcnow()
     share.delivered_at = share.delivered_at or now
     share.status, share.acknowledged_at = "acknowledged", now
     share.ack_device_id, share.ack_signature = principal.device.id, signature
+    grant.record(db)
     return share
 
 
 def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[Share]:
-    original = db.get(Media, original_id)
-    if original is None or original.author_user_id != principal.user.id:
-        raise NotFound()
-    return list(
+    """The caller's shares of their own photo, with status (TRN-4); audited."""
+    media, resource = media_service.media_resource(db, principal, original_id, "")
+    resource = Resource(
+        ObjectKind.MEDIA,
+        id=resource.id,
+        patient_ref=resource.patient_ref,
+        exists=resource.exists,
+        relations=resource.relations,
+    )
+    grant = policy.authorize(
+        db, principal.subject, Act.LIST_SHARES, resource, action=Action.SHARE_LIST
+    )
+    shares = list(
         db.execute(
             select(Share)
-            .where(
-                Share.original_media_id == original_id, Share.sender_user_id == principal.user.id
-            )
+            .where(Share.original_media_id == media.id, Share.sender_user_id == principal.user.id)
             .order_by(Share.sent_at)
         ).scalars()
     )
+    grant.record(db, details={"results": len(shares)})
+    return shares
