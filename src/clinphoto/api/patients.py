@@ -6,7 +6,9 @@ policy and writes the audit trail) and render.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -187,3 +189,12 @@ def review_override(override_id: ObjectId, principal: Auth, db: Db, inst: Inst) 
         db, keys=inst.keys.fields, actor=principal, override_id=override_id
     )
     return OverrideOut.model_validate(row)
+
+
+@router.get(
+    "/patients/{patient_id}/audit",
+    summary="Privacy officers: one patient's audit entries, refusals included (AUD-1, BEY-6)",
+)
+def patient_audit(patient_id: ObjectId, principal: Auth, db: Db) -> list[dict[str, Any]]:
+    lines = patients.audit_export(db, subject=principal.subject, patient_id=patient_id)
+    return [json.loads(line) for line in lines]

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session
 
+from clinphoto import policy
 from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Role, User
 from clinphoto.audit import service as audit
@@ -20,10 +21,11 @@ from clinphoto.cli.ui import progress
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import configure as configure_logging
-from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, FieldKeyring, KdfParams
+from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, KdfParams
 from clinphoto.instance import keys as instance_keys
 from clinphoto.instance import rewrap
 from clinphoto.instance.runtime import Instance, open_instance
+from clinphoto.patients import service as patients
 
 app = typer.Typer(
     help="clinphoto: secure clinical photography. `clinphoto COMMAND --help` explains each "
@@ -102,22 +104,16 @@ def _create_user_with_code(
     institution: str,
 ) -> tuple[User, str]:
     """A new user without a password, and the one-time code with which they enroll (and set
-    it); both audited."""
-    user = accounts.create_user(
+    it); the use case audits both."""
+    return accounts.register_user(
         db,
+        actor=_console(),
         email=email,
         display_name=name,
         role=role,
         institution=institution,
-        password=None,
         kdf=_kdf(settings),
     )
-    code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
-    for action in (audit.Action.USER_CREATE, audit.Action.ENROLLMENT_CODE_ISSUE):
-        audit.append(
-            db, inst.audit_keys, action=action, actor="cli", object_type="user", object_id=user.id
-        )
-    return user, code
 
 
 def _warn_keys_on_disk(settings: Settings) -> None:
@@ -168,9 +164,10 @@ def serve(ctx: typer.Context) -> None:
     configure_logging(settings.log_level)
     worker = None
     if settings.custodian_interval > 0:
-        from clinphoto.instance.custodian import CustodianWorker
+        # A process of its own: inspections never share the server's memory or GIL.
+        from clinphoto.instance.custodian import CustodianProcess
 
-        worker = CustodianWorker(inst, settings.custodian_interval)
+        worker = CustodianProcess(settings, settings.custodian_interval)
         worker.start()
     try:
         # uvicorn's own access log would print raw paths and query strings; ours logs
@@ -200,9 +197,12 @@ def custodian_inspect(
 ) -> None:
     """Inspect stored photos that have no verdict yet, as the records custodian (DEI-2).
 
-    Opens each with the records key in memory, finds faces and burned-in text, records
-    identifiable or not, and audits it. `clinphoto serve` does this continuously. A failed
-    inspection counts as identifiable; once its cause is fixed, --retry-failed runs it again.
+    Opens each with the records key in memory, finds faces and burned-in text in a
+    memory- and time-capped child process, records identifiable or not, and audits it.
+    `clinphoto serve` does this continuously in a process of its own. A failed inspection
+    counts as identifiable; once its cause is fixed, --retry-failed runs it again. A photo
+    the records key cannot open is quarantined and never retried: its author captures it
+    again.
 
     Example: clinphoto custodian inspect --limit 500
     Example: clinphoto custodian inspect --retry-failed
@@ -221,6 +221,36 @@ def custodian_inspect(
         verdict = "identifiable" if o.identifiable else "not identifiable"
         out.print(f"{o.media_id}: {o.status}, {verdict}")
     out.print(f"{len(done)} inspected")
+
+
+@custodian_cli.command("run")
+def custodian_run(
+    ctx: typer.Context,
+    interval: Annotated[
+        float | None,
+        typer.Option(help="Seconds to rest when idle (default CLINPHOTO_CUSTODIAN_INTERVAL)."),
+    ] = None,
+    parent: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop when this process is gone.")
+    ] = None,
+) -> None:
+    """Inspect new photos continuously, as the records custodian, until stopped (DEI-2).
+
+    `clinphoto serve` starts this as its own process; run it yourself to inspect on another
+    machine or under its own service manager. Several may run at once: each photo is leased
+    to one of them. SIGTERM or Ctrl-C stops it.
+
+    Example: clinphoto custodian run --interval 5
+    """
+    from clinphoto.instance.custodian import run
+
+    settings = _settings(ctx)
+    inst = _open(settings)
+    configure_logging(settings.log_level)
+    try:
+        run(inst, settings.custodian_interval if interval is None else interval, parent=parent)
+    finally:
+        inst.close()
 
 
 @app.command()
@@ -262,30 +292,25 @@ def records_key_export(
 
     Example: clinphoto admin records-key export --out /secure/usb/records-key.txt
     """
-    settings = _settings(ctx)
-    inst = _open(settings)
-    with inst.unit_of_work() as db:
-        # Audited first: if the entry cannot be written, the key is not exported.
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=audit.Action.RECORDS_KEY_EXPORT,
-            actor="cli",
-            details={"file": out_file.name},
-        )
-        try:
-            recipient = instance_keys.export_records_key(settings, out_file)
-        except instance_keys.KeyFileError as exc:
-            err.print(f"[red]error:[/] {exc}")
-            raise typer.Exit(2) from None
-    inst.close()
+    from clinphoto.instance import service as instance_service
+
+    inst = _open(_settings(ctx))
+    try:
+        # Audited before the key reaches the disk; see instance.service for crash safety.
+        recipient = instance_service.export_records_key(inst, out_file)
+    except instance_keys.KeyFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
     out.print(f"Wrote the records key ({recipient}) to {out_file}. Keep it offline.")
 
 
-def _rewrap(inst: Instance, keys: FieldKeyring) -> rewrap.RewrapReport:
-    """Re-encrypt every field under the primary key, with a progress bar."""
-    with inst.unit_of_work() as db:
-        total = rewrap.pending(db, keys)
+def _rewrap(inst: Instance) -> rewrap.RewrapReport:
+    """Re-encrypt every field under the primary key (audited), with a progress bar."""
+    from clinphoto.instance import service as instance_service
+
+    total = instance_service.fields_to_rewrap(inst)
     with progress(total) as bar:
         task = bar.add_task("re-encrypting fields", total=total)
         examined = 0
@@ -295,50 +320,32 @@ def _rewrap(inst: Instance, keys: FieldKeyring) -> rewrap.RewrapReport:
             examined += n
             bar.update(task, completed=min(examined, total))
 
-        report = rewrap.rewrap_fields(inst.unit_of_work, keys, progress=advance)
-    with inst.unit_of_work() as db:
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=audit.Action.KEYS_REWRAP,
-            actor="cli",
-            details={
-                "field_primary": keys.primary,
-                "rewrapped": report.rewrapped,
-                "skipped_changed": report.skipped_changed,
-            },
-        )
-    return report
+        return instance_service.rewrap_fields(inst, progress=advance)
 
 
 @admin.command("rotate-keys")
 def rotate_keys(ctx: typer.Context) -> None:
     """Add a new field-encryption key, make it primary, and re-encrypt every field under it.
 
-    Old keys stay in the keyring so nothing becomes unreadable. Restart `clinphoto serve`
-    afterwards so new data is sealed with the new key, then run `clinphoto admin
-    rewrap-fields` once more to catch anything written in between.
+    Safe while `clinphoto serve` runs: the server picks up the new key at once and keeps
+    answering while fields are re-encrypted. Old keys stay in the keyring so nothing
+    becomes unreadable. The rotation and its audit entry commit together: a crash leaves
+    either no rotation or a rotation with its entry (completed at the next start).
 
     Example: clinphoto admin rotate-keys
     """
-    settings = _settings(ctx)
-    inst = _open(settings)
-    with inst.unit_of_work() as db:
-        new_id = instance_keys.rotate_field_key(settings)
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=audit.Action.KEYS_ROTATE,
-            actor="cli",
-            details={"field_primary": new_id},
-        )
-    out.print(f"New primary field key: {new_id}")
-    report = _rewrap(inst, instance_keys.load(settings).fields)
-    inst.close()
+    from clinphoto.instance import service as instance_service
+
+    inst = _open(_settings(ctx))
+    try:
+        new_id = instance_service.rotate_field_key(inst)
+        out.print(f"New primary field key: {new_id}")
+        report = _rewrap(inst)
+    finally:
+        inst.close()
     out.print(f"Re-encrypted {report.rewrapped} fields under {new_id}.")
-    if report.skipped_changed:
-        out.print(f"{report.skipped_changed} changed meanwhile; run `admin rewrap-fields` again.")
-    out.print("Restart `clinphoto serve`, then run `clinphoto admin rewrap-fields` once more.")
+    if report.left:
+        out.print(f"{report.left} still under an older key; run `admin rewrap-fields` again.")
 
 
 @admin.command("rewrap-fields")
@@ -347,17 +354,16 @@ def rewrap_fields(ctx: typer.Context) -> None:
 
     Example: clinphoto admin rewrap-fields
     """
-    settings = _settings(ctx)
-    inst = _open(settings)
-    report = _rewrap(inst, inst.keys.fields)
-    with inst.unit_of_work() as db:
-        left = rewrap.pending(db, inst.keys.fields)
-    inst.close()
+    inst = _open(_settings(ctx))
+    try:
+        report = _rewrap(inst)
+    finally:
+        inst.close()
     out.print(
         f"Re-encrypted {report.rewrapped} of {report.examined} fields; "
-        f"{left} still under an older key."
+        f"{report.left} still under an older key."
     )
-    if left:
+    if report.left:
         raise typer.Exit(1)
 
 
@@ -422,17 +428,16 @@ def audit_export(
     Example: clinphoto audit export --patient 6f1c... --out patient-audit.jsonl
     """
     inst = _open(_settings(ctx))
-    with inst.unit_of_work() as db:
-        lines = list(audit.export_patient(db, patient))
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=audit.Action.AUDIT_EXPORT,
-            actor="cli",
-            patient_ref=patient,
-            details={"entries": len(lines)},
-        )
-    inst.close()
+    try:
+        with inst.unit_of_work() as db:
+            lines = patients.audit_export(
+                db, subject=policy.Subject.system("cli"), patient_id=patient
+            )
+    except DomainError as exc:
+        err.print(f"[red]error:[/] {exc.message}")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
     text = "".join(line + "\n" for line in lines)
     if out_file is None:
         typer.echo(text, nl=False)
@@ -482,19 +487,105 @@ def enrollment_code(
     inst = _open(_settings(ctx))
     try:
         with inst.unit_of_work() as db:
-            user = accounts.find_user_by_email(db, email)
-            code = accounts.issue_enrollment_code(db, user=user, issued_by="cli")
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=audit.Action.ENROLLMENT_CODE_ISSUE,
-                actor="cli",
-                object_type="user",
-                object_id=user.id,
+            user, code = accounts.issue_code_by_email(
+                db, actor=_console(), email=email, lookup_key=inst.keys.blind_index_key
             )
-    except DomainError as exc:
-        err.print(f"[red]error:[/] no active user with that e-mail ({exc.code})")
+    except DomainError:
+        err.print(
+            "[red]error:[/] no active user with that e-mail address; "
+            "`clinphoto admin users` lists them"
+        )
         raise typer.Exit(2) from None
     finally:
         inst.close()
     out.print(f"One-time enrollment code for {user.email} (valid 24 hours): [bold]{code}[/]")
+
+
+def _console() -> Subject:
+    """Who acts when an operator runs an account command on the server: the instance."""
+    return Subject.system("cli")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+
+
+@admin.command("users")
+def list_users(ctx: typer.Context) -> None:
+    """List every user: e-mail, role, whether active, active devices, and id (audited).
+
+    Example: clinphoto admin users
+    """
+    inst = _open(_settings(ctx))
+    try:
+        with inst.unit_of_work() as db:
+            found = accounts.list_users(db, actor=_console())
+    finally:
+        inst.close()
+    # Plain lines, never cut to the terminal's width: ids are copied from here.
+    typer.echo(f"{'id':32}  {'role':15}  {'active':6}  {'devices':7}  email")
+    for s in found:
+        u = s.user
+        active = "yes" if u.active else "no"
+        typer.echo(f"{u.id:32}  {u.role.value:15}  {active:6}  {s.active_devices:7}  {u.email}")
+    err.print(f"{len(found)} user(s)")
+
+
+@admin.command("devices")
+def list_user_devices(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Option(help="The user whose devices to list.")],
+) -> None:
+    """List one user's devices with their full ids, status and fingerprints (audited).
+
+    Revoke one with `clinphoto admin revoke-device ID` (the first 8 characters are enough
+    when no other device id starts with them).
+
+    Example: clinphoto admin devices --email a.tremblay@chu.example
+    """
+    inst = _open(_settings(ctx))
+    try:
+        with inst.unit_of_work() as db:
+            user, devices = accounts.devices_by_email(
+                db, actor=_console(), email=email, lookup_key=inst.keys.blind_index_key
+            )
+    except DomainError:
+        err.print(
+            "[red]error:[/] no user with that e-mail address; `clinphoto admin users` lists them"
+        )
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    typer.echo(f"{'id':32}  {'status':7}  {'enrolled':16}  name")
+    for d in devices:
+        typer.echo(f"{d.id:32}  {d.status.value:7}  {_when(d.enrolled_at):16}  {d.name}")
+        typer.echo(f"{'':32}  fingerprint {d.fingerprint}")
+    err.print(f"{len(devices)} device(s) of {user.email}")
+
+
+@admin.command("revoke-device")
+def revoke_device(
+    ctx: typer.Context,
+    device_id: Annotated[
+        str, typer.Argument(help="The device id, or its first 8 or more characters.")
+    ],
+) -> None:
+    """Revoke any user's device (a lost phone): its sessions end at once (audited).
+
+    The user enrolls a replacement with a new code: `clinphoto admin enrollment-code`.
+
+    Example: clinphoto admin revoke-device 3f2a9c01
+    """
+    inst = _open(_settings(ctx))
+    try:
+        with inst.unit_of_work() as db:
+            device = accounts.revoke_device(db, actor=_console(), ref=device_id.strip().lower())
+            owner = db.get(User, device.user_id)
+            email = owner.email if owner is not None else device.user_id
+    except DomainError as exc:
+        message = "no such device" if exc.code == "not_found" else exc.message
+        err.print(f"[red]error:[/] {message}; `clinphoto admin devices --email E` lists them")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    out.print(f"Device {device.id} ({device.name}) of {email} is revoked.")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from clinphoto import crypto, policy
 from clinphoto.accounts.models import Role, User
 from clinphoto.accounts.service import Principal
+from clinphoto.audit import service as audit
 from clinphoto.audit.service import Action
 from clinphoto.core import text
 from clinphoto.core.clock import new_id, utcnow
@@ -360,6 +361,29 @@ def declare_override(
     db.flush()
     grant.record(db, object_id=oid, details={"minutes": int(duration.total_seconds() // 60)})
     return row
+
+
+def audit_export(db: Session, *, subject: policy.Subject, patient_id: str) -> list[str]:
+    """One patient's audit entries as JSON Lines (AUD-1, BEY-6): privacy officers, or the
+    instance's operator at the server. The export is itself audited. Only a pseudonymous
+    patient id is accepted: anything else (an MRN typed by mistake) is refused without being
+    written anywhere."""
+    if not text.is_id(patient_id):
+        raise Invalid(
+            "patient: expected the pseudonymous patient id (32 hexadecimal characters); "
+            "find it with clinphoto patient find --mrn"
+        )
+    patient = db.get(Patient, patient_id)
+    resource = Resource(
+        ObjectKind.PATIENT,
+        id=patient_id,
+        patient_ref=patient_id if patient is not None else "",
+        exists=patient is not None,
+    )
+    grant = policy.authorize(db, subject, Act.AUDIT_EXPORT, resource, action=Action.AUDIT_EXPORT)
+    lines = list(audit.export_patient(db, patient_id))
+    grant.record(db, details={"entries": len(lines)})
+    return lines
 
 
 @dataclass(frozen=True)
