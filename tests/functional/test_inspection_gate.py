@@ -292,3 +292,127 @@ def test_dei2_a_failed_inspection_blocks_sharing_until_it_is_retried(
     assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
     with instance.unit_of_work() as db:
         assert audit.verify(db, instance.audit_keys.public_by_id) is None
+
+
+def _sealed_to(
+    instance: Instance,
+    dev: EnrolledDevice,
+    pid: str,
+    eid: str,
+    *,
+    records_can_open: bool = False,
+    content: bytes | None = None,
+) -> SealedCapture:
+    """What a broken or hostile device uploads: a manifest naming the records key, over a
+    ciphertext sealed to the device alone (or over other content than the signed hash)."""
+    import hashlib
+
+    from clinphoto.core import protocol
+
+    honest = seal_capture(
+        _photo(),
+        patient_id=pid,
+        encounter_id=eid,
+        device_id=dev.device_id,
+        signing=dev.signing,
+        recipients=[instance.keys.records.recipient, dev.age.recipient],
+    )
+    plain = content if content is not None else crypto.open_sealed(honest.ciphertext, dev.age)
+    to = [dev.age.recipient] + ([instance.keys.records.recipient] if records_can_open else [])
+    ciphertext = crypto.seal(plain, to)
+    manifest = json.loads(honest.manifest_bytes)
+    manifest["ciphertext_sha256"] = hashlib.sha256(ciphertext).hexdigest()
+    manifest["size"] = len(ciphertext)
+    manifest_bytes = protocol.encode_manifest(manifest)
+    sealed = SealedCapture(
+        object_id=honest.object_id,
+        manifest_bytes=manifest_bytes,
+        signature=crypto.sign(dev.signing, manifest_bytes),
+        ciphertext=ciphertext,
+        plaintext_sha256=honest.plaintext_sha256,
+    )
+    return sealed
+
+
+def test_dei2_a_photo_the_records_key_cannot_open_is_quarantined_and_never_shared(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    """Even under a consent that allows identifiable images, and even after --retry-failed."""
+    from clinphoto.inspection import service as inspection
+    from clinphoto.instance.custodian import reopen_failed
+
+    alice, _bob = new_device(), new_device(email="bob@h.example")
+    pid, eid = _patient(client, alice, identifiable_allowed=True)
+    sealed = _sealed_to(instance, alice, pid, eid)
+    uploaded = _upload(client, alice, sealed)
+    assert uploaded.status_code == 201, uploaded.text  # type: ignore[attr-defined]
+
+    [outcome] = inspect_pending(instance)
+    assert (outcome.status, outcome.identifiable) == ("quarantined", True)
+    verdict = _verdict(client, alice, sealed.object_id)
+    assert verdict["status"] == "quarantined"
+    assert any("capture it again" in str(r) for r in verdict["reasons"])  # type: ignore[attr-defined]
+    with instance.unit_of_work() as db:
+        assert inspection.is_quarantined(db, sealed.object_id)
+
+    plain = crypto.open_sealed(sealed.ciphertext, alice.age)
+    refused = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert refused.status_code in (403, 422), refused.text  # type: ignore[attr-defined]
+    assert "quarantined" in refused.json()["error"]["message"]  # type: ignore[attr-defined]
+
+    # Retrying failed inspections does not reopen it: the key still cannot open it.
+    assert reopen_failed(instance) == []
+    assert inspect_pending(instance) == []
+    assert _verdict(client, alice, sealed.object_id)["status"] == "quarantined"
+    again = _share(client, instance, alice, sealed.object_id, plain, "bob@h.example")
+    assert again.status_code in (403, 422)  # type: ignore[attr-defined]
+
+
+def test_dei2_a_photo_that_does_not_match_its_signed_hash_is_quarantined(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    alice = new_device()
+    pid, eid = _patient(client, alice, identifiable_allowed=True)
+    sealed = _sealed_to(
+        instance, alice, pid, eid, records_can_open=True, content=_photo(label="other")
+    )
+    assert _upload(client, alice, sealed).status_code == 201  # type: ignore[attr-defined]
+    [outcome] = inspect_pending(instance)
+    assert outcome.status == "quarantined"
+    assert "does not match" in outcome.reasons[0]
+
+
+def test_dei2_privacy_officers_list_quarantined_photos_and_clinicians_cannot(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    from sqlalchemy import select
+
+    from clinphoto.accounts.models import Role
+    from clinphoto.audit.models import AuditEntry
+
+    alice = new_device()
+    officer = new_device(Role.PRIVACY_OFFICER)
+    pid, eid = _patient(client, alice, identifiable_allowed=False)
+    sealed = _sealed_to(instance, alice, pid, eid)
+    assert _upload(client, alice, sealed).status_code == 201  # type: ignore[attr-defined]
+    assert client.get("/v1/review/quarantine", headers=officer.auth).json() == []
+    inspect_pending(instance)
+
+    listed = client.get("/v1/review/quarantine", headers=officer.auth)
+    assert listed.status_code == 200, listed.text
+    [row] = listed.json()
+    assert (row["media_id"], row["patient_ref"]) == (sealed.object_id, pid)
+    assert row["author_user_id"] == alice.user_id
+    assert any("capture it again" in r for r in row["reasons"])
+
+    refused = client.get("/v1/review/quarantine", headers=alice.auth)
+    assert refused.status_code == 403
+    assert client.get("/v1/review/quarantine").status_code == 401
+    with instance.unit_of_work() as db:
+        entries = db.execute(
+            select(AuditEntry.actor, AuditEntry.outcome, AuditEntry.patient_ref).where(
+                AuditEntry.action == "review.quarantine"
+            )
+        ).all()
+    assert (officer.user_id, "success", pid) in entries
+    assert (alice.user_id, "denied", "") in entries

@@ -3,8 +3,14 @@ core issue): `admin rotate-keys` on real data, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +27,8 @@ from clinphoto.consent import service as consents
 from clinphoto.consent.models import Consent
 from clinphoto.core.config import Settings
 from clinphoto.instance import keys, rewrap
-from clinphoto.instance.runtime import Instance
+from clinphoto.instance import service as instance_service
+from clinphoto.instance.runtime import Instance, open_instance
 from clinphoto.patients import service as patients
 from clinphoto.patients.models import Patient
 from tests.conftest import EnrolledDevice
@@ -128,8 +135,9 @@ def test_rewrap_leaves_a_field_changed_meanwhile_for_the_next_run(
 ) -> None:
     clin = new_device(Role.CLINICIAN)
     _records(client, clin)
-    keys.rotate_field_key(settings)
-    fresh = keys.load(settings).fields
+    instance_service.rotate_field_key(instance)
+    fresh = instance.keys.fields
+    assert fresh.primary == "k2"
     with instance.unit_of_work() as db:
         assert rewrap.pending(db, fresh) == 6
 
@@ -163,3 +171,167 @@ def test_rewrap_leaves_a_field_changed_meanwhile_for_the_next_run(
         patient = db.get(Patient, edited[0])
         assert patient is not None
         assert patients.view(patient, fresh).name == "edited meanwhile"
+
+
+def _cli_env(instance: Instance, settings: Settings) -> dict[str, str]:
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
+        "CLINPHOTO_DATA_DIR": str(settings.data_dir),
+        "CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False),
+        "CLINPHOTO_ENV": "development",
+    }
+
+
+def _rotations(instance: Instance) -> list[str]:
+    with instance.unit_of_work() as db:
+        return [
+            str(o)
+            for o in db.execute(
+                select(AuditEntry.object_id).where(AuditEntry.action == "instance.keys_rotate")
+            ).scalars()
+        ]
+
+
+def test_a_running_server_keeps_reading_patients_while_keys_rotate(
+    client: TestClient, instance: Instance, settings: Settings, new_device: NewDevice
+) -> None:
+    """`admin rotate-keys` in another process: the server never needs a restart."""
+    clin = new_device(Role.CLINICIAN)
+    pid, _ = _records(client, clin)
+    for i in range(30):  # more fields, so the rewrap takes a while
+        r = client.post(
+            "/v1/patients",
+            json={
+                "name": f"Anne Roy {chr(65 + i)}",
+                "dob": "1970-01-02",
+                "mrn": f"M{i:06d}",
+                "province": "QC",
+            },
+            headers=clin.auth,
+        )
+        assert r.status_code == 200, r.text
+    reads: list[tuple[int, str]] = []
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        while not stop.is_set():
+            got = client.get(f"/v1/patients/{pid}", headers=clin.auth)
+            reads.append((got.status_code, got.json().get("name", got.text)))
+
+    reader = threading.Thread(target=keep_reading)
+    reader.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "clinphoto", "admin", "rotate-keys"],
+            env=_cli_env(instance, settings),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        stop.set()
+        reader.join()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Re-encrypted" in done.stdout
+    assert reads
+    assert set(reads) == {(200, "Élise Côté")}
+    assert _key_ids(instance) == {b"k2"}
+
+    # Still answering afterwards, with the old fields re-sealed, and new fields go under k2.
+    after = client.get(f"/v1/patients/{pid}", headers=clin.auth)
+    assert (after.status_code, after.json()["name"]) == (200, "Élise Côté")
+    created = client.post(
+        "/v1/patients",
+        json={"name": "Paul Gagnon", "dob": "1955-03-04", "mrn": "M999999", "province": "QC"},
+        headers=clin.auth,
+    )
+    assert created.status_code == 200, created.text
+    assert _key_ids(instance) == {b"k2"}
+    assert len(_rotations(instance)) == 1
+
+
+def test_a_crash_between_rotation_steps_leaves_no_rotation_or_one_with_its_entry(
+    instance: Instance, settings: Settings
+) -> None:
+    token = instance.keys.fields.encrypt("Jane Doe", "patients.name_ct:1")
+
+    # Crash after the new keyring was staged, before its audit entry committed.
+    staged = keys.stage_field_key_rotation(settings)
+    assert instance.keys.fields.primary == "k1"  # staged is not in use
+    restarted = open_instance(settings, engine=instance.engine)
+    assert restarted.keys.fields.primary == "k1"
+    assert keys.staged_rotation(settings) is None  # discarded
+    assert _rotations(instance) == []
+
+    # Crash after the audit entry committed, before the keyring was promoted.
+    staged = keys.stage_field_key_rotation(settings)
+    instance_service.audit_rotation(instance, staged)
+    restarted = open_instance(settings, engine=instance.engine)
+    assert restarted.keys.fields.primary == staged.field_primary  # completed at start-up
+    assert instance.keys.fields.primary == staged.field_primary  # and the running one sees it
+    assert keys.staged_rotation(settings) is None
+    assert _rotations(instance) == [staged.rotation_id]
+    assert restarted.keys.fields.decrypt(token, "patients.name_ct:1") == "Jane Doe"
+
+    # The whole use case: one more key, one more entry.
+    third = instance_service.rotate_field_key(instance)
+    assert instance.keys.fields.primary == third != staged.field_primary
+    assert len(_rotations(instance)) == 2
+    with instance.unit_of_work() as db:
+        assert audit.verify(db, instance.audit_keys.public_by_id) is None
+
+
+def _exports(instance: Instance) -> list[tuple[str, str]]:
+    with instance.unit_of_work() as db:
+        return [
+            (str(outcome), json.loads(details)["file"])
+            for outcome, details in db.execute(
+                select(AuditEntry.outcome, AuditEntry.details)
+                .where(AuditEntry.action == "instance.records_key_export")
+                .order_by(AuditEntry.seq)
+            )
+        ]
+
+
+def test_records_key_export_reaches_the_disk_only_after_its_audit_entry(
+    instance: Instance, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = instance.keys.records.secret
+
+    # Crash between the committed entry and the write: the entry stands, no key on disk.
+    cut = tmp_path / "cut-short.txt"
+    fd = instance_service.begin_records_key_export(instance, cut)
+    assert _exports(instance) == [("success", "cut-short.txt")]
+    os.close(fd)
+    assert cut.read_bytes() == b""
+
+    # A path that exists is refused before anything is audited or written.
+    with pytest.raises(keys.KeyFileError, match="exists"):
+        instance_service.export_records_key(instance, cut)
+    assert len(_exports(instance)) == 1
+
+    # A write that fails: the file is removed and a failed entry follows.
+    failing = tmp_path / "failing.txt"
+    os.close(instance_service.begin_records_key_export(instance, failing))
+    read_only = os.open(failing, os.O_RDONLY)
+    with pytest.raises(OSError):
+        instance_service.finish_records_key_export(instance, failing, read_only)
+    assert not failing.exists()
+    assert _exports(instance)[1:] == [("success", "failing.txt"), ("failed", "failing.txt")]
+
+    # The command: one entry, then the key, readable by its owner only.
+    out = tmp_path / "records-key.txt"
+    monkeypatch.setenv(
+        "CLINPHOTO_DATABASE_URL", instance.engine.url.render_as_string(hide_password=False)
+    )
+    result = runner.invoke(
+        app,
+        ["--data-dir", str(settings.data_dir), "admin", "records-key", "export", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert secret in out.read_text()
+    assert out.stat().st_mode & 0o077 == 0
+    assert _exports(instance)[-1] == ("success", "records-key.txt")
+    with instance.unit_of_work() as db:
+        assert audit.verify(db, instance.audit_keys.public_by_id) is None

@@ -48,14 +48,18 @@ from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
 __all__ = [
     "FACE_THRESHOLD",
+    "INSPECT_MAX_SIDE",
+    "ContentVerdict",
     "DetectorUnavailable",
     "Inspection",
     "InspectionJson",
     "RegionDetector",
     "displayed",
     "frames_to_inspect",
+    "inspect_content",
     "inspect_frames",
     "inspect_image",
+    "open_for_inspection",
     "open_picture",
 ]
 
@@ -63,6 +67,9 @@ __all__ = [
 # 80 px up is found and 1 of 24 face-free photos has a false alarm (5 of 24 at 0.7). Weaker
 # candidates, down to the detector's own 0.6, are kept as notes and redaction suggestions.
 FACE_THRESHOLD = 0.75
+# The detectors never look at more than this: faces are searched at about 1,200 px on the
+# long side and text at 2,000 (faces.py, text.py). A larger picture is decoded reduced.
+INSPECT_MAX_SIDE = 2048
 
 RegionDetector = Callable[[Image.Image], list[Region]]
 
@@ -168,6 +175,20 @@ def _clipped(regions: list[Region], width: int, height: int) -> list[Region]:
     return out
 
 
+def _enlarged(regions: list[Region], shown: tuple[int, int], full: tuple[int, int]) -> list[Region]:
+    """Regions found on a reduced decode, in the full picture's displayed pixels."""
+    fx, fy = full[0] / shown[0], full[1] / shown[1]
+    out: list[Region] = []
+    for region in regions:
+        b = region.box
+        box = Box(
+            round(b.x * fx), round(b.y * fy), max(1, round(b.w * fx)), max(1, round(b.h * fy))
+        ).clipped(*full)
+        if box is not None:
+            out.append(Region(box, region.kind, region.score, region.text))
+    return out
+
+
 def _where(box: Box) -> str:
     return f"at [{box.x}, {box.y}, {box.w}, {box.h}]"
 
@@ -186,13 +207,21 @@ def inspect_image(
     face_detector: RegionDetector | None = None,
     text_detector: RegionDetector | None = None,
     face_threshold: float = FACE_THRESHOLD,
+    full_size: tuple[int, int] | None = None,
 ) -> Inspection:
     """Detect faces and burned-in text, check text and captions, and judge the photo.
 
-    Boxes are in displayed pixels. See the module docstring for the decision rules. Raises
-    :class:`DetectorUnavailable` when a detector that is switched on cannot be loaded.
+    Boxes are in displayed pixels; when ``image`` was decoded reduced, ``full_size`` is the
+    full picture's displayed size and boxes are given in its pixels. See the module docstring
+    for the decision rules. Raises :class:`DetectorUnavailable` when a detector that is
+    switched on cannot be loaded.
     """
     shown = displayed(image)
+
+    def found_in(regions: list[Region]) -> list[Region]:
+        clipped = _clipped(regions, shown.width, shown.height)
+        return clipped if full_size is None else _enlarged(clipped, shown.size, full_size)
+
     strong: list[str] = []
     other: list[str] = []
     notes: list[str] = []
@@ -200,7 +229,7 @@ def inspect_image(
     found_faces: list[Region] = []
     if faces:
         detect = face_detector or _load_detector("clinphoto.imaging.faces", "detect_faces")
-        found_faces = _clipped(detect(shown), shown.width, shown.height)
+        found_faces = found_in(detect(shown))
         for region in found_faces:
             if region.score >= face_threshold:
                 other.append(f"face detected {_where(region.box)} (score {region.score:.2f})")
@@ -216,7 +245,7 @@ def inspect_image(
     text_findings: list[tuple[int, Finding]] = []
     if text:
         detect = text_detector or _load_detector("clinphoto.imaging.text", "detect_text")
-        found_text = _clipped(detect(shown), shown.width, shown.height)
+        found_text = found_in(detect(shown))
         for index, region in enumerate(found_text):
             findings = find_identifiers(region.text, patient) if region.text.strip() else []
             for finding in findings:
@@ -303,4 +332,94 @@ def inspect_frames(
         reasons=numbered(lambda r: r.reasons),
         notes=numbered(lambda r: r.notes),
         text_findings=text_findings,
+    )
+
+
+_SWAPPED_ORIENTATIONS = frozenset({5, 6, 7, 8})  # EXIF orientations that turn the picture
+
+
+def open_for_inspection(
+    source: bytes, limits: Limits = DEFAULT_LIMITS, max_side: int = INSPECT_MAX_SIDE
+) -> tuple[Image.Image, tuple[int, int]]:
+    """A still picture decoded no larger than the detectors need, upright, and the full
+    picture's displayed size (for boxes in its pixels).
+
+    A JPEG is decoded reduced by libjpeg's DCT scaling (``draft``: 1/2, 1/4 or 1/8), so a
+    100-megapixel JPEG costs a 6-megapixel bitmap, never the full one. Other formats decode
+    whole, so they are refused beyond ``limits.max_decoded_pixels`` (``too-many-pixels``)
+    and then reduced. Declared sizes are checked before any pixel is decoded.
+    """
+    try:
+        image = Image.open(io.BytesIO(source))
+    except Image.DecompressionBombError as exc:  # Pillow's own, larger, limit
+        raise ScrubError(str(exc), reason="too-many-pixels") from exc
+    with image:
+        width, height = image.size
+        what = image.format or "the picture"
+        check_size(width, height, limits, what)
+        orientation = image.getexif().get(0x0112, 1)
+        full = (height, width) if orientation in _SWAPPED_ORIENTATIONS else (width, height)
+        scale = min(1.0, max_side / max(width, height))
+        if image.format == "JPEG" and scale < 1.0:
+            image.draft(None, (max(1, round(width * scale)), max(1, round(height * scale))))
+        if image.width * image.height > limits.max_decoded_pixels:
+            raise ScrubError(
+                f"{what} has {image.width}x{image.height} pixels; pictures that cannot be"
+                f" decoded reduced are inspected up to {limits.max_decoded_pixels} pixels",
+                reason="too-many-pixels",
+            )
+        image.load()
+        factor = max(image.size) // max_side
+        reduced = image.reduce(factor) if factor >= 2 else image
+        return displayed(reduced), full
+
+
+@dataclass(frozen=True, slots=True)
+class ContentVerdict:
+    """What :func:`inspect_content` found, in a form that crosses a process boundary.
+
+    ``regions`` hold a kind, a box in the full picture's displayed pixels and a score, never
+    the text read from the image. ``decoded_pixels`` is the largest bitmap decoded and
+    ``peak_memory`` the inspecting process's peak resident size in bytes (0 when unknown).
+    """
+
+    identifiable: bool
+    reasons: list[str]
+    regions: list[tuple[str, list[int], float]]
+    decoded_pixels: int
+    peak_memory: int
+
+
+def _peak_memory() -> int:
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on Windows
+        return 0
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
+
+
+def inspect_content(
+    source: bytes, patient: PatientIdentifiers | None, limits: Limits = DEFAULT_LIMITS
+) -> ContentVerdict:
+    """Judge a stored photo or video from its bytes: the records custodian's inspection.
+
+    Runs in the custodian's sandboxed child (:func:`clinphoto.imaging.sandbox.run_isolated`
+    with ``CUSTODIAN_LIMITS``); a picture is decoded reduced (:func:`open_for_inspection`).
+    """
+    if sniff(source[:HEAD_BYTES]).is_video:
+        frames = frames_to_inspect(source)
+        result = inspect_frames(frames, patient=patient)
+        decoded = max((f.width * f.height for f in frames), default=0)
+    else:
+        picture, full = open_for_inspection(source, limits)
+        result = inspect_image(picture, patient=patient, full_size=full)
+        decoded = picture.width * picture.height
+    return ContentVerdict(
+        identifiable=result.identifiable,
+        reasons=list(result.reasons),
+        regions=[
+            (r.kind, r.box.as_list(), round(float(r.score), 3)) for r in result.faces + result.text
+        ],
+        decoded_pixels=decoded,
+        peak_memory=_peak_memory(),
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields
 
 from clinphoto.imaging.errors import ScrubError
 
-__all__ = ["DEFAULT_LIMITS", "Limits", "check_animation", "check_size"]
+__all__ = ["CUSTODIAN_LIMITS", "DEFAULT_LIMITS", "Limits", "check_animation", "check_size"]
 
 MIB = 1024 * 1024
 
@@ -19,6 +19,7 @@ class Limits:
     (TIFF, HEIF, AVIF conversions): with ``isolate_decoders`` they run in a child process
     that is killed at the deadline and runs under an address-space limit, so a hang or a
     memory blow-up in C code becomes a :class:`~clinphoto.imaging.errors.ScrubError`.
+    The records custodian runs every inspection that way (``CUSTODIAN_LIMITS``).
     """
 
     max_image_bytes: int = 100 * MIB
@@ -30,6 +31,9 @@ class Limits:
     max_total_pixels: int = 1_000_000_000  # sum over the frames of an animation
     max_decode_seconds: float = 30.0
     max_decoder_memory: int = 4096 * MIB
+    # A picture that cannot be decoded at a reduced scale (JPEG can, see
+    # ``inspect.open_for_inspection``) is not inspected beyond this many pixels.
+    max_decoded_pixels: int = 50_000_000
     isolate_decoders: bool = True
 
     def __post_init__(self) -> None:
@@ -40,6 +44,9 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+# The records custodian's inspections (decode and detect, in the sandboxed child): a photo
+# that takes longer or more memory is stopped and retried later, and the queue goes on.
+CUSTODIAN_LIMITS = Limits(max_decode_seconds=60.0, max_decoder_memory=4096 * MIB)
 
 
 def check_size(width: int, height: int, limits: Limits, what: str) -> None:

@@ -7,7 +7,9 @@ the work in a fresh Python interpreter (``python -I``: no environment variables,
 no current directory on the path) that sets ``RLIMIT_AS`` to
 :attr:`~clinphoto.imaging.limits.Limits.max_decoder_memory` before touching the data, and is
 killed at :attr:`~clinphoto.imaging.limits.Limits.max_decode_seconds`. Whatever goes wrong
-becomes a :class:`~clinphoto.imaging.errors.ScrubError`: ``timeout`` or ``decoder-crashed``.
+becomes a :class:`~clinphoto.imaging.errors.ScrubError`: ``timeout`` or ``decoder-crashed``,
+or the work's own reason (``malformed``, naming the exception's type, for anything else it
+raised). The records custodian runs every inspection this way.
 
 A fresh interpreter rather than ``multiprocessing``: it neither re-imports the caller's
 ``__main__`` nor inherits locks held by the caller's threads. It costs about 0.1 s (start-up
@@ -20,6 +22,7 @@ else ever writes to it, and the input picture travels inside it as plain bytes.
 from __future__ import annotations
 
 import importlib
+import os
 import pickle  # only between this process and the child it started
 import subprocess
 import sys
@@ -57,6 +60,11 @@ def _limit_memory(limit: int) -> None:
 def _child() -> None:
     """The child's main: read (module, function, args, memory), answer (ok, value, message)."""
     module, name, args, memory = pickle.loads(sys.stdin.buffer.read())  # noqa: S301 - our parent
+    # The answer travels on the original standard output; anything a library prints (a C
+    # runtime's banner, a logger) goes to standard error instead of corrupting it.
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     answer: tuple[bool, Any, str]
     try:
         _limit_memory(memory)
@@ -66,8 +74,12 @@ def _child() -> None:
         answer = (False, exc.reason, exc.message)
     except MemoryError:
         answer = (False, "decoder-crashed", f"the decoder went over its {memory}-byte budget")
-    sys.stdout.buffer.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.flush()
+    except Exception as exc:  # noqa: BLE001 - the type names the failure; the message may not
+        # Refused by the work itself (Pillow cannot read it, a detector is missing): the
+        # same input would fail again, unlike a crash or an overrun.
+        answer = (False, "malformed", f"the isolated work raised {type(exc).__name__}")
+    channel.write(pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
+    channel.flush()
 
 
 def run_isolated(func: Callable[..., T], *args: Any, limits: Limits) -> T:

@@ -5,7 +5,9 @@ Each encrypted column is listed here with its table. The associated data of a fi
 again in place without knowing what it means. The work goes in small batches, each its own
 transaction, and only touches fields still under an older key: it can be interrupted and run
 again, and it never holds a long lock. A row changed by someone else between the read and the
-write is left for the next run (the update compares the old ciphertext first).
+write is left for the next run (the update compares the old ciphertext first). The server
+keeps answering meanwhile: it reads every field with whichever key sealed it.
+``instance.service.rewrap_fields`` is the audited use case around this module.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class RewrapReport:
     examined: int = 0
     rewrapped: int = 0
     skipped_changed: int = 0
+    left: int = 0  # still under an older key when the run ended
 
 
 def field_aad(table: str, column: str, row_id: str) -> str:

@@ -25,8 +25,14 @@ class Instance:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Any]
-    keys: instance_keys.InstanceKeys
+    keystore: instance_keys.KeyStore
     blobs: FilesystemBlobStore
+
+    @property
+    def keys(self) -> instance_keys.InstanceKeys:
+        """The keys as the keys file holds them now: a rotation done by another process
+        (``admin rotate-keys``) is used from the next call on, without a restart."""
+        return self.keystore.current()
 
     @property
     def audit_keys(self) -> AuditKeys:
@@ -64,14 +70,19 @@ class Instance:
 
 
 def open_instance(settings: Settings, *, engine: Engine | None = None) -> Instance:
-    """Load keys, connect, and migrate the database to the newest schema."""
-    keys = instance_keys.load(settings)
+    """Load keys, connect, migrate the database to the newest schema, and finish or discard
+    a key rotation that a crash left staged (promoted only if its audit entry committed)."""
+    from clinphoto.instance import service as instance_service
+
+    instance_keys.load(settings)  # a missing or unopenable key file is reported first
     engine = engine or make_engine(settings.resolved_database_url)
     schema.upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    instance_service.resolve_staged_rotation(settings, sessions)
     return Instance(
         settings=settings,
         engine=engine,
-        sessions=make_sessionmaker(engine),
-        keys=keys,
+        sessions=sessions,
+        keystore=instance_keys.KeyStore(settings),
         blobs=FilesystemBlobStore(settings.blob_dir, settings.storage_jurisdiction),
     )
