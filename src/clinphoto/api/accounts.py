@@ -1,11 +1,17 @@
-"""Accounts routes: enrollment, sign-in, sessions, devices."""
+"""Accounts routes: enrollment, sign-in, sessions, devices, users.
+
+Routes parse, call the accounts use cases (which decide, and audit) and render.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from clinphoto.accounts import service as accounts
-from clinphoto.api.deps import Auth, Db, Inst, Kdf
+from clinphoto.accounts import signin
+from clinphoto.api.deps import OBJECT_ID_PATTERN, Auth, Db, Inst, Kdf
 from clinphoto.api.schemas import (
     DeviceOut,
     EnrollIn,
@@ -14,102 +20,71 @@ from clinphoto.api.schemas import (
     LoginIn,
     MeOut,
     SessionOut,
+    UserAdminOut,
     UserOut,
 )
-from clinphoto.audit import service as audit
-from clinphoto.audit.service import Action, Outcome
-from clinphoto.core.errors import DomainError
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
+_THROTTLED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Too many failed attempts from this address: wait, then try again"}
+}
 
-def _session_out(user: object, device: object, token: str) -> SessionOut:
+
+def _client(request: Request) -> str:
+    """The caller's address, as the throttle counts it."""
+    return request.client.host if request.client is not None else ""
+
+
+def _session_out(done: accounts.SignedIn) -> SessionOut:
     return SessionOut(
-        token=token, user=UserOut.model_validate(user), device=DeviceOut.model_validate(device)
+        token=done.token,
+        user=UserOut.model_validate(done.user),
+        device=DeviceOut.model_validate(done.device),
     )
 
 
-@router.post("/enroll", summary="Enroll a device with a one-time code (public)")
-def enroll(body: EnrollIn, inst: Inst, kdf: Kdf) -> SessionOut:
-    failure: DomainError | None = None
-    with inst.unit_of_work() as db:
-        try:
-            user, device, token = accounts.enroll_device(
-                db,
-                code=body.code,
-                password=body.password,
-                device_name=body.device_name,
-                age_recipient=body.age_recipient,
-                signing_public=body.signing_public,
-                kdf=kdf,
-            )
-        except DomainError as exc:
-            failure = exc
-    if failure is not None:
-        with inst.unit_of_work() as db:
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=Action.DEVICE_ENROLL,
-                outcome=Outcome.DENIED,
-                details={"reason": failure.code},
-            )
-        raise failure
-    with inst.unit_of_work() as db:
-        audit.append(
-            db,
-            inst.audit_keys,
-            action=Action.DEVICE_ENROLL,
-            actor=user.id,
-            device=device.id,
-            object_type="device",
-            object_id=device.id,
-        )
-    return _session_out(user, device, token)
+@router.post(
+    "/enroll", summary="Enroll a device with a one-time code (public)", responses=_THROTTLED
+)
+def enroll(body: EnrollIn, request: Request, inst: Inst, kdf: Kdf) -> SessionOut:
+    done = signin.enroll(
+        inst.unit_of_work,
+        code=body.code,
+        password=body.password,
+        device_name=body.device_name,
+        age_recipient=body.age_recipient,
+        signing_public=body.signing_public,
+        client=_client(request),
+        kdf=kdf,
+        lookup_key=inst.keys.blind_index_key,
+    )
+    return _session_out(done)
 
 
-@router.post("/sessions", summary="Sign in: password plus a signature by the device (public)")
-def login(body: LoginIn, inst: Inst, kdf: Kdf) -> SessionOut:
-    failure: DomainError | None = None
-    # The failed-attempt counter must persist even though the sign-in fails, so the
-    # attempt and its audit entry commit in their own transaction.
-    with inst.unit_of_work() as db:
-        try:
-            user, device, token = accounts.login(
-                db,
-                email=body.email,
-                password=body.password,
-                device_id=body.device_id,
-                timestamp=body.timestamp,
-                signature=body.signature,
-                kdf=kdf,
-            )
-        except DomainError as exc:
-            failure = exc
-            audit.append(
-                db,
-                inst.audit_keys,
-                action=Action.LOGIN,
-                outcome=Outcome.DENIED,
-                details={"reason": exc.code},
-            )
-        else:
-            audit.append(db, inst.audit_keys, action=Action.LOGIN, actor=user.id, device=device.id)
-    if failure is not None:
-        raise failure
-    return _session_out(user, device, token)
+@router.post(
+    "/sessions",
+    summary="Sign in: password plus a signature by the device (public)",
+    responses=_THROTTLED,
+)
+def login(body: LoginIn, request: Request, inst: Inst, kdf: Kdf) -> SessionOut:
+    done = signin.sign_in(
+        inst.unit_of_work,
+        email=body.email,
+        password=body.password,
+        device_id=body.device_id,
+        timestamp=body.timestamp,
+        signature=body.signature,
+        client=_client(request),
+        kdf=kdf,
+        lookup_key=inst.keys.blind_index_key,
+    )
+    return _session_out(done)
 
 
 @router.delete("/sessions/current", status_code=204, summary="Sign out")
-def logout(principal: Auth, db: Db, inst: Inst) -> Response:
-    accounts.end_session(db, principal)
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.LOGOUT,
-        actor=principal.user.id,
-        device=principal.device.id,
-    )
+def logout(principal: Auth, db: Db) -> Response:
+    accounts.logout(db, principal)
     return Response(status_code=204)
 
 
@@ -122,40 +97,71 @@ def me(principal: Auth, inst: Inst) -> MeOut:
     )
 
 
+@router.get("/users", summary="Every user, with role, status and active devices (administrators)")
+def list_users(principal: Auth, db: Db) -> list[UserAdminOut]:
+    found = accounts.list_users(db, actor=principal.subject)
+    return [
+        UserAdminOut(
+            id=s.user.id,
+            email=s.user.email,
+            display_name=s.user.display_name,
+            institution=s.user.institution,
+            role=s.user.role,
+            active=s.user.active,
+            active_devices=s.active_devices,
+            created_at=s.user.created_at,
+        )
+        for s in found
+    ]
+
+
 @router.get("/devices", summary="Your devices (administrators: any user's, by user_id)")
-def list_devices(principal: Auth, db: Db, user_id: str | None = None) -> list[DeviceOut]:
-    devices = accounts.list_devices(db, actor=principal, user_id=user_id)
+def list_devices(
+    principal: Auth,
+    db: Db,
+    user_id: Annotated[
+        str | None,
+        Query(pattern=OBJECT_ID_PATTERN, description="A user id (administrators); omit for yours"),
+    ] = None,
+) -> list[DeviceOut]:
+    devices = accounts.list_devices(db, actor=principal.subject, user_id=user_id)
     return [DeviceOut.model_validate(d) for d in devices]
 
 
-@router.delete("/devices/{device_id}", summary="Revoke a device: its sessions end at once")
-def revoke_device(device_id: str, principal: Auth, db: Db, inst: Inst) -> DeviceOut:
-    device = accounts.revoke_device(db, actor=principal, device_id=device_id)
-    audit.append(
-        db,
-        inst.audit_keys,
-        action=Action.DEVICE_REVOKE,
-        actor=principal.user.id,
-        device=principal.device.id,
-        object_type="device",
-        object_id=device.id,
-    )
+DeviceRef = Annotated[
+    str,
+    Path(
+        pattern=r"^[0-9a-f]{8,32}$",
+        min_length=8,
+        max_length=32,
+        description="A device id (32 lowercase hexadecimal characters) or its first 8 or more",
+    ),
+]
+
+
+@router.delete(
+    "/devices/{device_id}",
+    summary="Revoke a device by id or unambiguous prefix: its sessions end at once",
+)
+def revoke_device(device_id: DeviceRef, principal: Auth, db: Db) -> DeviceOut:
+    device = accounts.revoke_device(db, actor=principal.subject, ref=device_id)
     return DeviceOut.model_validate(device)
 
 
-@router.post("/enrollment-codes", summary="Approve a new device: a one-time enrollment code")
+@router.post(
+    "/enrollment-codes",
+    summary="Approve a new device: a one-time enrollment code",
+    responses=_THROTTLED,
+)
 def issue_enrollment_code(
     body: EnrollmentCodeIn, principal: Auth, db: Db, inst: Inst, request: Request
 ) -> EnrollmentCodeOut:
-    user, code = accounts.issue_code_for(db, actor=principal, user_id=body.user_id)
-    audit.append(
+    user, code = accounts.approve_device(
         db,
-        inst.audit_keys,
-        action=Action.ENROLLMENT_CODE_ISSUE,
-        actor=principal.user.id,
-        device=principal.device.id,
-        object_type="user",
-        object_id=user.id,
+        actor=principal.subject,
+        user_id=body.user_id,
+        client=_client(request),
+        lookup_key=inst.keys.blind_index_key,
     )
     hours = int(accounts.ENROLLMENT_CODE_LIFETIME.total_seconds() // 3600)
     return EnrollmentCodeOut(user_id=user.id, code=code, expires_in_hours=hours)

@@ -41,6 +41,19 @@ class DeviceOut(BaseModel):
     revoked_at: datetime | None
 
 
+class UserAdminOut(BaseModel):
+    """A user as administrators list them."""
+
+    id: str
+    email: str
+    display_name: str
+    institution: str
+    role: Role
+    active: bool
+    active_devices: int = Field(description="Devices that can sign in now")
+    created_at: datetime
+
+
 class EnrollIn(BaseModel):
     code: str = Field(max_length=40)
     password: str = Field(max_length=256)
@@ -72,7 +85,11 @@ class MeOut(BaseModel):
 
 
 class EnrollmentCodeIn(BaseModel):
-    user_id: str | None = Field(default=None, description="Omit for yourself")
+    user_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{32}$",
+        description="The user's id (administrators); omit for yourself",
+    )
 
 
 class EnrollmentCodeOut(BaseModel):

@@ -7,15 +7,16 @@ import base64
 import os
 import platform
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from clinphoto import crypto
+from clinphoto.accounts import passwords
 from clinphoto.client.api import ApiClient, ApiError
-from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError
+from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError, check_passcode
+from clinphoto.core import text
 
 device = typer.Typer(help="The device client: enroll this machine and manage your devices.")
 err = Console(stderr=True)
@@ -30,6 +31,7 @@ ProfileOpt = Annotated[
     ),
 ]
 DEFAULT_PROFILE = Path.home() / ".config" / "clinphoto"
+DEVICE_NAME_MAX = 100
 
 
 def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
@@ -40,8 +42,23 @@ def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
     return result
 
 
+def _hint(message: str) -> str | None:
+    """What to type next, for the server's session errors (they say what to do in words)."""
+    if message.startswith("this device was revoked"):
+        return (
+            "This profile no longer works. With a new code, enroll again into a new profile: "
+            "clinphoto device enroll --server URL --code CODE --profile NEW_DIR"
+        )
+    if "sign in again" in message or "sign in first" in message:
+        return "Start a new session: clinphoto device login"
+    return None
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[red]error:[/] {message}")
+    hint = _hint(message)
+    if hint is not None:
+        err.print(hint)
     return typer.Exit(2)
 
 
@@ -50,6 +67,55 @@ def _unlock(profile: Path) -> DeviceSecrets:
         return Profile(profile).unlock(_secret("CLINPHOTO_PASSCODE", "Device passcode"))
     except ProfileError as exc:
         raise _fail(str(exc)) from None
+
+
+def _local_problem(store: Profile, password: str, passcode: str, name: str) -> str | None:
+    """What this device can tell is wrong before it spends the one-time code, or None.
+
+    The password's length only: the server checks the rest (common passwords, your name)
+    for a new account without spending the code, and an existing account's password is
+    whatever it was set to.
+    """
+    try:
+        check_passcode(passcode)
+        store.check_writable()
+    except ProfileError as exc:
+        return str(exc)
+    if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
+        return (
+            f"the account password must be {passwords.MIN_LENGTH} to "
+            f"{passwords.MAX_LENGTH} characters"
+        )
+    kind = text.problem(name, max_len=DEVICE_NAME_MAX)
+    if kind is not None:
+        return f"--name: expected {text.expected(kind, max_len=DEVICE_NAME_MAX)}"
+    return None
+
+
+def _undo_enrollment(server: str, result: dict[str, Any], problem: ProfileError) -> str:
+    """The server enrolled the device but this machine could not keep its keys: revoke it
+    with its own new session, and say what happened and what to do."""
+    device_id = result["device"]["id"]
+    what = (
+        f"this machine could not save the new device's keys ({problem}). The server had "
+        f"enrolled it as device {device_id}"
+    )
+    again = (
+        "The one-time code is used up: ask your administrator for a new one (or approve "
+        "this machine from another of your devices with `clinphoto device approve`), fix "
+        "the problem above, and run `clinphoto device enroll` again."
+    )
+    api = ApiClient(server, result["token"])
+    try:
+        api.revoke_device(device_id)
+    except ApiError as exc:
+        return (
+            f"{what}, and revoking it failed too ({exc.message}): ask an administrator to "
+            f"revoke device {device_id} (`clinphoto admin revoke-device {device_id}`). {again}"
+        )
+    finally:
+        api.close()
+    return f"{what}; it has been revoked again, so nothing is left behind. {again}"
 
 
 @device.command("enroll")
@@ -64,9 +130,12 @@ def enroll(
     """Enroll this machine as one of your devices.
 
     Generates this device's keys, registers their public halves with the server, and seals
-    the private keys in the profile under a passcode you choose. A new account sets its
-    password here. Passwords and passcodes come from prompts, or from CLINPHOTO_PASSWORD and
-    CLINPHOTO_PASSCODE for automation.
+    the private keys in the profile under a passcode you choose (6 characters or more). A
+    new account sets its password here (12 characters or more). Passwords and passcodes
+    come from prompts, or from CLINPHOTO_PASSWORD and CLINPHOTO_PASSCODE for automation.
+
+    Everything this machine can check (passcode, password length, device name, a writable
+    profile) is checked before the one-time code is sent, so a mistake does not use it up.
 
     Example: clinphoto device enroll --server http://127.0.0.1:8000 --code ABCDE-FGHJK-MNPQR-STVWX
     """
@@ -75,6 +144,9 @@ def enroll(
         raise _fail(f"{profile} already holds an enrolled device; use another --profile")
     password = _secret("CLINPHOTO_PASSWORD", "Account password", confirm=True)
     passcode = _secret("CLINPHOTO_PASSCODE", "New device passcode", confirm=True)
+    problem = _local_problem(store, password, passcode, name)
+    if problem is not None:
+        raise _fail(f"{problem} (nothing was sent: the enrollment code is still valid)")
     age, signing = crypto.AgeIdentity.generate(), crypto.SigningKey.generate()
     api = ApiClient(server)
     try:
@@ -101,7 +173,7 @@ def enroll(
     try:
         store.save(secrets_, passcode)
     except ProfileError as exc:
-        raise _fail(str(exc)) from None
+        raise _fail(_undo_enrollment(server, result, exc)) from None
     out.print(f"Enrolled device {secrets_.device_id} for {secrets_.email}")
     out.print(f"Fingerprint: {result['device']['fingerprint']}")
 
@@ -155,44 +227,114 @@ def whoami(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     out.print(f"fingerprint {me['device']['fingerprint']}")
 
 
+def _print_devices(devices: list[dict[str, Any]], this_device: str) -> None:
+    # Plain lines, never cut to the terminal's width: `device revoke` takes these ids.
+    typer.echo(f"{'id':32}  {'status':7}  {'enrolled':16}  name")
+    for d in devices:
+        enrolled = str(d["enrolled_at"])[:16].replace("T", " ")
+        mark = "  (this device)" if d["id"] == this_device else ""
+        typer.echo(f"{d['id']:32}  {d['status']:7}  {enrolled:16}  {d['name']}{mark}")
+        typer.echo(f"{'':32}  fingerprint {d['fingerprint']}")
+
+
 @device.command("list")
-def list_devices(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
-    """List your devices with their fingerprints and status.
+def list_devices(
+    user_id: Annotated[
+        str | None,
+        typer.Option("--user-id", help="Administrators: another user's id (`device users`)."),
+    ] = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """List your devices (administrators: anyone's) with full ids, fingerprints and status.
 
     Example: clinphoto device list
+    Example: clinphoto device list --user-id 6f1c0b2e9a8d4c3b2a1f0e9d8c7b6a59
     """
     secrets_ = _unlock(profile)
     api = ApiClient(secrets_.server, secrets_.token)
     try:
-        devices = api.devices()
+        devices = api.devices(user_id)
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
         api.close()
-    table = Table("id", "name", "fingerprint", "status", "enrolled")
-    for d in devices:
-        table.add_row(d["id"], d["name"], d["fingerprint"], d["status"], d["enrolled_at"])
-    out.print(table)
+    _print_devices(devices, secrets_.device_id)
+
+
+@device.command("users")
+def list_users(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
+    """Administrators: every user with role, status, active devices and id (audited).
+
+    Example: clinphoto device users
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    try:
+        users = api.users()
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    typer.echo(f"{'id':32}  {'role':15}  {'active':6}  {'devices':7}  email")
+    for u in users:
+        active = "yes" if u["active"] else "no"
+        typer.echo(
+            f"{u['id']:32}  {u['role']:15}  {active:6}  {u['active_devices']:7}  {u['email']}"
+        )
+
+
+def _confirm_own(devices: list[dict[str, Any]], ref: str, this_device: str) -> bool:
+    """Ask before revoking this device or one's last active device; True to go ahead."""
+    matches = [d for d in devices if d["id"].startswith(ref)]
+    if len(matches) != 1 or matches[0]["status"] != "active":
+        return True  # not one of yours, ambiguous, or revoked already: the server answers
+    target = matches[0]
+    active = [d for d in devices if d["status"] == "active"]
+    if len(active) == 1:
+        warning = (
+            f"{target['id']} ({target['name']}) is your last active device: once it is "
+            "revoked you cannot sign in anywhere until an administrator gives you a new "
+            "enrollment code."
+        )
+    elif target["id"] == this_device:
+        warning = f"{target['id']} ({target['name']}) is this device: its profile stops working."
+    else:
+        return True
+    err.print(f"[yellow]warning:[/] {warning}")
+    return typer.confirm("Revoke it?", default=False)
 
 
 @device.command("revoke")
 def revoke(
-    device_id: Annotated[str, typer.Argument(help="The device to revoke.")],
+    device_id: Annotated[
+        str,
+        typer.Argument(help="The device's id, or its first 8 or more characters (`device list`)."),
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask before revoking your last active device.")
+    ] = False,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
-    """Revoke one of your devices (a lost phone, say): its sessions end at once.
+    """Revoke a device (a lost phone, say): its sessions end at once.
 
-    Example: clinphoto device revoke 3f2a9c...
+    Yours, or (administrators) anyone's. Revoking this device or your last active one asks
+    first, unless --yes.
+
+    Example: clinphoto device revoke 3f2a9c01
     """
+    ref = device_id.strip().lower()
     secrets_ = _unlock(profile)
     api = ApiClient(secrets_.server, secrets_.token)
     try:
-        result = api.revoke_device(device_id)
+        if not yes and not _confirm_own(api.devices(), ref, secrets_.device_id):
+            err.print("Nothing was revoked.")
+            raise typer.Exit(1)
+        result = api.revoke_device(ref)
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
         api.close()
-    out.print(f"Device {result['id']} is {result['status']}")
+    out.print(f"Device {result['id']} ({result['name']}) is {result['status']}")
 
 
 @device.command("approve")

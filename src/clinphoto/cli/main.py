@@ -501,13 +501,9 @@ def enrollment_code(
     out.print(f"One-time enrollment code for {user.email} (valid 24 hours): [bold]{code}[/]")
 
 
-def _console() -> Subject:
+def _console() -> policy.Subject:
     """Who acts when an operator runs an account command on the server: the instance."""
-    return Subject.system("cli")
-
-
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
+    return policy.Subject.system("cli")
 
 
 @admin.command("users")
@@ -558,7 +554,8 @@ def list_user_devices(
         inst.close()
     typer.echo(f"{'id':32}  {'status':7}  {'enrolled':16}  name")
     for d in devices:
-        typer.echo(f"{d.id:32}  {d.status.value:7}  {_when(d.enrolled_at):16}  {d.name}")
+        enrolled = d.enrolled_at.strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"{d.id:32}  {d.status.value:7}  {enrolled:16}  {d.name}")
         typer.echo(f"{'':32}  fingerprint {d.fingerprint}")
     err.print(f"{len(devices)} device(s) of {user.email}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -83,12 +84,19 @@ class ApiClient:
         result: dict[str, Any] = self._call("GET", "/v1/me")
         return result
 
-    def devices(self) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._call("GET", "/v1/devices")
+    def devices(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        params = {"user_id": user_id} if user_id else None
+        result: list[dict[str, Any]] = self._call("GET", "/v1/devices", params=params)
+        return result
+
+    def users(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/v1/users")
         return result
 
     def revoke_device(self, device_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("DELETE", f"/v1/devices/{device_id}")
+        """Revoke by id, or by the first 8 or more characters of it."""
+        ref = quote(device_id, safe="")
+        result: dict[str, Any] = self._call("DELETE", f"/v1/devices/{ref}")
         return result
 
     def enrollment_code(self) -> dict[str, Any]:

@@ -20,11 +20,20 @@ from clinphoto import crypto
 
 VAULT = "vault.json"
 MAX_FAILED_UNLOCKS = 10
+MIN_PASSCODE_LENGTH = 6
 _CONTEXT = b"clinphoto-device-vault-v1"
 
 
 class ProfileError(Exception):
-    """The profile is missing, locked with another passcode, or was wiped."""
+    """The profile is missing, locked with another passcode, was wiped, or cannot be
+    written."""
+
+
+def check_passcode(passcode: str) -> None:
+    """Raise :class:`ProfileError` saying what to change, or return: the device's own rules
+    for a passcode, checked before anything is sent anywhere."""
+    if len(passcode) < MIN_PASSCODE_LENGTH:
+        raise ProfileError(f"the passcode must be at least {MIN_PASSCODE_LENGTH} characters")
 
 
 @dataclass
@@ -58,9 +67,22 @@ class Profile:
     def exists(self) -> bool:
         return self.vault_path.exists()
 
+    def check_writable(self) -> None:
+        """Raise :class:`ProfileError` unless the profile directory can hold a vault: a
+        probe file is written and removed (before an enrollment spends its one-time code)."""
+        probe = self.directory / f".write-check-{secrets.token_hex(4)}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            os.close(fd)
+            probe.unlink()
+        except OSError as exc:
+            raise ProfileError(
+                f"cannot write the device profile in {self.directory}: {exc.strerror}"
+            ) from None
+
     def save(self, secrets_: DeviceSecrets, passcode: str) -> None:
-        if len(passcode) < 6:
-            raise ProfileError("the passcode must be at least 6 characters")
+        check_passcode(passcode)
         salt = secrets.token_bytes(16)
         key = crypto.derive_vault_key(passcode, salt, self.kdf)
         sealed = crypto.wrap_key(key, json.dumps(asdict(secrets_)).encode(), _CONTEXT)
@@ -78,14 +100,19 @@ class Profile:
         self._write(doc)
 
     def _write(self, doc: dict[str, object]) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         tmp = self.vault_path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(doc, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.vault_path)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(doc, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.vault_path)
+        except OSError as exc:
+            raise ProfileError(
+                f"cannot write the device profile {self.vault_path}: {exc.strerror}"
+            ) from None
 
     def unlock(self, passcode: str) -> DeviceSecrets:
         if not self.exists():
