@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clinphoto import __version__
-from clinphoto.api import accounts, consent, media, patients, sharing
+from clinphoto.api import accounts, consent, media, patients, review, sharing
 from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import get_logger
@@ -118,4 +118,5 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     app.include_router(consent.router)
     app.include_router(media.router)
     app.include_router(sharing.router)
+    app.include_router(review.router)
     return app
