@@ -210,7 +210,10 @@ def get_content(
 
 class InspectionOut(BaseModel):
     media_id: str
-    status: str = Field(description="pending, done or failed (failed counts as identifiable)")
+    status: str = Field(
+        description="pending, done, failed or quarantined (failed and quarantined count as "
+        "identifiable; a quarantined photo can never be shared: capture it again)"
+    )
     identifiable: bool
     reasons: list[str]
     regions: list[dict[str, Any]] = Field(description="kind, box [x, y, w, h] and score")
