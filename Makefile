@@ -16,8 +16,9 @@ $(STAMP): requirements/lock.txt requirements/models.txt pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $@
 
 ## run: set up, create an embedded instance in ./var if there is none, and serve on 127.0.0.1:8000
+## (development mode: the key-encryption key sits on disk next to the data; never for patients)
 run: $(STAMP)
-	$(BIN)/clinphoto --data-dir $(DATA) quickstart
+	CLINPHOTO_ENV=development $(BIN)/clinphoto --data-dir $(DATA) quickstart
 
 ## test: set up and run the whole suite (lint, types, layers, tests on SQLite and PostgreSQL)
 test: check corpus

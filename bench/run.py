@@ -22,6 +22,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.policy import bench_policy
 from clinphoto import crypto
 from clinphoto.audit import chain
 from clinphoto.audit import service as audit
@@ -211,6 +212,7 @@ def bench_uploads(tmp: Path, jpeg: bytes, count: int = 60) -> list[tuple[str, st
         "CLINPHOTO_DATA_DIR": str(tmp / "up"),
         "CLINPHOTO_PORT": str(port),
         "CLINPHOTO_LOG_LEVEL": "warning",
+        "CLINPHOTO_ENV": "development",  # the KEK on disk
     }
     cli = [sys.executable, "-m", "clinphoto"]
     subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
@@ -442,6 +444,8 @@ def main() -> None:
         rows += bench_audit(Path(tmp))
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_uploads(Path(tmp), jpeg)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += bench_policy(Path(tmp))  # issue 7: the policy's cost, MRN lookup at 1M patients
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()

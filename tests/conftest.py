@@ -31,9 +31,10 @@ def kdf() -> KdfParams:
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for var in ("CLINPHOTO_KEK", "CLINPHOTO_DATABASE_URL", "CLINPHOTO_DATA_DIR"):
+    """Development mode: the fast test KDF and the KEK on disk, which production refuses."""
+    for var in ("CLINPHOTO_KEK", "CLINPHOTO_DATABASE_URL", "CLINPHOTO_DATA_DIR", "CLINPHOTO_ENV"):
         monkeypatch.delenv(var, raising=False)
-    return Settings(data_dir=tmp_path / "var", kdf_profile="test")
+    return Settings(data_dir=tmp_path / "var", kdf_profile="test", env="development")
 
 
 # --- databases: every test that asks for `engine` runs on SQLite and on PostgreSQL -------

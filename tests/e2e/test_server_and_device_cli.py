@@ -57,6 +57,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
         "CLINPHOTO_DATA_DIR": str(data),
         "CLINPHOTO_PORT": str(port),
+        "CLINPHOTO_ENV": "development",  # the test KDF and the KEK on disk
         "CLINPHOTO_KDF_PROFILE": "test",
         "CLINPHOTO_PASSWORD": PASSWORD,
         "CLINPHOTO_PASSCODE": PASSCODE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import httpx
 from fastapi.testclient import TestClient
 
 from clinphoto.api.app import PUBLIC_METHODS, PUBLIC_PATHS
@@ -11,6 +12,20 @@ from clinphoto.api.app import PUBLIC_METHODS, PUBLIC_PATHS
 
 def _is_public(path: str, method: str) -> bool:
     return path in PUBLIC_PATHS and method in PUBLIC_METHODS.get(path, {method})
+
+
+def _assert_unauthenticated_shape(response: httpx.Response) -> None:
+    """The one error shape: exactly code, message and request id, the id in the header too."""
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "request_id"}
+    assert body["error"]["code"] == "unauthenticated"
+    assert body["error"]["message"]
+    assert body["error"]["request_id"] == response.headers["X-Request-Id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", body["error"]["request_id"])
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_every_route_refuses_a_request_without_a_session(client: TestClient) -> None:
@@ -24,11 +39,12 @@ def test_every_route_refuses_a_request_without_a_session(client: TestClient) -> 
             path = re.sub(r"\{[^}]+\}", "0" * 32, route_path)
             response = client.request(method, path, json={})
             assert response.status_code == 401, (method, route_path, response.text)
-            assert response.json()["error"]["code"] == "unauthenticated"
+            _assert_unauthenticated_shape(response)
             bogus = client.request(
                 method, path, json={}, headers={"Authorization": "Bearer not-a-session"}
             )
             assert bogus.status_code == 401, (method, route_path)
+            _assert_unauthenticated_shape(bogus)
             checked += 1
     assert checked >= 5  # the walk really walked
 
@@ -38,6 +54,7 @@ def test_allow_list_holds_only_what_must_be_public() -> None:
         "/healthz",
         "/docs",
         "/docs/oauth2-redirect",
+        "/docs/assets/{name}",
         "/openapi.json",
         "/v1/enroll",
         "/v1/sessions",
@@ -62,3 +79,19 @@ def test_health_is_public(client: TestClient) -> None:
 def test_openapi_is_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/v1/enroll" in spec["paths"]
+
+
+def test_openapi_declares_the_one_error_shape_for_every_route(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        if not path.startswith("/v1/"):
+            continue
+        for method, operation in operations.items():
+            for status in ("401", "422", "500"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, (
+                    method,
+                    path,
+                    status,
+                )

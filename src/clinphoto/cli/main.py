@@ -70,10 +70,18 @@ def main(
         typer.Option(help="Instance data directory (default ./var, or CLINPHOTO_DATA_DIR)."),
     ] = None,
 ) -> None:
+    from pydantic import ValidationError
+
     overrides: dict[str, object] = {}
     if data_dir is not None:
         overrides["data_dir"] = data_dir
-    ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        for problem in exc.errors(include_input=False, include_url=False):
+            name = "CLINPHOTO_" + "_".join(str(p) for p in problem["loc"]).upper()
+            err.print(f"[red]error:[/] {name}: {problem['msg']}")
+        raise typer.Exit(2) from None
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -131,7 +139,19 @@ def init(ctx: typer.Context) -> None:
 
     Example: clinphoto --data-dir /srv/clinphoto init
     """
+    from clinphoto.storage.files import private_dir
+
     settings = _settings(ctx)
+    if instance_keys.exists(settings):
+        err.print("[red]error:[/] instance keys already exist; refusing to overwrite them")
+        raise typer.Exit(2)
+    # The data directory is its owner's only: database, blobs and keys live in it.
+    private_dir(settings.data_dir)
+    if settings.data_dir.stat().st_mode & 0o077:
+        err.print(
+            f"[bold red]WARNING:[/] {settings.data_dir} can be read by other accounts; "
+            f"`chmod 700 {settings.data_dir}` unless that is intended."
+        )
     try:
         keys = instance_keys.create(settings)
     except instance_keys.KeyFileError as exc:
@@ -147,17 +167,53 @@ def init(ctx: typer.Context) -> None:
     out.print(f"Records key recipient: {keys.records.recipient}")
 
 
+def _refuse_unsafe(settings: Settings) -> None:
+    """Outside development, refuse what only a development machine may use (issue #7)."""
+    if settings.development:
+        err.print(
+            "[bold yellow]DEVELOPMENT MODE[/] (CLINPHOTO_ENV=development): the key-encryption "
+            "key may sit on disk and test password hashing is allowed. Never put patient data "
+            "in this instance."
+        )
+        return
+    problems = settings.unsafe_for_production()
+    if problems:
+        err.print("[bold red]Refusing to start the server:[/]")
+        for problem in problems:
+            err.print(f"  - {problem}")
+        err.print(
+            "On a development machine, set CLINPHOTO_ENV=development (`make run` does) to "
+            "allow these."
+        )
+        raise typer.Exit(2)
+
+
 @app.command()
-def serve(ctx: typer.Context) -> None:
+def serve(
+    ctx: typer.Context,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default CLINPHOTO_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="Port to listen on (default CLINPHOTO_PORT, 8000)."),
+    ] = None,
+) -> None:
     """Serve the HTTP API (OpenAPI at /docs).
 
-    Example: CLINPHOTO_KEK=... clinphoto --data-dir /srv/clinphoto serve
+    Outside development (CLINPHOTO_ENV=development) it refuses to start with the test
+    password-hashing profile, a placeholder CLINPHOTO_KEK, or the key-encryption key on disk.
+
+    Example: CLINPHOTO_KEK=... clinphoto --data-dir /srv/clinphoto serve --host 0.0.0.0 --port 8443
     """
     import uvicorn
 
     from clinphoto.api.app import create_app
 
     settings = _settings(ctx)
+    chosen = {name: v for name, v in (("host", host), ("port", port)) if v is not None}
+    settings = settings.model_copy(update=chosen)
+    _refuse_unsafe(settings)
     inst = _open(settings)
     if inst.keys.kek_on_disk:
         _warn_keys_on_disk(settings)
@@ -257,9 +313,13 @@ def custodian_run(
 def quickstart(ctx: typer.Context) -> None:
     """Create an embedded instance if there is none, then serve it (what `make run` does).
 
-    Example: clinphoto --data-dir ./var quickstart
+    It is the embedded development setup: `make run` runs it with CLINPHOTO_ENV=development.
+
+    Example: CLINPHOTO_ENV=development clinphoto --data-dir ./var quickstart
     """
     settings = _settings(ctx)
+    if not settings.development:
+        _refuse_unsafe(settings)  # before anything is created
     if not instance_keys.exists(settings):
         ctx.invoke(init, ctx)
     inst = _open(settings)

@@ -1,12 +1,16 @@
 """One frozen settings object, read from ``CLINPHOTO_*`` environment variables.
 
 Secrets have no defaults. The embedded defaults (SQLite and blobs under the data directory,
-keys on disk) are for a single machine and say so loudly at start-up.
+keys on disk) are for a single machine and say so loudly at start-up. Outside the explicit
+development mode (``CLINPHOTO_ENV=development``) the server refuses to start with the fast
+test password-hashing profile, a placeholder key-encryption key, or its key on disk
+(:meth:`Settings.unsafe_for_production`).
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +35,12 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Seconds between the records custodian's inspection passes inside `serve`; 0: off.
     custodian_interval: float = Field(default=2.0, ge=0)
+    # "development": the embedded single-machine setup (`make run`), where the KEK may sit
+    # on disk and the test KDF is allowed. Anything else is production and is checked.
+    env: Literal["production", "development"] = "production"
+    # Largest request body, in bytes, of a JSON route; refused (413) before it is parsed.
+    # The streamed uploads of sealed media have their own, larger, declared sizes.
+    max_json_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
 
     @field_validator("kek")
     @classmethod
@@ -46,6 +56,34 @@ class Settings(BaseSettings):
         return v
 
     @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    def unsafe_for_production(self) -> list[str]:
+        """What must change before this configuration may serve outside development: one
+        sentence per problem, naming the setting and the fix. Empty when it may serve."""
+        problems = []
+        if self.kdf_profile == "test":
+            problems.append(
+                "CLINPHOTO_KDF_PROFILE=test is the fast password-hashing profile of the test "
+                "suite; unset it (production uses RFC 9106 Argon2id)."
+            )
+        if self.kek is None:
+            problems.append(
+                "CLINPHOTO_KEK is not set, so the key-encryption key would be read from "
+                f"{self.key_dir / 'kek'}, next to the data it protects. Set CLINPHOTO_KEK from "
+                "a secret store (for an existing instance, the value in that file; then "
+                "delete the file) before starting the server."
+            )
+        elif _is_placeholder(base64.b64decode(self.kek.get_secret_value())):
+            problems.append(
+                "CLINPHOTO_KEK is a placeholder (repeated, sequential or typed bytes), not a "
+                "random key; create the instance with a value from `clinphoto admin new-kek`, "
+                "kept in a secret store."
+            )
+        return problems
+
+    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url
@@ -58,3 +96,12 @@ class Settings(BaseSettings):
     @property
     def key_dir(self) -> Path:
         return self.data_dir / "keys"
+
+
+def _is_placeholder(raw: bytes) -> bool:
+    """True for a key no random generator would produce: few distinct bytes (all zero, a
+    repeated word), one constant step (0, 1, 2...), or printable text (a typed passphrase,
+    a value copied from an example). A random 32-byte key trips none of these but with
+    negligible probability."""
+    steps = {(b - a) % 256 for a, b in itertools.pairwise(raw)}
+    return len(set(raw)) < 16 or len(steps) == 1 or all(0x20 <= b < 0x7F for b in raw)

@@ -4,8 +4,11 @@ the server's services and the device client (which must not import server intern
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any
+
+from clinphoto.core import boundedjson
 
 MANIFEST_HEADER = "X-Clinphoto-Manifest"
 SIGNATURE_HEADER = "X-Clinphoto-Signature"
@@ -26,10 +29,25 @@ def manifest_header(manifest_bytes: bytes) -> str:
     return base64.urlsafe_b64encode(manifest_bytes).decode("ascii")
 
 
+# A manifest is a few hundred bytes of ids, digests and sealed text (a caption and its age
+# header). The bounds keep a hostile header from costing the server memory or stack before
+# its signature is even checked (issue #7).
+MAX_MANIFEST_BYTES = 16 * 1024
+MAX_MANIFEST_DEPTH = 8
+
+
 def read_manifest_header(value: str) -> tuple[bytes, dict[str, Any]]:
-    """The signed bytes and the parsed manifest; ValueError when malformed."""
-    raw = base64.urlsafe_b64decode(value.encode("ascii"))
-    parsed = json.loads(raw)
+    """The signed bytes and the parsed manifest; ValueError when malformed, larger than
+    :data:`MAX_MANIFEST_BYTES` or nested deeper than :data:`MAX_MANIFEST_DEPTH`."""
+    if len(value) > (MAX_MANIFEST_BYTES + 2) // 3 * 4:
+        raise ValueError("manifest too large")
+    try:
+        raw = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (UnicodeEncodeError, binascii.Error):
+        raise ValueError("manifest is not base64") from None
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ValueError("manifest too large")
+    parsed = boundedjson.loads(raw, max_depth=MAX_MANIFEST_DEPTH)
     if not isinstance(parsed, dict):
         raise ValueError("manifest is not an object")
     return raw, parsed
@@ -46,7 +64,7 @@ def ack_message(share_id: str, plaintext_sha256: str) -> bytes:
 # reads it. The sender's device checks it for identifiers first; each warning is resolved by
 # editing the text or by confirming it with one of these reasons, which the server audits.
 SEALED_TEXT_FIELDS = ("caption_sealed", "message_sealed")
-MAX_SEALED_TEXT = 64 * 1024
+MAX_SEALED_TEXT = 12 * 1024  # within the manifest's own bound
 TEXT_WARNINGS_FIELD = "text_warnings"  # finding kinds only, never the values
 TEXT_CONFIRMED_FIELD = "text_warnings_confirmed"
 TEXT_CONFIRMATIONS = ("patient-requested", "clinically-necessary", "false-positive")

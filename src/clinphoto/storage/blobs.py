@@ -3,7 +3,9 @@
 Writes are streamed into a temporary file in the store, fsynced and renamed into place, so a
 crash mid-upload leaves no partial object under its final name. An existing object is never
 overwritten: content addressing means the same name always holds the same bytes (AUD-4).
-The store only ever receives age ciphertext; it never sees plaintext media (TRN-1).
+The store only ever receives age ciphertext; it never sees plaintext media (TRN-1). Its
+directories are its owner's only (0700) and its objects are readable by their owner only
+(0600): another account on the server reads not even the ciphertext.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from clinphoto.storage.files import private_dir
 
 CHUNK = 1024 * 1024
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -52,8 +56,8 @@ class FilesystemBlobStore:
     def __init__(self, root: Path, jurisdiction: str) -> None:
         self.root = root
         self.jurisdiction = jurisdiction
-        (root / "objects").mkdir(parents=True, exist_ok=True)
-        (root / "tmp").mkdir(parents=True, exist_ok=True)
+        private_dir(root / "objects")
+        private_dir(root / "tmp")
 
     def _path(self, sha256: str) -> Path:
         if not _SHA256_HEX.match(sha256):
@@ -130,7 +134,7 @@ class BlobWriter:
             if expect_sha256 is not None and sha != expect_sha256:
                 raise BlobError("object does not match its declared SHA-256")
             final = self._store._path(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
             try:
                 os.link(self._tmp, final)  # never replaces an existing object
                 _fsync_dir(final.parent)

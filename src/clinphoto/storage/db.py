@@ -1,5 +1,8 @@
 """Database engines and the declarative base. SQLite (WAL) by default, PostgreSQL by URL.
 
+A SQLite database file is created readable by its owner only, in a directory of its owner's
+only; SQLite gives its ``-wal`` and ``-shm`` files the database file's mode.
+
 On SQLite every transaction begins ``IMMEDIATE``: it takes the write lock up front, so a
 read-then-write unit of work (the audit chain's head, for one) can never act on a stale
 snapshot. PostgreSQL gets the same guarantee from ``SELECT ... FOR UPDATE``.
@@ -12,6 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+from clinphoto.storage.files import private_dir, private_file
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -29,8 +34,9 @@ class Base(DeclarativeBase):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path and path != ":memory:" and not path.startswith("file:"):
+            private_dir(Path(path).parent)
+            private_file(Path(path))
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
         @event.listens_for(engine, "connect")
