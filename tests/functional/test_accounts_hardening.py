@@ -399,3 +399,28 @@ def test_accounts_routes_do_not_write_the_audit_trail() -> None:
     source = inspect.getsource(routes)
     assert "audit." not in source
     assert "clinphoto.audit" not in source
+
+
+def test_stale_throttle_rows_are_pruned_and_live_blocks_kept(instance: Instance) -> None:
+    now = utcnow()
+    with instance.unit_of_work() as db:
+        for key in ("stale", "blocked", "recent"):
+            throttle.record_failure(db, key, throttle.ACCOUNT, now)
+        db.execute(
+            update(SignInThrottle)
+            .where(SignInThrottle.key.in_(["stale", "blocked"]))
+            .values(window_started_at=now - timedelta(days=2))
+        )
+        db.execute(
+            update(SignInThrottle)
+            .where(SignInThrottle.key == "blocked")
+            .values(blocked_until=now + timedelta(minutes=1))
+        )
+    with instance.unit_of_work() as db:
+        # Rows loaded as the database returns them (naive on SQLite), as in a sign-in.
+        loaded = db.execute(select(SignInThrottle)).scalars().all()
+        assert len(loaded) == 3
+        assert throttle.prune(db, now) == 1
+    with instance.unit_of_work() as db:
+        left = set(db.execute(select(SignInThrottle.key)).scalars())
+    assert left == {"blocked", "recent"}

@@ -132,17 +132,24 @@ def record_failure(db: DbSession, row_key: str, limit: Limit, now: datetime) -> 
 
 def clear(db: DbSession, row_key: str) -> None:
     """Forget the failures of ``row_key`` (after a success)."""
-    db.execute(delete(SignInThrottle).where(SignInThrottle.key == row_key))
+    db.execute(
+        delete(SignInThrottle)
+        .where(SignInThrottle.key == row_key)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def prune(db: DbSession, now: datetime) -> int:
     """Delete rows that carry no information any more: window over, not blocked."""
     stale = now - _LONGEST_WINDOW
     result = db.execute(
-        delete(SignInThrottle).where(
+        delete(SignInThrottle)
+        .where(
             SignInThrottle.window_started_at < stale,
             or_(SignInThrottle.blocked_until.is_(None), SignInThrottle.blocked_until < now),
         )
+        # Not evaluated in Python against loaded rows: SQLite hands back naive datetimes.
+        .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
