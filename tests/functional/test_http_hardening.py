@@ -129,6 +129,14 @@ def test_missing_body_and_invalid_json_say_what_was_expected(
     missing = client.post("/v1/patients", json={"name": "Jane Doe"}, headers=dev.auth)
     message = _assert_error_shape(missing, 422, "invalid_request")["message"]
     assert "dob: required, expected a date as YYYY-MM-DD" in message
+    for not_json in (b'{"mrn": 1' + b"0" * 5000 + b"}", b'{"name": "\xff"}'):
+        response = client.post(
+            "/v1/patients",
+            content=not_json,
+            headers={**dev.auth, "content-type": "application/json"},
+        )
+        error = _assert_error_shape(response, 422, "invalid_request")
+        assert error["message"].startswith("body: expected valid JSON")
 
 
 # --- bodies limited before they are parsed ------------------------------------------------
@@ -258,6 +266,17 @@ def test_a_key_chosen_by_the_client_is_not_written_to_the_audit_trail(
     assert "Jane" not in error["message"]
     [entry] = _refusals(instance)
     assert "Jane" not in entry.details
+
+
+def test_control_character_in_an_unknown_path_is_refused_and_audited(
+    client: TestClient, instance: Instance
+) -> None:
+    response = client.get("/v1/patients%00Jane")
+    error = _assert_error_shape(response, 422, "invalid_request")
+    assert error["message"].startswith("path: expected text without control characters")
+    assert "Jane" not in response.text
+    [entry] = _refusals(instance)
+    assert json.loads(entry.details)["route"] == "unmatched"
 
 
 def test_deeply_nested_json_is_refused_and_audited(client: TestClient, instance: Instance) -> None:

@@ -217,9 +217,11 @@ def _expected(error: Mapping[str, Any], info: FieldInfo | None) -> str:
     if kind == "missing":
         annotation = info.annotation if info is not None else None
         form = _DATETIME if annotation is datetime else _DATE if annotation is date else None
-        if form is None and info is not None and info.description:
-            form = info.description
-        return "required" + (f", expected {form}" if form else "")
+        if form is not None:
+            return f"required, expected {form}"
+        if info is not None and info.description:
+            return f"required ({info.description})"
+        return "required"
     if kind == "value_error":  # our own validators' messages, which never hold the input
         return str(error.get("msg", "")).removeprefix("Value error, ")
     if kind in ("string_pattern_mismatch", "string_too_short", "string_too_long"):

@@ -11,6 +11,7 @@ of problem, never the value (issue #7, AUD-2).
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -133,6 +134,10 @@ class _ClientGone(Exception):
     pass
 
 
+class _Malformed(Exception):
+    pass
+
+
 class InputGuard:
     """Body limit, nesting limit and auditable-text check, before any route runs."""
 
@@ -171,6 +176,13 @@ class InputGuard:
             _screen_body(body)
         except _Refusal as refusal:
             await self._refuse(scope, receive, send, template, refusal)
+            return
+        except _Malformed:
+            message = "body: expected valid JSON in UTF-8 (numbers of at most 4300 digits)"
+            field = FieldError(field="body", message=message)
+            await error_response(scope, "invalid_request", message, fields=[field])(
+                scope, receive, send
+            )
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -273,8 +285,10 @@ def _screen_body(body: bytes) -> None:
         parsed = boundedjson.loads(body, max_depth=MAX_DEPTH)
     except boundedjson.TooDeep:
         raise _Refusal("body", "too_deep") from None
-    except ValueError:
+    except json.JSONDecodeError:
         return  # not JSON: the route's own parsing answers that (422 "expected valid JSON")
+    except ValueError:  # not UTF-8, or a number of thousands of digits
+        raise _Malformed from None
     _walk(parsed, "")
 
 
