@@ -270,7 +270,8 @@ def test_capture_open_and_recover_with_the_age_cli(
         check=False,
     )
     assert refused.returncode == 2
-    assert "no consent covers clinical_care" in refused.stderr
+    # An encounter that does not exist (or is not this clinician's team's) is not found.
+    assert "not found" in refused.stderr
     assert list((tmp / "phone" / "queue").iterdir()) == []  # a refusal leaves nothing queued
 
     recorded = _cli(

@@ -442,6 +442,79 @@ def patient_find(
         out.print(f"{p['id']}  {p['name']}  {p['dob']}  {p['province']}  {relation}")
 
 
+@patient.command("open")
+def patient_open(
+    patient_id: Annotated[str, typer.Argument(help="Patient id (from `patient find --mrn`).")],
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Open an encounter for a patient: you join their care team (audited).
+
+    Any clinician may, e.g. after finding the patient by the MRN on their wristband.
+    Recording consent without --encounter opens one too.
+
+    Example: clinphoto patient open 6f1c...
+    """
+    api = _api(profile)
+    try:
+        encounter = api.open_encounter(patient_id)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(f"encounter {encounter['id']}")
+
+
+@patient.command("team")
+def patient_team(
+    patient_id: Annotated[str, typer.Argument(help="Patient id.")],
+    add: Annotated[
+        str | None, typer.Option(help="Add this clinician (e-mail) to the care team.")
+    ] = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Show a patient's care team, or add a colleague to it (team members only; audited).
+
+    Example: clinphoto patient team 6f1c... --add b.gagnon@chu.example
+    """
+    api = _api(profile)
+    try:
+        if add is not None:
+            colleague = api.directory(add)
+            api.add_care_team_member(patient_id, colleague["id"])
+            out.print(f"added {colleague['display_name']} ({colleague['institution']})")
+        for member in api.care_team(patient_id):
+            out.print(f"{member['user_id']}  {member['source']}  since {member['added_at']}")
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+
+
+@patient.command("override")
+def patient_override(
+    patient_id: Annotated[str, typer.Argument(help="Patient id.")],
+    reason: Annotated[str, typer.Option(help="Why, in a sentence; privacy officers review it.")],
+    minutes: Annotated[int, typer.Option(help="How long, at most 720.")] = 60,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Break the glass: time-limited access to a patient outside your care teams.
+
+    For emergencies only. The reason is recorded, the access is audited as an override,
+    and a privacy officer reviews it.
+
+    Example: clinphoto patient override 6f1c... --reason "unconscious in the ER, team
+    unreachable" --minutes 30
+    """
+    api = _api(profile)
+    try:
+        row = api.emergency_override(patient_id, reason, minutes)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(f"override {row['id']} until {row['expires_at']} (reviewed by a privacy officer)")
+
+
 @consent_cli.command("record")
 def consent_record(
     patient_id: Annotated[str, typer.Option("--patient", help="Patient id.")],
@@ -478,6 +551,13 @@ def consent_record(
         typer.Option(help="An image of the patient's signature; scrubbed and sealed like a photo."),
     ] = None,
     encounter: Annotated[str | None, typer.Option(help="Existing encounter id.")] = None,
+    renews_withdrawn: Annotated[
+        bool,
+        typer.Option(
+            "--renews-withdrawn",
+            help="This consent renews purposes the patient withdrew in this encounter.",
+        ),
+    ] = False,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
     """Record a patient's consent for an encounter; prints the encounter id for capture.
@@ -514,6 +594,7 @@ def consent_record(
                 "unsecure_channel_allowed": unsecure_channel_allowed,
                 "foreign_storage_allowed": foreign_storage_allowed,
                 "text_version": text_version,
+                "renews_withdrawn": renews_withdrawn,
             }
         )
         out.print(f"consent {result['id']}")

@@ -143,6 +143,28 @@ class ApiClient:
         result: list[dict[str, Any]] = self._call("GET", "/v1/patients", params=query)
         return result
 
+    def open_encounter(self, patient_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", f"/v1/patients/{patient_id}/encounters")
+        return result
+
+    def care_team(self, patient_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/v1/patients/{patient_id}/care-team")
+        return result
+
+    def add_care_team_member(self, patient_id: str, user_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST", f"/v1/patients/{patient_id}/care-team", json={"user_id": user_id}
+        )
+        return result
+
+    def emergency_override(self, patient_id: str, reason: str, minutes: int) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/v1/patients/{patient_id}/emergency-override",
+            json={"reason": reason, "minutes": minutes},
+        )
+        return result
+
     def upload_consent_signature(
         self, consent_id: str, manifest_bytes: bytes, signature: str, ciphertext: bytes
     ) -> dict[str, Any]:
