@@ -32,8 +32,16 @@ from clinphoto.accounts.models import Role
 from clinphoto.api.app import create_app
 from clinphoto.audit.models import AuditEntry
 from clinphoto.core.config import Settings
+from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.identifiers import PatientIdentifiers
-from clinphoto.imaging.inspect import INSPECT_MAX_SIDE, ContentVerdict
+from clinphoto.imaging.inspect import (
+    INSPECT_MAX_SIDE,
+    ContentVerdict,
+    inspect_content,
+    inspect_image,
+    open_for_inspection,
+    open_picture,
+)
 from clinphoto.imaging.limits import Limits
 from clinphoto.imaging.sandbox import run_isolated
 from clinphoto.inspection import service as inspection
@@ -184,6 +192,44 @@ def test_a_100_megapixel_jpeg_is_inspected_reduced_within_the_child_memory_budge
     assert (outcome.status, outcome.identifiable) == ("done", False), outcome.reasons
     assert 0 < outcome.decoded_pixels <= (2 * INSPECT_MAX_SIDE) ** 2  # not 100,000,000
     assert 0 < outcome.peak_memory < 1536 * 1024 * 1024
+
+
+def test_pictures_that_cannot_be_decoded_reduced_are_refused_beyond_the_pixel_cap() -> None:
+    cap = Limits(max_decoded_pixels=1_000_000)
+    png, jpeg = io.BytesIO(), io.BytesIO()
+    Image.new("RGB", (2000, 2000), (190, 150, 130)).save(png, "PNG")
+    Image.new("RGB", (2000, 2000), (190, 150, 130)).save(jpeg, "JPEG")
+    with pytest.raises(ScrubError) as refused:
+        open_for_inspection(png.getvalue(), cap, max_side=500)
+    assert refused.value.reason == "too-many-pixels"
+    picture, full = open_for_inspection(jpeg.getvalue(), cap, max_side=500)
+    assert (picture.size, full) == ((500, 500), (2000, 2000))  # DCT-scaled at 1/4
+
+
+def test_regions_found_on_a_reduced_decode_are_given_in_the_full_pictures_pixels() -> None:
+    """A redaction suggestion must land on the face in the photo the author holds."""
+    photo = _photo(face=True)  # 1600 x 1200, a head at the top left
+    [small] = inspect_image(open_picture(photo)).faces
+    big = io.BytesIO()
+    Image.open(io.BytesIO(photo)).resize((6400, 4800)).save(big, "JPEG", quality=90)
+    found = inspect_content(big.getvalue(), None)
+    assert found.decoded_pixels < 6400 * 4800  # decoded at half size
+    [(kind, (x, y, w, h), _)] = found.regions
+    assert kind == "face"
+    # Four times the small photo's box, not twice (the decoded bitmap's pixels).
+    assert abs(x + w / 2 - 4 * (small.box.x + small.box.w / 2)) <= 100
+    assert abs(y + h / 2 - 4 * (small.box.y + small.box.h / 2)) <= 100
+    assert abs(w - 4 * small.box.w) <= 100
+
+
+def test_the_inspecting_child_sees_no_secret_of_the_custodians_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CLINPHOTO_KEK", "a key-encryption key")
+    monkeypatch.setenv("CLINPHOTO_DATABASE_URL", "postgresql://custodian:password@db/clinphoto")
+    for name in ("CLINPHOTO_KEK", "CLINPHOTO_DATABASE_URL"):
+        assert run_isolated(os.getenv, name, limits=Limits()) is None
+    assert run_isolated(os.getenv, "PATH", limits=Limits()) == os.environ["PATH"]
 
 
 def test_verdicts_and_reopenings_are_audited_by_the_inspection_service() -> None:

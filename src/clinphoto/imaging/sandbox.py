@@ -3,8 +3,9 @@
 Converting TIFF, HEIF and AVIF means running large C decoders (libtiff, libheif, libde265,
 libavif/dav1d) on untrusted bytes. Declared sizes are checked before they run, but a decoder
 bug could still loop, allocate without bound or crash the process. :func:`run_isolated` runs
-the work in a fresh Python interpreter (``python -I``: no environment variables, no user site,
-no current directory on the path) that sets ``RLIMIT_AS`` to
+the work in a fresh Python interpreter (``python -I``: no Python environment variables, no
+user site, no current directory on the path; and none of our environment but ``PATH`` and the
+locale, so no secret such as ``CLINPHOTO_KEK`` reaches a decoder) that sets ``RLIMIT_AS`` to
 :attr:`~clinphoto.imaging.limits.Limits.max_decoder_memory` before touching the data, and is
 killed at :attr:`~clinphoto.imaging.limits.Limits.max_decode_seconds`. Whatever goes wrong
 becomes a :class:`~clinphoto.imaging.errors.ScrubError`: ``timeout`` or ``decoder-crashed``,
@@ -43,6 +44,15 @@ _BOOT = (
     "import sys; sys.path.insert(0, sys.argv[1]);"
     " from clinphoto.imaging.sandbox import _child; _child()"
 )
+
+
+# What the child may see of our environment: nothing secret (CLINPHOTO_KEK, database URLs
+# with passwords stay with the parent), only what locates programs and sets the locale.
+_PASSED_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "TMPDIR")
+
+
+def _child_environment() -> dict[str, str]:
+    return {k: os.environ[k] for k in _PASSED_ENVIRONMENT if k in os.environ}
 
 
 def _limit_memory(limit: int) -> None:
@@ -99,6 +109,7 @@ def run_isolated(func: Callable[..., T], *args: Any, limits: Limits) -> T:
             [sys.executable, "-I", "-c", _BOOT, _ROOT],
             input=request,
             capture_output=True,
+            env=_child_environment(),
             timeout=limits.max_decode_seconds,
             check=False,
         )
