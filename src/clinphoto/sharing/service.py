@@ -82,7 +82,7 @@ def _share_resource(
             patient_ref=media.patient_id,
             relations=resource.relations,
             coverage=resource.coverage,
-            quarantined=inspection.verdict(db, media).status == "quarantined",
+            quarantined=inspection.is_quarantined(db, media.id),
         )
     return media, resource
 
