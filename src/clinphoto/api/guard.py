@@ -25,12 +25,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from clinphoto.accounts import service as accounts
 from clinphoto.api.errors import FieldError, error_response
-from clinphoto.audit import service as audit
 from clinphoto.core import boundedjson, text
-from clinphoto.core.errors import DomainError
 from clinphoto.core.logging import get_logger
+from clinphoto.instance import events
 
 log = get_logger("clinphoto.api")
 
@@ -324,30 +322,13 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 
 
 def _audit_refusal(scope: Scope, template: str, method: str, refusal: _Refusal) -> None:
-    """The refused request, in its own unit of work: who (when the bearer token is valid),
-    which route, method and field, and what kind of problem; never the value."""
-    instance = scope["app"].state.instance
     header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
-    with instance.unit_of_work() as db:
-        actor = device = ""
-        if scheme.lower() == "bearer":
-            try:
-                principal = accounts.authenticate(db, token.strip())
-                actor, device = principal.user.id, principal.device.id
-            except DomainError:
-                pass
-        audit.log(
-            db,
-            action=audit.Action.REQUEST_REFUSED,
-            outcome=audit.Outcome.DENIED,
-            actor=actor,
-            device=device,
-            object_type="request",
-            details={
-                "route": template,
-                "method": method,
-                "field": refusal.field,
-                "problem": refusal.kind,
-            },
-        )
+    events.request_refused(
+        scope["app"].state.instance,
+        token=token.strip() if scheme.lower() == "bearer" else "",
+        route=template,
+        method=method,
+        field=refusal.field,
+        problem=refusal.kind,
+    )

@@ -139,6 +139,7 @@ def init(ctx: typer.Context) -> None:
 
     Example: clinphoto --data-dir /srv/clinphoto init
     """
+    from clinphoto.instance import events
     from clinphoto.storage.files import private_dir
 
     settings = _settings(ctx)
@@ -160,8 +161,7 @@ def init(ctx: typer.Context) -> None:
     if keys.kek_on_disk:
         _warn_keys_on_disk(settings)
     inst = _open(settings)
-    with inst.unit_of_work() as db:
-        audit.append(db, inst.audit_keys, action=audit.Action.INSTANCE_INIT, actor="cli")
+    events.instance_created(inst)
     inst.close()
     out.print(f"Instance created in {settings.data_dir.resolve()}")
     out.print(f"Records key recipient: {keys.records.recipient}")
