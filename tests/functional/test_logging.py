@@ -49,3 +49,13 @@ def test_every_error_is_logged_with_its_code_and_never_with_what_was_sent(
     ]
     assert "Jane" not in stream.getvalue()
     assert "jane" not in stream.getvalue()
+
+
+def test_routes_outside_the_api_are_logged_by_their_template_too(client: TestClient) -> None:
+    stream = io.StringIO()
+    configure("info", stream=stream)
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+    routes = [line["route"] for line in lines if line.get("event") == "request"]
+    assert routes == ["/openapi.json", "/docs/assets/{name}"]

@@ -234,7 +234,7 @@ class InputGuard:
         """The route template this request is for, and its path parameters, by the OpenAPI
         document's paths (the routes are only matched later, by the router)."""
         if self._templates is None:
-            self._templates = list(_templates(scope["app"].openapi()))
+            self._templates = list(_templates(scope["app"]))
         path, method = scope["path"], scope["method"].lower()
         fallback: tuple[str, list[tuple[str, str]]] | None = None
         for t in self._templates:
@@ -255,12 +255,19 @@ class _Template:
     methods: frozenset[str]
 
 
-def _templates(openapi: dict[str, Any]) -> Iterator[_Template]:
-    for path, operations in openapi.get("paths", {}).items():
+def _templates(app: Any) -> Iterator[_Template]:
+    """Every API route of the OpenAPI document, then the application's own routes that it
+    leaves out (/openapi.json, /docs and its assets)."""
+    routes = {path: set(ops) for path, ops in app.openapi().get("paths", {}).items()}
+    for route in app.routes:
+        path, methods = getattr(route, "path", None), getattr(route, "methods", None)
+        if isinstance(path, str) and methods and path not in routes:
+            routes[path] = {m.lower() for m in methods}
+    for path, methods in routes.items():
         pattern = ""
         for literal, name in re.findall(r"([^{]*)(?:\{([^}]+)\})?", path):
             pattern += re.escape(literal) + (f"(?P<{name}>[^/]+)" if name else "")
-        yield _Template(path, re.compile(pattern), frozenset(operations))
+        yield _Template(path, re.compile(pattern), frozenset(methods))
 
 
 def _screen(value: str, field: str) -> None:
