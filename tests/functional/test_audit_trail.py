@@ -151,7 +151,8 @@ def test_aud1_concurrent_appends_form_one_chain(instance: Instance) -> None:
 
 
 def test_aud1_cli_verify_exit_codes_and_export(instance: Instance, tmp_path: Path) -> None:
-    _fill(instance, 10, patient="p-42")
+    ref = "4" * 32  # a pseudonymous patient reference
+    _fill(instance, 10, patient=ref)
     data_dir = str(instance.settings.data_dir)
     env = {"CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False)}
     ok = runner.invoke(app, ["--data-dir", data_dir, "audit", "verify"], env=env)
@@ -161,13 +162,22 @@ def test_aud1_cli_verify_exit_codes_and_export(instance: Instance, tmp_path: Pat
     out = tmp_path / "p42.jsonl"
     exported = runner.invoke(
         app,
-        ["--data-dir", data_dir, "audit", "export", "--patient", "p-42", "--out", str(out)],
+        ["--data-dir", data_dir, "audit", "export", "--patient", ref, "--out", str(out)],
         env=env,
     )
     assert exported.exit_code == 0, exported.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 5
-    assert {r["patient_ref"] for r in rows} == {"p-42"}
+    assert {r["patient_ref"] for r in rows} == {ref}
+    # An MRN typed by mistake is refused, and written nowhere.
+    mistaken = runner.invoke(
+        app, ["--data-dir", data_dir, "audit", "export", "--patient", "MRN-4471"], env=env
+    )
+    assert mistaken.exit_code == 2
+    assert "pseudonymous patient id" in mistaken.output
+    with instance.engine.connect() as conn:
+        rows_text = " ".join(str(r) for r in conn.exec_driver_sql("SELECT * FROM audit_entries"))
+    assert "4471" not in rows_text
 
     _sql(instance, "UPDATE audit_entries SET outcome = :o WHERE seq = 3", o=Outcome.DENIED.value)
     broken = runner.invoke(app, ["--data-dir", data_dir, "audit", "verify"], env=env)
