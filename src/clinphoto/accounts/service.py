@@ -547,3 +547,9 @@ def revoke_device(db: DbSession, *, actor: Subject, ref: str) -> Device:
         db.flush()
     grant.record(db, details={"user": device.user_id})
     return device
+
+
+def email_of(db: DbSession, user_id: str) -> str:
+    """A user's sign-in address, for the administrator's own console; the id when unknown."""
+    user = db.get(User, user_id)
+    return user.email if user is not None else user_id

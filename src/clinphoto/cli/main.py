@@ -637,8 +637,7 @@ def revoke_device(
     try:
         with inst.unit_of_work() as db:
             device = accounts.revoke_device(db, actor=_console(), ref=device_id.strip().lower())
-            owner = db.get(User, device.user_id)
-            email = owner.email if owner is not None else device.user_id
+            email = accounts.email_of(db, device.user_id)
     except DomainError as exc:
         message = "no such device" if exc.code == "not_found" else exc.message
         err.print(f"[red]error:[/] {message}; `clinphoto admin devices --email E` lists them")
