@@ -9,16 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from clinphoto.accounts.models import DeviceStatus, Role
 
 
-class ErrorDetail(BaseModel):
-    code: str
-    message: str
-    request_id: str
-
-
-class ErrorBody(BaseModel):
-    error: ErrorDetail
-
-
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: str

@@ -234,6 +234,9 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
             access_log=False,
+            # The signed manifest travels in a header: up to 16 KiB decoded (core/protocol),
+            # about 22 KiB in base64, above h11's default 16 KiB limit for a request head.
+            h11_max_incomplete_event_size=64 * 1024,
         )
     finally:
         if worker is not None:
