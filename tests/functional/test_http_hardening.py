@@ -322,3 +322,22 @@ def test_docs_load_nothing_from_outside_the_server(client: TestClient) -> None:
     assert client.get("/docs/assets/redoc.standalone.js").status_code == 404
     assert client.get("/docs/assets/..%2F__init__.py").status_code == 404
     assert client.get("/docs/oauth2-redirect").status_code == 200
+
+
+def test_an_anonymous_client_cannot_fill_the_audit_trail_with_refused_requests(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    from clinphoto.instance.events import ANONYMOUS_REFUSALS
+
+    flood = ANONYMOUS_REFUSALS.failures + 15
+    for _ in range(flood):
+        response = client.post("/v1/sessions", json={"email": "a\u0000b"})
+        _assert_error_shape(response, 422, "invalid_request")  # still refused, every time
+    entries = _refusals(instance)
+    assert len(entries) == ANONYMOUS_REFUSALS.failures
+    assert "further_anonymous_refusals_from_this_client" in json.loads(entries[-1].details)
+    # A signed-in user's refusals are always audited: they name someone.
+    dev = new_device()
+    response = client.get("/v1/devices", params={"user_id": "ab\u2066cd"}, headers=dev.auth)
+    _assert_error_shape(response, 422, "invalid_request")
+    assert _refusals(instance)[-1].actor == dev.user_id

@@ -331,9 +331,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 def _audit_refusal(scope: Scope, template: str, method: str, refusal: _Refusal) -> None:
     header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
     scheme, _, token = header.partition(" ")
+    client = scope.get("client")
     events.request_refused(
         scope["app"].state.instance,
         token=token.strip() if scheme.lower() == "bearer" else "",
+        client=str(client[0]) if client else "",
         route=template,
         method=method,
         field=refusal.field,
