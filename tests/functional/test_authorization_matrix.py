@@ -46,31 +46,77 @@ FOUND, NONE = "found", "none"
 
 
 @dataclass(frozen=True)
+class Cli:
+    """The device command (``clinphoto ...``) that makes a row's request, for
+    tests/functional/test_authorization_matrix_cli.py: the same answers, through the CLI.
+
+    ``args`` are filled like paths, plus ``{out}`` (a file that does not exist yet);
+    ``shows`` is what the command prints when the server allows the request;
+    ``valid_request``: the command can only send a well-formed request where the row sends
+    a malformed one (a bad signature), so an allowed caller's 422 is a success through it.
+    """
+
+    args: tuple[str, ...]
+    shows: str = ""
+    valid_request: bool = False
+
+
+@dataclass(frozen=True)
 class Row:
     name: str
     method: str
     path: str  # {pid} {cid} {eid} {mid} {sid} {admin} are filled from the world
     expect: dict[str, int | str]
     body: dict[str, Any] | None = None
+    cli: Cli | None = None  # the device command for this row, if one makes this request
 
 
-def _row(name: str, method: str, path: str, expect: tuple[Any, ...], body: Any = None) -> Row:
+def _row(
+    name: str,
+    method: str,
+    path: str,
+    expect: tuple[Any, ...],
+    body: Any = None,
+    cli: Cli | None = None,
+) -> Row:
     """``expect`` lists the answers for AUTHOR, CARE_TEAM, RECIPIENT, UNRELATED, OFFICER,
     ADMIN; a revoked device and an expired session always get 401."""
     answers: dict[str, int | str] = dict(zip(CALLERS[:6], expect, strict=True))
     answers[REVOKED] = answers[EXPIRED] = 401
-    return Row(name, method, path, answers, body)
+    return Row(name, method, path, answers, body, cli)
 
 
 MEDIA = "/v1/media/{mid}"
+OPEN = ("open", "{mid}", "--out", "{out}", "--purpose")
+OPENED = "signature and hash verified"
+RECONSENT = (
+    "consent", "record", "--patient", "{pid}", "--encounter", "{eid}", "--purpose", "education",
+    "--method", "written", "--informed-of-rights", "--text-version", "2026-11-en",
+)  # fmt: skip
 MATRIX = [
     # Answers in order: author, care team, recipient, unrelated, privacy officer, admin.
     _row("read patient", "GET", "/v1/patients/{pid}", (200, 200, 200, 404, 200, 404)),
     _row(
-        "find by name", "GET", "/v1/patients?name=Lavoie", (FOUND, FOUND, FOUND, NONE, FOUND, 403)
+        "find by name",
+        "GET",
+        "/v1/patients?name=Lavoie",
+        (FOUND, FOUND, FOUND, NONE, FOUND, 403),
+        cli=Cli(("patient", "find", "--name", "Lavoie"), "{pid}"),
     ),
-    _row("find by MRN", "GET", "/v1/patients?mrn={mrn}", (FOUND, FOUND, FOUND, FOUND, FOUND, 403)),
-    _row("care team", "GET", "/v1/patients/{pid}/care-team", (200, 200, 200, 404, 200, 404)),
+    _row(
+        "find by MRN",
+        "GET",
+        "/v1/patients?mrn={mrn}",
+        (FOUND, FOUND, FOUND, FOUND, FOUND, 403),
+        cli=Cli(("patient", "find", "--mrn", "{mrn}"), "{pid}"),
+    ),
+    _row(
+        "care team",
+        "GET",
+        "/v1/patients/{pid}/care-team",
+        (200, 200, 200, 404, 200, 404),
+        cli=Cli(("patient", "team", "{pid}"), "{author} registered"),
+    ),
     _row(
         "add to care team (not a clinician)",
         "POST",
@@ -100,38 +146,74 @@ MATRIX = [
             "informed_of_rights": True,
             "text_version": "2026-11-en",
         },
+        cli=Cli(RECONSENT),
     ),
-    _row("view, covered", "GET", MEDIA + "?purpose=clinical_care", (200, 404, 404, 404, 404, 404)),
-    _row("view, withdrawn", "GET", MEDIA + "?purpose=education", (404, 404, 404, 404, 404, 404)),
-    _row("view, not covered", "GET", MEDIA + "?purpose=research", (404, 404, 404, 404, 404, 404)),
+    # `clinphoto open` views, then downloads: one command for both rows of a purpose.
+    _row(
+        "view, covered",
+        "GET",
+        MEDIA + "?purpose=clinical_care",
+        (200, 404, 404, 404, 404, 404),
+        cli=Cli((*OPEN, "clinical_care"), OPENED),
+    ),
+    _row(
+        "view, withdrawn",
+        "GET",
+        MEDIA + "?purpose=education",
+        (404, 404, 404, 404, 404, 404),
+        cli=Cli((*OPEN, "education"), OPENED),
+    ),
+    _row(
+        "view, not covered",
+        "GET",
+        MEDIA + "?purpose=research",
+        (404, 404, 404, 404, 404, 404),
+        cli=Cli((*OPEN, "research"), OPENED),
+    ),
     _row(
         "download, covered",
         "GET",
         MEDIA + "/content?purpose=clinical_care",
         (200, 404, 404, 404, 404, 404),
+        cli=Cli((*OPEN, "clinical_care"), OPENED),
     ),
     _row(
         "download, withdrawn",
         "GET",
         MEDIA + "/content?purpose=education",
         (404, 404, 404, 404, 404, 404),
+        cli=Cli((*OPEN, "education"), OPENED),
     ),
     _row(
         "inspection verdict",
         "GET",
         MEDIA + "/inspection?purpose=clinical_care",
         (200, 404, 404, 404, 404, 404),
+        cli=Cli(("inspection", "{mid}", "--purpose", "clinical_care"), "done: not identifiable"),
     ),
-    _row("sent shares", "GET", MEDIA + "/shares", (200, 404, 404, 404, 404, 404)),
-    _row("shared copy", "GET", "/v1/shares/{sid}/content", (404, 404, 200, 404, 404, 404)),
+    _row(
+        "sent shares",
+        "GET",
+        MEDIA + "/shares",
+        (200, 404, 404, 404, 404, 404),
+        cli=Cli(("shares", "{mid}"), "{sid}"),
+    ),
+    _row(
+        "shared copy",
+        "GET",
+        "/v1/shares/{sid}/content",
+        (404, 404, 200, 404, 404, 404),
+        cli=Cli(("open", "{sid}", "--share", "--out", "{out}"), OPENED),
+    ),
     _row(
         "acknowledge (bad signature)",
         "POST",
         "/v1/shares/{sid}/ack",
         (404, 404, 422, 404, 404, 404),
         {"signature": "A" * 86},
+        cli=Cli(("ack", "{sid}"), "acknowledged", valid_request=True),
     ),
-    _row("inbox", "GET", "/v1/inbox", (200, 200, 200, 200, 200, 200)),
+    _row("inbox", "GET", "/v1/inbox", (200, 200, 200, 200, 200, 200), cli=Cli(("inbox",))),
     _row("consent review", "GET", "/v1/review/consents-to-follow", (403, 403, 403, 403, 200, 403)),
     _row(
         "override review", "GET", "/v1/review/emergency-overrides", (403, 403, 403, 403, 200, 403)
