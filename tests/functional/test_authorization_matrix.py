@@ -95,6 +95,8 @@ RECONSENT = (
 )  # fmt: skip
 MATRIX = [
     # Answers in order: author, care team, recipient, unrelated, privacy officer, admin.
+    # A row without `cli` has no device command that makes its request (reading a patient,
+    # consents, withdrawals, the review queues and the patient audit have none yet).
     _row("read patient", "GET", "/v1/patients/{pid}", (200, 200, 200, 404, 200, 404)),
     _row(
         "find by name",
@@ -117,6 +119,9 @@ MATRIX = [
         (200, 200, 200, 404, 200, 404),
         cli=Cli(("patient", "team", "{pid}"), "{author} registered"),
     ),
+    # No cli: `patient team --add EMAIL` looks the address up in the sharing directory
+    # first, which answers 422 to every clinician for a non-clinician and refuses privacy
+    # officers outright (see test_authorization_matrix_cli.py).
     _row(
         "add to care team (not a clinician)",
         "POST",

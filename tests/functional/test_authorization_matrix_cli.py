@@ -299,3 +299,32 @@ def test_aud2_authorization_matrix_through_the_device_cli(live: Live) -> None:
     assert mismatches == [], "\n".join(map(str, mismatches))
     # The walk really walked: most rows that a device command makes are covered.
     assert len(rows) * len(CALLERS) >= 100
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: `patient team --add` resolves the e-mail through GET /v1/directory, "
+    "a sharing act that privacy officers are refused, although the policy and "
+    "POST /v1/patients/{id}/care-team let them add a member (issue #7 section 1); "
+    "today the CLI answers: your role (privacy officer) does not allow this (share)",
+)
+def test_aud2_a_privacy_officer_adds_a_colleague_to_a_care_team_with_the_cli(
+    live: Live,
+) -> None:
+    for caller, role in ((AUTHOR, Role.CLINICIAN), (OFFICER, Role.PRIVACY_OFFICER)):
+        code = make_user(live.instance, role, f"{caller.replace('_', '-')}@chu.example")
+        enrolled = live.cli(
+            caller, "device", "enroll", "--server", live.url, "--code", code, "--name", caller
+        )
+        _ok(enrolled, f"enroll {caller}", "Enrolled device ")
+    added = live.cli(
+        AUTHOR, "patient", "add", "--name", "Gisèle Lavoie", "--dob", "1944-12-01",
+        "--mrn", "A1234567", "--province", "NB",
+    )  # fmt: skip
+    pid = _ok(added, "patient add", "^")
+    make_user(live.instance, Role.CLINICIAN, "b.gagnon@chu.example")
+    # Through HTTP the officer may: MATRIX's "add to care team" row answers them 422 (the
+    # member is no clinician), like the care team, not 404 like the unrelated clinician.
+    team = live.cli(OFFICER, "patient", "team", pid, "--add", "b.gagnon@chu.example")
+    assert team.exit_code == 0, _said(team.stderr)
+    assert "added" in team.stdout
