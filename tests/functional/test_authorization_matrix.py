@@ -119,9 +119,8 @@ MATRIX = [
         (200, 200, 200, 404, 200, 404),
         cli=Cli(("patient", "team", "{pid}"), "{author} registered"),
     ),
-    # No cli: `patient team --add EMAIL` looks the address up in the sharing directory
-    # first, which answers 422 to every clinician for a non-clinician and refuses privacy
-    # officers outright (see test_authorization_matrix_cli.py).
+    # No cli row: the CLI adds by e-mail (`patient team --add EMAIL`); that path is proved
+    # for the author and a privacy officer in test_authorization_matrix_cli.py.
     _row(
         "add to care team (not a clinician)",
         "POST",

@@ -301,13 +301,6 @@ def test_aud2_authorization_matrix_through_the_device_cli(live: Live) -> None:
     assert len(rows) * len(CALLERS) >= 100
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: `patient team --add` resolves the e-mail through GET /v1/directory, "
-    "a sharing act that privacy officers are refused, although the policy and "
-    "POST /v1/patients/{id}/care-team let them add a member (issue #7 section 1); "
-    "today the CLI answers: your role (privacy officer) does not allow this (share)",
-)
 def test_aud2_a_privacy_officer_adds_a_colleague_to_a_care_team_with_the_cli(
     live: Live,
 ) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
+from clinphoto.api.errors import CONFLICT
 from clinphoto.patients import service as patients
 
 router = APIRouter(prefix="/v1", tags=["patients"])
@@ -55,7 +56,12 @@ class PatientMatch(BaseModel):
 
 
 class MemberIn(BaseModel):
-    user_id: str = Field(min_length=32, max_length=32, description="The clinician to add")
+    """Exactly one of ``user_id`` or ``email``."""
+
+    user_id: str | None = Field(
+        default=None, min_length=32, max_length=32, description="The clinician to add"
+    )
+    email: str | None = Field(default=None, max_length=254, description="Or their e-mail")
 
 
 class MemberOut(BaseModel):
@@ -83,7 +89,11 @@ class OverrideOut(BaseModel):
     reviewed_at: datetime | None
 
 
-@router.post("/patients", summary="Register a patient (identifiers are encrypted at rest)")
+@router.post(
+    "/patients",
+    summary="Register a patient (identifiers are encrypted at rest)",
+    responses=CONFLICT,
+)
 def create_patient(body: PatientIn, principal: Auth, db: Db, inst: Inst) -> PatientOut:
     patient = patients.create_patient(
         db,
@@ -148,7 +158,9 @@ def care_team(patient_id: ObjectId, principal: Auth, db: Db) -> list[MemberOut]:
     summary="Add a clinician to the care team (team members and privacy officers)",
 )
 def add_member(patient_id: ObjectId, body: MemberIn, principal: Auth, db: Db) -> MemberOut:
-    member = patients.add_member(db, actor=principal, patient_id=patient_id, user_id=body.user_id)
+    member = patients.add_member(
+        db, actor=principal, patient_id=patient_id, user_id=body.user_id, email=body.email
+    )
     return MemberOut.model_validate(member)
 
 

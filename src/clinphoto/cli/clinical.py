@@ -479,9 +479,8 @@ def patient_team(
     api = _api(profile)
     try:
         if add is not None:
-            colleague = api.directory(add)
-            api.add_care_team_member(patient_id, colleague["id"])
-            out.print(f"added {colleague['display_name']} ({colleague['institution']})")
+            member = api.add_care_team_member(patient_id, add)
+            out.print(f"added {add} ({member['user_id']})")
         for member in api.care_team(patient_id):
             out.print(f"{member['user_id']}  {member['source']}  since {member['added_at']}")
     except ApiError as exc:

@@ -151,9 +151,9 @@ class ApiClient:
         result: list[dict[str, Any]] = self._call("GET", f"/v1/patients/{patient_id}/care-team")
         return result
 
-    def add_care_team_member(self, patient_id: str, user_id: str) -> dict[str, Any]:
+    def add_care_team_member(self, patient_id: str, email: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
-            "POST", f"/v1/patients/{patient_id}/care-team", json={"user_id": user_id}
+            "POST", f"/v1/patients/{patient_id}/care-team", json={"email": email}
         )
         return result
 

@@ -298,14 +298,31 @@ def get(db: Session, *, actor: Principal, patient_id: str) -> Patient:
     return patient
 
 
-def add_member(db: Session, *, actor: Principal, patient_id: str, user_id: str) -> CareTeamMember:
-    """A team member or a privacy officer adds a clinician to the patient's care team."""
+def add_member(
+    db: Session,
+    *,
+    actor: Principal,
+    patient_id: str,
+    user_id: str | None = None,
+    email: str | None = None,
+) -> CareTeamMember:
+    """A team member or a privacy officer adds a clinician (by id or e-mail) to the
+    patient's care team. Who may is decided first, so a stranger learns nothing of who
+    exists; then an unknown or non-clinician colleague is the caller's own mistake."""
     patient, grant = require(
         db, actor, Act.ADD_CARE_TEAM_MEMBER, patient_id, action=Action.CARE_TEAM_ADD
     )
-    user = db.get(User, user_id) if text.is_id(user_id) else None
+    if (user_id is None) == (email is None):
+        raise Invalid("give exactly one of user_id or email")
+    if email is not None:
+        address = text.clean(email, "email", max_len=254).lower()
+        user = db.execute(select(User).where(User.email == address)).scalar()
+        field = "email"
+    else:
+        user = db.get(User, user_id) if text.is_id(user_id) else None
+        field = "user_id"
     if user is None or not user.active or user.role is not Role.CLINICIAN:
-        raise Invalid("user_id: expected the id of an active clinician (see the directory)")
+        raise Invalid(f"{field}: expected an active clinician of this clinphoto")
     join_care_team(db, patient_id=patient.id, user_id=user.id, source=ADDED, by=actor.user.id)
     grant.record(db, details={"member": user.id})
     member = db.get(CareTeamMember, (patient.id, user.id))
