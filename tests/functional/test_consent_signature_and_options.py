@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import itertools
 import uuid
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
