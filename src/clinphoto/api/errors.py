@@ -70,11 +70,16 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
         401: "No valid session: sign in again, or enroll the device again",
+        403: "Your role does not allow this, whoever the patient (the message says why)",
         404: "Not found (also what anything that is not yours answers)",
         413: "Request body too large",
         422: "Invalid request: each field at fault, and the form it expects",
         500: "Internal error: quote the request id to your administrator",
     }.items()
+}
+# Declared on the routes that record something that must never be written twice.
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Already recorded: records are never rewritten"}
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from clinphoto.accounts.service import Principal
 from clinphoto.api.deps import Auth, Inst, ObjectId
+from clinphoto.api.errors import CONFLICT
 from clinphoto.core import protocol
 from clinphoto.core.errors import DomainError, Invalid
 from clinphoto.inspection import service as inspection
@@ -132,6 +133,7 @@ async def _sealed_upload(
 @router.post(
     "/media",
     status_code=201,
+    responses=CONFLICT,
     summary="Upload a sealed object: signed manifest in headers, age ciphertext as the body",
 )
 async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
@@ -153,6 +155,7 @@ async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
 @router.post(
     "/consents/{consent_id}/signature",
     status_code=201,
+    responses=CONFLICT,
     tags=["consent"],
     summary="Attach the patient's signature image to a consent, sealed like a photo (CON-3)",
 )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from clinphoto.accounts.models import Role
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
+from clinphoto.api.errors import CONFLICT
 from clinphoto.api.media import MediaOut, read_signed_manifest, store_body
 from clinphoto.core.errors import DomainError
 from clinphoto.sharing import service as sharing
@@ -89,7 +90,12 @@ def directory(
     )
 
 
-@router.post("/media/{media_id}/shares", status_code=201, summary="Send a re-sealed copy")
+@router.post(
+    "/media/{media_id}/shares",
+    status_code=201,
+    summary="Send a re-sealed copy",
+    responses=CONFLICT,
+)
 async def send(media_id: ObjectId, request: Request, principal: Auth, inst: Inst) -> ShareOut:
     manifest_bytes, manifest, signature = read_signed_manifest(request)
 
