@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from clinphoto import __version__
@@ -49,7 +51,15 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     errors.install(app)
     docs.install(app)
 
-    @app.get("/healthz", tags=["meta"], summary="Liveness check (no authentication)")
+    # The input guard and the catch-all answer on every path, this one included.
+    guarded: dict[int | str, dict[str, Any]] = {s: errors.RESPONSES[s] for s in (413, 422, 500)}
+
+    @app.get(
+        "/healthz",
+        tags=["meta"],
+        summary="Liveness check (no authentication)",
+        responses=guarded,
+    )
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
