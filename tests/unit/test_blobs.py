@@ -80,6 +80,10 @@ def test_unknown_and_malformed_names(tmp_path: Path) -> None:
         store.open("f" * 64)
     with pytest.raises(BlobError):
         store.open("../../etc/passwd")
+    blob = store.put_stream([b"x"], max_bytes=10)
+    with pytest.raises(BlobError):  # matched exactly: no trailing newline slips through
+        store.open(blob.sha256 + "\n")
+    store.delete(blob.sha256)
     assert not store.delete("f" * 64)
     blob = store.put_stream([b"x"], max_bytes=10)
     assert store.delete(blob.sha256)

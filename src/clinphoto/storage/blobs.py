@@ -23,7 +23,7 @@ from typing import BinaryIO, Protocol
 from clinphoto.storage.files import private_dir
 
 CHUNK = 1024 * 1024
-_SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class BlobError(Exception):
@@ -60,7 +60,7 @@ class FilesystemBlobStore:
         private_dir(root / "tmp")
 
     def _path(self, sha256: str) -> Path:
-        if not _SHA256_HEX.match(sha256):
+        if not _SHA256_HEX.fullmatch(sha256):
             raise BlobError("not a SHA-256 object name")
         return self.root / "objects" / sha256[:2] / sha256[2:4] / sha256
 
