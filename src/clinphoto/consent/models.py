@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import DateTime, Enum, ForeignKey, LargeBinary, String
+from sqlalchemy import Enum, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinphoto.storage.db import Base
+from clinphoto.storage.db import Base, UtcDateTime
 
 
 class Purpose(enum.StrEnum):
@@ -42,7 +42,7 @@ class Encounter(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[str] = mapped_column(String(32))
 
 
@@ -65,11 +65,11 @@ class Consent(Base):
     unsecure_channel_allowed: Mapped[bool] = mapped_column()
     foreign_storage_allowed: Mapped[bool] = mapped_column()
     text_version: Mapped[str] = mapped_column(String(64))
-    obtained_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    obtained_at: Mapped[datetime] = mapped_column(UtcDateTime())
     signature_sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus, "consent_status"))
     to_follow_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
-    to_follow_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    to_follow_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
     completes_consent_id: Mapped[str | None] = mapped_column(ForeignKey("consents.id"))
 
 
@@ -79,6 +79,6 @@ class ConsentWithdrawal(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     consent_id: Mapped[str] = mapped_column(ForeignKey("consents.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(32))
-    withdrawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_by: Mapped[str] = mapped_column(String(32))
     reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinphoto.storage.db import Base
+from clinphoto.storage.db import Base, UtcDateTime
 
 
 class MediaInspection(Base):
@@ -23,7 +23,7 @@ class MediaInspection(Base):
     reasons: Mapped[str] = mapped_column(Text)  # JSON list of strings
     regions: Mapped[str] = mapped_column(Text)  # JSON list of {kind, box, score}
     inspector: Mapped[str] = mapped_column(String(64))
-    inspected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    inspected_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class InspectionLease(Base):
@@ -34,5 +34,5 @@ class InspectionLease(Base):
 
     media_id: Mapped[str] = mapped_column(ForeignKey("media.id"), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)

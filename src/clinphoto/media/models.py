@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinphoto.storage.db import Base
+from clinphoto.storage.db import Base, UtcDateTime
 
 
 class Media(Base):
@@ -29,4 +29,4 @@ class Media(Base):
     signature: Mapped[str] = mapped_column(String(128))
     jurisdiction: Mapped[str] = mapped_column(String(16))
     derived_from: Mapped[str | None] = mapped_column(ForeignKey("media.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clinphoto.storage.db import Base
+from clinphoto.storage.db import Base, UtcDateTime
 
 
 class Patient(Base):
@@ -25,7 +25,7 @@ class Patient(Base):
     mrn_bidx: Mapped[str] = mapped_column(String(64), index=True, unique=True)
     hcn_bidx: Mapped[str | None] = mapped_column(String(64), index=True)
     created_by: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PatientNameIndex(Base):
@@ -51,7 +51,7 @@ class CareTeamMember(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     source: Mapped[str] = mapped_column(String(16))
     added_by: Mapped[str] = mapped_column(String(32))
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class EmergencyOverride(Base):
@@ -64,7 +64,7 @@ class EmergencyOverride(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     reason_ct: Mapped[bytes] = mapped_column(LargeBinary)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     reviewed_by: Mapped[str | None] = mapped_column(String(32))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

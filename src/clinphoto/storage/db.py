@@ -10,11 +10,13 @@ snapshot. PostgreSQL gets the same guarantee from ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from clinphoto.storage.files import private_dir, private_file
 
@@ -29,6 +31,30 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and always read back with its UTC offset.
+
+    SQLite has no time zone type: SQLAlchemy stores a datetime's wall-clock digits and drops
+    its offset (a time sent as 09:00-05:00 would come back as a naive 09:00) and reads every
+    value back naive, which the API would then render without an offset. PostgreSQL returns
+    times in the session's zone. Converting to UTC on the way in and marking UTC on the way
+    out gives the same aware value on both.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
