@@ -441,6 +441,9 @@ def withdraw(
     if purposes is None:
         targets = [ALL_PURPOSES]
     else:
+        purposes = list(purposes)
+        if not purposes:
+            raise Invalid("purposes: name the purposes to withdraw, or omit it to withdraw all")
         chosen = parse_purposes(purposes)
         missing = [p.value for p in chosen if p not in remaining]
         if missing:
