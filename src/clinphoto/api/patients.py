@@ -67,7 +67,9 @@ class MemberIn(BaseModel):
 class MemberOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     user_id: str
-    source: str
+    display_name: str = ""
+    institution: str = ""
+    source: str = Field(description="registered, encounter, added or share")
     added_by: str
     added_at: datetime
 

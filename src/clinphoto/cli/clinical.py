@@ -482,7 +482,8 @@ def patient_team(
             member = api.add_care_team_member(patient_id, add)
             out.print(f"added {add} ({member['user_id']})")
         for member in api.care_team(patient_id):
-            out.print(f"{member['user_id']}  {member['source']}  since {member['added_at']}")
+            who = member.get("display_name") or "?"
+            out.print(f"{member['user_id']}  {member['source']}  {who}  {member['added_at']}")
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:

@@ -330,18 +330,32 @@ def add_member(
     return member
 
 
-def care_team(db: Session, *, actor: Principal, patient_id: str) -> list[CareTeamMember]:
+@dataclass(frozen=True)
+class MemberView:
+    user_id: str
+    display_name: str
+    institution: str
+    source: str
+    added_by: str
+    added_at: datetime
+
+
+def care_team(db: Session, *, actor: Principal, patient_id: str) -> list[MemberView]:
+    """Who is on the patient's care team, and how they joined; audited as a read."""
     patient, grant = require(
         db, actor, Act.READ_IDENTIFIERS, patient_id, action=Action.PATIENT_READ
     )
     grant.record(db, details={"care_team": True})
-    return list(
-        db.execute(
-            select(CareTeamMember)
-            .where(CareTeamMember.patient_id == patient.id)
-            .order_by(CareTeamMember.added_at, CareTeamMember.user_id)
-        ).scalars()
-    )
+    rows = db.execute(
+        select(CareTeamMember, User)
+        .join(User, User.id == CareTeamMember.user_id)
+        .where(CareTeamMember.patient_id == patient.id)
+        .order_by(CareTeamMember.added_at, CareTeamMember.user_id)
+    ).all()
+    return [
+        MemberView(m.user_id, u.display_name, u.institution, m.source, m.added_by, m.added_at)
+        for m, u in rows
+    ]
 
 
 def declare_override(
