@@ -383,3 +383,17 @@ def test_audit_export_refuses_an_mrn_and_never_writes_it(
     assert client.get(f"/v1/patients/{created['id']}/audit", headers=owner.auth).status_code == 404
     for e in _entries(instance):
         assert created["mrn"] not in (e.details + e.object_id + e.patient_ref + e.purpose)
+
+
+def test_privacy_officer_documents_consent_in_an_existing_encounter_only(
+    client: TestClient, new_device: NewDevice
+) -> None:
+    owner, officer = new_device(), new_device(Role.PRIVACY_OFFICER)
+    pid = _patient(client, owner)["id"]
+    eid = _consent(client, owner, pid, purposes=["clinical_care"]).json()["encounter_id"]
+    no_encounter = _consent(client, officer, pid, purposes=["education"])
+    assert no_encounter.status_code == 422
+    assert "existing encounter" in no_encounter.json()["error"]["message"]
+    documented = _consent(client, officer, pid, purposes=["education"], encounter_id=eid)
+    assert documented.status_code == 200, documented.text
+    assert documented.json()["obtained_by"] == officer.user_id

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clinphoto import policy
+from clinphoto.accounts.models import Role
 from clinphoto.accounts.service import Principal
 from clinphoto.audit.service import Action
 from clinphoto.consent.models import (
@@ -188,6 +189,11 @@ def _patient_for_consent(
     """Recording consent in an existing encounter needs the care team; with no encounter,
     the clinician opens one first (which is open to any clinician and joins the team)."""
     if encounter_id is None:
+        if actor.role is Role.PRIVACY_OFFICER:
+            raise Invalid(
+                "encounter_id: privacy officers document consent in an existing encounter; "
+                "clinicians open encounters"
+            )
         # Decided (and audited) by open_encounter; the consent itself is then the team's.
         patient, _ = patients.patient_resource(db, actor, patient_id)
         if not patient.id:
