@@ -8,7 +8,6 @@ revocation, and the audit trail verified (and broken) afterwards.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,17 +19,12 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.live import free_port
+
 pytestmark = pytest.mark.slow
 
 PASSWORD = "a long clinical passphrase"
 PASSCODE = "864213"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -52,7 +46,7 @@ def _cli(env: dict[str, str], *args: str, check: bool = True) -> subprocess.Comp
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
     data = tmp_path / "var"
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
         "CLINPHOTO_DATA_DIR": str(data),

@@ -8,16 +8,12 @@ and PostgreSQL."""
 from __future__ import annotations
 
 import inspect
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from click.testing import Result
 from sqlalchemy import select, update
 from typer.testing import CliRunner
@@ -32,16 +28,10 @@ from clinphoto.core.clock import utcnow
 from clinphoto.core.config import Settings
 from clinphoto.instance.runtime import Instance
 from tests.conftest import make_user
+from tests.live import serving
 
 PASSWORD = "a long clinical passphrase"
 PASSCODE = "864213"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -72,17 +62,6 @@ class Live:
 def live(settings: Settings, instance: Instance, tmp_path: Path) -> Iterator[Live]:
     """The real API on a loopback port, and the environment the CLI needs to reach the same
     instance (for the administrator's commands, which run on the server)."""
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, instance), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
     env = {
         "CLINPHOTO_DATA_DIR": str(settings.data_dir),
         "CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False),
@@ -92,11 +71,8 @@ def live(settings: Settings, instance: Instance, tmp_path: Path) -> Iterator[Liv
         "CLINPHOTO_PASSCODE": PASSCODE,
         "COLUMNS": "40",  # a narrow terminal: ids must still print in full
     }
-    try:
-        yield Live(f"http://127.0.0.1:{port}", env, instance, tmp_path)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(settings, instance)) as url:
+        yield Live(url, env, instance, tmp_path)
 
 
 def _said(result: Result) -> str:

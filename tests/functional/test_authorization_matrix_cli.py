@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import io
 import re
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,7 +32,6 @@ from pathlib import Path
 import httpx
 import pytest
 import structlog
-import uvicorn
 from click.testing import Result
 from PIL import Image
 from sqlalchemy import update
@@ -66,6 +62,7 @@ from tests.functional.test_authorization_matrix import (
     Row,
     _fill,
 )
+from tests.live import serving
 
 PASSWORD = "a long clinical passphrase"
 PASSCODE = "864213"
@@ -73,13 +70,6 @@ ROLES = {OFFICER: Role.PRIVACY_OFFICER, ADMIN: Role.ADMINISTRATOR}
 # What the CLI adds after the server's session messages (cli/device.py): what to type next.
 NEXT_STEP = {REVOKED: "clinphoto device enroll", EXPIRED: "clinphoto device login"}
 ID = re.compile(r"[0-9a-f]{32}")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _said(text: str) -> str:
@@ -120,17 +110,6 @@ def live(settings: Settings, instance: Instance, tmp_path: Path) -> Iterator[Liv
     output of the command being run."""
     saved = structlog.get_config()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(io.StringIO()))
-    port = _free_port()
-    config = uvicorn.Config(
-        create_app(settings, instance), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(500):
-        if server.started:
-            break
-        time.sleep(0.01)
     env = {
         "CLINPHOTO_KDF_PROFILE": "test",
         "CLINPHOTO_ENV": "development",
@@ -139,10 +118,9 @@ def live(settings: Settings, instance: Instance, tmp_path: Path) -> Iterator[Liv
         "COLUMNS": "200",
     }
     try:
-        yield Live(f"http://127.0.0.1:{port}", env, instance, tmp_path)
+        with serving(create_app(settings, instance)) as url:
+            yield Live(url, env, instance, tmp_path)
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         structlog.configure(**saved)
 
 

@@ -14,7 +14,6 @@ import inspect as pyinspect
 import io
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -52,6 +51,7 @@ from clinphoto.instance.runtime import Instance, open_instance
 from clinphoto.media.models import Media
 from tests.conftest import EnrolledDevice, enroll, make_user
 from tests.functional.test_inspection_gate import _capture, _patient, _photo
+from tests.live import free_port
 
 NewDevice = Callable[..., EnrolledDevice]
 
@@ -249,13 +249,6 @@ def test_verdicts_and_reopenings_are_audited_by_the_inspection_service() -> None
 # --- the custodian as a process of its own, next to `serve` ------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
@@ -281,7 +274,7 @@ def test_serve_runs_the_custodian_as_its_own_process_and_stops_it(
         pid, eid = _patient(c, alice, identifiable_allowed=False)
         sealed = _capture(c, inst, alice, _photo(), pid, eid)
 
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
         "CLINPHOTO_DATA_DIR": str(settings.data_dir),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import os
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from clinphoto.cli.main import app, new_kek
 from clinphoto.core.config import Settings
 from clinphoto.instance import keys
 from clinphoto.instance.runtime import open_instance
+from tests.live import free_port
 
 runner = CliRunner()
 
@@ -212,12 +212,12 @@ def test_serve_listens_on_the_host_and_port_given_on_the_command_line(
         "CLINPHOTO_ENV": "development",
         "CLINPHOTO_KDF_PROFILE": "test",
         "CLINPHOTO_DATA_DIR": str(settings.data_dir),
-        "CLINPHOTO_PORT": str(_free_port()),  # overridden by --port
+        "CLINPHOTO_PORT": str(free_port()),  # overridden by --port
         "CLINPHOTO_HOST": "0.0.0.0",  # overridden by --host
         "CLINPHOTO_CUSTODIAN_INTERVAL": "0",
     }
     assert runner.invoke(app, ["init"], env=env).exit_code == 0
-    port = _free_port()
+    port = free_port()
     with (tmp_path / "server.log").open("w") as log:
         proc = subprocess.Popen(
             [
@@ -249,9 +249,3 @@ def test_serve_listens_on_the_host_and_port_given_on_the_command_line(
             proc.terminate()
             proc.wait(timeout=10)
     assert "DEVELOPMENT MODE" in (tmp_path / "server.log").read_text()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

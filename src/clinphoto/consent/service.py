@@ -183,24 +183,30 @@ def _require_consent(
     return consent, policy.authorize(db, actor.subject, act, resource, action=action)
 
 
-def _patient_for_consent(
+def _encounter_and_grant(
     db: Session, actor: Principal, patient_id: str, encounter_id: str | None, action: Action
-) -> tuple[str, policy.Grant | None]:
-    """Recording consent in an existing encounter needs the care team; with no encounter,
-    the clinician opens one first (which is open to any clinician and joins the team)."""
+) -> tuple[Encounter, policy.Grant]:
+    """The encounter a consent is recorded in, and the grant to record it.
+
+    In an existing encounter the care team (or a privacy officer) may; with none, a
+    clinician opens one first (open to any clinician, audited, and it joins the care team),
+    and the consent is then the team's."""
     if encounter_id is None:
         if actor.role is Role.PRIVACY_OFFICER:
             raise Invalid(
                 "encounter_id: privacy officers document consent in an existing encounter; "
                 "clinicians open encounters"
             )
-        # Decided (and audited) by open_encounter; the consent itself is then the team's.
         patient, _ = patients.patient_resource(db, actor, patient_id)
-        if not patient.id:
-            patients.require(db, actor, Act.RECORD_CONSENT, patient_id, action=action)
-        return patient.id, None
-    patient, grant = patients.require(db, actor, Act.RECORD_CONSENT, patient_id, action=action)
-    return patient.id, grant
+        if patient.id:
+            encounter = _encounter_for(db, actor, patient.id, None)
+            _, grant = patients.require(db, actor, Act.RECORD_CONSENT, patient.id, action=action)
+            return encounter, grant
+    # An existing encounter, or a patient that does not exist (refused, audited, here).
+    _, grant = patients.require(db, actor, Act.RECORD_CONSENT, patient_id, action=action)
+    if encounter_id is None:  # pragma: no cover - require() refused an absent patient
+        raise NotFound()
+    return _encounter_for(db, actor, patient_id, encounter_id), grant
 
 
 def record_consent(
@@ -249,14 +255,10 @@ def record_consent(
             raise Invalid("completes: that consent is not a pending consent-to-follow")
         if encounter_id is None:
             encounter_id = follow.encounter_id
-    pid, grant = _patient_for_consent(db, actor, patient_id, encounter_id, Action.CONSENT_RECORD)
-    if grant is None:
-        encounter = _encounter_for(db, actor, pid, None)
-        _, grant = patients.require(
-            db, actor, Act.RECORD_CONSENT, pid, action=Action.CONSENT_RECORD
-        )
-    else:
-        encounter = _encounter_for(db, actor, pid, encounter_id)
+    encounter, grant = _encounter_and_grant(
+        db, actor, patient_id, encounter_id, Action.CONSENT_RECORD
+    )
+    pid = encounter.patient_id
     withdrawn = _withdrawn_in_encounter(db, encounter.id)
     renewing = [p.value for p in chosen if p.value in withdrawn or ALL_PURPOSES in withdrawn]
     if renewing and not renews_withdrawn:
@@ -356,14 +358,10 @@ def record_to_follow(
     if deadline > now + TO_FOLLOW_MAX:
         hours = int(TO_FOLLOW_MAX.total_seconds() // 3600)
         raise Invalid(f"deadline: at most {hours} hours ahead; obtain consent as soon as possible")
-    pid, grant = _patient_for_consent(db, actor, patient_id, encounter_id, Action.CONSENT_TO_FOLLOW)
-    if grant is None:
-        encounter = _encounter_for(db, actor, pid, None)
-        _, grant = patients.require(
-            db, actor, Act.RECORD_CONSENT, pid, action=Action.CONSENT_TO_FOLLOW
-        )
-    else:
-        encounter = _encounter_for(db, actor, pid, encounter_id)
+    encounter, grant = _encounter_and_grant(
+        db, actor, patient_id, encounter_id, Action.CONSENT_TO_FOLLOW
+    )
+    pid = encounter.patient_id
     withdrawn = _withdrawn_in_encounter(db, encounter.id)
     if Purpose.CLINICAL_CARE.value in withdrawn or ALL_PURPOSES in withdrawn:
         raise Invalid(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,6 +219,36 @@ def _refusals_audited(
         raise
 
 
+def _manifest_refusals_audited(
+    db: Session, principal: Principal, action: Action, manifest: dict[str, Any]
+) -> AbstractContextManager[None]:
+    """:func:`_refusals_audited` for an upload, named by its manifest's object and patient."""
+    object_id = str(manifest.get("object_id", ""))[:64]
+    return _refusals_audited(db, principal, action, object_id, _manifest_patient(db, manifest))
+
+
+def _check_own_sealed_object(
+    db: Session,
+    principal: Principal,
+    records_recipient: str,
+    manifest_bytes: bytes,
+    manifest: dict[str, Any],
+    signature: str,
+    kind: str,
+) -> None:
+    """What every object the author seals for themself shares: a well-formed manifest
+    signed by this device, sealed to the records key and the author's own devices only."""
+    check_manifest(
+        db,
+        principal=principal,
+        manifest_bytes=manifest_bytes,
+        manifest=manifest,
+        signature=signature,
+        kind=kind,
+    )
+    _check_own_recipients(db, principal, records_recipient, manifest)
+
+
 def _capture_resource(
     db: Session, principal: Principal, patient_id: str, encounter_id: str
 ) -> tuple[Resource, str]:
@@ -251,19 +281,10 @@ def check_upload(
 ) -> UploadPlan:
     """A photo's signed manifest, before its body: the policy decides the capture (care
     team, consent covering clinical care) and every refusal is audited."""
-    object_id = str(manifest.get("object_id", ""))[:64]
-    with _refusals_audited(
-        db, principal, Action.MEDIA_UPLOAD, object_id, _manifest_patient(db, manifest)
-    ):
-        check_manifest(
-            db,
-            principal=principal,
-            manifest_bytes=manifest_bytes,
-            manifest=manifest,
-            signature=signature,
-            kind=PHOTO,
+    with _manifest_refusals_audited(db, principal, Action.MEDIA_UPLOAD, manifest):
+        _check_own_sealed_object(
+            db, principal, records_recipient, manifest_bytes, manifest, signature, PHOTO
         )
-        _check_own_recipients(db, principal, records_recipient, manifest)
         patient_id = _field(manifest, "patient_id", _HEX32)
         encounter_id = _field(manifest, "encounter_id", _HEX32)
         resource, covering = _capture_resource(db, principal, patient_id, encounter_id)
@@ -308,19 +329,10 @@ def check_signature_upload(
     that was actually obtained (not a consent-to-follow); the manifest must name the
     consent's own patient and encounter.
     """
-    object_id = str(manifest.get("object_id", ""))[:64]
-    with _refusals_audited(
-        db, principal, Action.CONSENT_SIGNATURE, object_id, _manifest_patient(db, manifest)
-    ):
-        check_manifest(
-            db,
-            principal=principal,
-            manifest_bytes=manifest_bytes,
-            manifest=manifest,
-            signature=signature,
-            kind=SIGNATURE,
+    with _manifest_refusals_audited(db, principal, Action.CONSENT_SIGNATURE, manifest):
+        _check_own_sealed_object(
+            db, principal, records_recipient, manifest_bytes, manifest, signature, SIGNATURE
         )
-        _check_own_recipients(db, principal, records_recipient, manifest)
         record = consent.signable(db, actor=principal, consent_id=consent_id)
         if (
             _field(manifest, "patient_id", _HEX32) != record.patient_id
@@ -336,9 +348,7 @@ def upload_failed(
     db: Session, *, principal: Principal, plan: UploadPlan, error: DomainError
 ) -> None:
     """Audit an upload whose body could not be stored (wrong size or hash, not age)."""
-    with _refusals_audited(
-        db, principal, plan.action, plan.object_id, _manifest_patient(db, plan.manifest)
-    ):
+    with _manifest_refusals_audited(db, principal, plan.action, plan.manifest):
         raise error
 
 
@@ -349,9 +359,7 @@ def record_capture(
 
     The device and session are checked again, and so is the capture decision (the consent
     may have been withdrawn while the body streamed); the entry is audited either way."""
-    with _refusals_audited(
-        db, principal, plan.action, plan.object_id, _manifest_patient(db, plan.manifest)
-    ):
+    with _manifest_refusals_audited(db, principal, plan.action, plan.manifest):
         accounts.require_still_signed_in(db, principal)
         m = plan.manifest
         if plan.action is Action.CONSENT_SIGNATURE:
