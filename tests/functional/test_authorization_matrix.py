@@ -95,8 +95,8 @@ RECONSENT = (
 )  # fmt: skip
 MATRIX = [
     # Answers in order: author, care team, recipient, unrelated, privacy officer, admin.
-    # A row without `cli` has no device command that makes its request (reading a patient,
-    # consents, withdrawals, the review queues and the patient audit have none yet).
+    # A row without `cli` has no device command that makes its request (reading a patient's
+    # identifiers or one consent, the review queues and the patient audit have none yet).
     _row("read patient", "GET", "/v1/patients/{pid}", (200, 200, 200, 404, 200, 404)),
     _row(
         "find by name",
@@ -128,7 +128,13 @@ MATRIX = [
         (422, 422, 404, 404, 422, 404),
         {"user_id": "{admin}"},
     ),
-    _row("list consents", "GET", "/v1/patients/{pid}/consents", (200, 200, 404, 404, 200, 404)),
+    _row(
+        "list consents",
+        "GET",
+        "/v1/patients/{pid}/consents",
+        (200, 200, 404, 404, 200, 404),
+        cli=Cli(("consent", "list", "--patient", "{pid}"), "{cid}"),
+    ),
     _row("read consent", "GET", "/v1/consents/{cid}", (200, 200, 404, 404, 200, 404)),
     _row(
         "withdraw a purpose never given",
@@ -136,6 +142,7 @@ MATRIX = [
         "/v1/consents/{cid}/withdrawals",
         (422, 422, 404, 404, 422, 404),
         {"purposes": ["research"]},
+        cli=Cli(("consent", "withdraw", "{cid}", "--purpose", "research")),
     ),
     _row(
         "re-consent a withdrawn purpose without saying so",

@@ -608,6 +608,60 @@ def consent_record(
         api.close()
 
 
+@consent_cli.command("list")
+def consent_list(
+    patient_id: Annotated[str, typer.Option("--patient", help="Patient id.")],
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """A patient's consents: purposes still in force, withdrawals, status (care team only).
+
+    Example: clinphoto consent list --patient 6f1c...
+    """
+    api = _api(profile)
+    try:
+        found = api.consents(patient_id)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    if not found:
+        out.print("no consent recorded")
+    for c in found:
+        effective = ", ".join(c["effective_purposes"]) or "nothing (all withdrawn)"
+        out.print(
+            f"{c['id']}  encounter {c['encounter_id']}  {c['status']}  "
+            f"{c['method'] or 'to follow'}  covers: {effective}"
+        )
+
+
+@consent_cli.command("withdraw")
+def consent_withdraw(
+    consent_id: Annotated[str, typer.Argument(help="The consent (from `consent list`).")],
+    purpose: Annotated[
+        list[str] | None,
+        typer.Option(help="A purpose to withdraw; repeatable. Omit to withdraw all."),
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="The patient's reason, if given.")] = None,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Record that the patient withdraws consent, for some purposes or all (CON-7).
+
+    Later views, shares and exports for a withdrawn purpose are refused; only a new
+    consent documented as renewing it brings it back.
+
+    Example: clinphoto consent withdraw 93e0... --purpose publication
+    """
+    api = _api(profile)
+    try:
+        result = api.withdraw_consent(consent_id, purpose or None, reason)
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    effective = ", ".join(result["effective_purposes"]) or "nothing"
+    out.print(f"consent {result['id']} now covers: {effective}")
+
+
 def _attach_signature(
     api: ApiClient, secrets_: DeviceSecrets, consent: dict[str, Any], image: bytes
 ) -> dict[str, Any]:

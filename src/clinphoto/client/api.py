@@ -165,6 +165,20 @@ class ApiClient:
         )
         return result
 
+    def consents(self, patient_id: str) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", f"/v1/patients/{patient_id}/consents")
+        return result
+
+    def withdraw_consent(
+        self, consent_id: str, purposes: list[str] | None, reason: str | None
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(
+            "POST",
+            f"/v1/consents/{consent_id}/withdrawals",
+            json={"purposes": purposes, "reason": reason},
+        )
+        return result
+
     def upload_consent_signature(
         self, consent_id: str, manifest_bytes: bytes, signature: str, ciphertext: bytes
     ) -> dict[str, Any]:
