@@ -15,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -106,7 +104,8 @@ def code_hash_of(code: str) -> str:
 
 
 def aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
+    """A time a client sent, read as UTC when it carries no offset. (Times read from the
+    database always carry theirs: ``storage.db.UtcDateTime``.)"""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
@@ -132,20 +131,6 @@ def _grant(
     if own:
         return _self_service(subject, action, resource)
     return policy.authorize(db, subject, Act.ADMINISTER, resource, action=action)
-
-
-@contextmanager
-def _refusals_audited(
-    db: DbSession, subject: Subject, action: Action, resource: Resource
-) -> Iterator[None]:
-    """Any refusal not already audited (by the policy) is audited here with its reason."""
-    try:
-        yield
-    except DomainError as exc:
-        if not exc.audited:
-            policy.refuse(db, subject, action, resource, reason=exc.code)
-            exc.audited = True
-        raise
 
 
 def email_ref(lookup_key: bytes, email: str) -> str:
@@ -211,7 +196,7 @@ def register_user(
     first device (and set it). Both are audited."""
     resource = Resource(ObjectKind.USER)
     grant = policy.authorize(db, actor, Act.ADMINISTER, resource, action=Action.USER_CREATE)
-    with _refusals_audited(db, actor, Action.USER_CREATE, resource):
+    with policy.refusals_audited(db, actor, Action.USER_CREATE, resource):
         user = create_user(
             db,
             email=email,
@@ -308,7 +293,7 @@ def approve_device(
     own = user_id is None or user_id == actor.user_id
     target_id = actor.user_id if user_id is None else user_id
     resource = Resource(ObjectKind.USER, id=target_id if text.is_id(target_id) else "")
-    with _refusals_audited(db, actor, Action.ENROLLMENT_CODE_ISSUE, resource):
+    with policy.refusals_audited(db, actor, Action.ENROLLMENT_CODE_ISSUE, resource):
         if not own and actor.role is not Role.ADMINISTRATOR:
             raise NotFound()  # another user's account: not theirs to know of
         target = db.get(User, target_id) if text.is_id(target_id) else None
@@ -397,7 +382,7 @@ def authenticate(db: DbSession, token: str) -> Principal:
         raise Unauthenticated(ACCOUNT_DISABLED)
     if sess.revoked_at is not None:
         raise Unauthenticated(SESSION_ENDED)
-    if aware(sess.expires_at) <= utcnow():
+    if sess.expires_at <= utcnow():
         raise Unauthenticated(SESSION_EXPIRED)
     return Principal(user=user, device=device, session_id=sess.id)
 
@@ -424,7 +409,7 @@ def require_still_signed_in(db: DbSession, principal: Principal) -> None:
     if (
         sess is None
         or sess.revoked_at is not None
-        or aware(sess.expires_at) <= now
+        or sess.expires_at <= now
         or device is None
         or device.status is not DeviceStatus.ACTIVE
     ):
@@ -461,7 +446,7 @@ def list_devices(db: DbSession, *, actor: Subject, user_id: str | None) -> list[
     own = user_id is None or user_id == actor.user_id
     target = actor.user_id if user_id is None else user_id
     resource = Resource(ObjectKind.USER, id=target if text.is_id(target) else "")
-    with _refusals_audited(db, actor, Action.DEVICE_LIST, resource):
+    with policy.refusals_audited(db, actor, Action.DEVICE_LIST, resource):
         if not own and actor.role is not Role.ADMINISTRATOR and actor.role is not None:
             raise NotFound()
         exists = own or (text.is_id(target) and db.get(User, target) is not None)
@@ -526,7 +511,7 @@ def revoke_device(db: DbSession, *, actor: Subject, ref: str) -> Device:
     and it can neither upload nor download. Users revoke their own devices; administrators
     (and the instance's console) anybody's. Audited, refusals included."""
     resource = Resource(ObjectKind.DEVICE, id=ref[:64] if _DEVICE_REF.fullmatch(ref) else "")
-    with _refusals_audited(db, actor, Action.DEVICE_REVOKE, resource):
+    with policy.refusals_audited(db, actor, Action.DEVICE_REVOKE, resource):
         device = _resolve_device(db, actor, ref)
         grant = _grant(
             db,

@@ -264,7 +264,7 @@ def _enroll_facts(
     valid = (
         row is not None
         and row.used_at is None
-        and aware(row.expires_at) > now
+        and row.expires_at > now
         and user is not None
         and user.active
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -73,10 +73,6 @@ APPROVAL = Limit(
 _LONGEST_WINDOW = max(CLIENT.window, ACCOUNT.window, APPROVAL.window)
 
 
-def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def key(lookup_key: bytes, scope: str, value: str) -> str:
     """The row key for ``scope`` (client, account, code, approval) and ``value``."""
     return crypto.blind_index(lookup_key, _KIND, f"{scope}:{value}")
@@ -87,7 +83,7 @@ def blocked_for(db: DbSession, row_key: str, now: datetime) -> timedelta | None:
     row = db.get(SignInThrottle, row_key)
     if row is None or row.blocked_until is None:
         return None
-    left = _aware(row.blocked_until) - now
+    left = (row.blocked_until) - now
     return left if left > timedelta(0) else None
 
 
@@ -118,8 +114,8 @@ def _locked_row(db: DbSession, row_key: str, now: datetime) -> SignInThrottle:
 def record_failure(db: DbSession, row_key: str, limit: Limit, now: datetime) -> bool:
     """Count one failure against ``row_key``; True when the key is (now) blocked."""
     row = _locked_row(db, row_key, now)
-    blocked = row.blocked_until is not None and _aware(row.blocked_until) > now
-    if not blocked and now - _aware(row.window_started_at) >= limit.window:
+    blocked = row.blocked_until is not None and (row.blocked_until) > now
+    if not blocked and now - (row.window_started_at) >= limit.window:
         row.failures, row.window_started_at, row.blocked_until = 0, now, None
     row.failures += 1
     if row.failures >= limit.failures:
@@ -127,7 +123,7 @@ def record_failure(db: DbSession, row_key: str, limit: Limit, now: datetime) -> 
     db.flush()
     if random.random() < 1 / 64:  # noqa: S311 - housekeeping, not security
         prune(db, now)
-    return row.blocked_until is not None and _aware(row.blocked_until) > now
+    return row.blocked_until is not None and (row.blocked_until) > now
 
 
 def clear(db: DbSession, row_key: str) -> None:

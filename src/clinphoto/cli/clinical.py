@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -390,6 +392,18 @@ def _api(profile: Path) -> ApiClient:
     return ApiClient(secrets_.server, secrets_.token)
 
 
+@contextmanager
+def _connected(profile: Path) -> Iterator[ApiClient]:
+    """The device's API client for one command; a refusal ends it with the server's words."""
+    api = _api(profile)
+    try:
+        yield api
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+
+
 @patient.command("add")
 def patient_add(
     name: Annotated[str, typer.Option(help="Full name.")],
@@ -403,14 +417,9 @@ def patient_add(
 
     Example: clinphoto patient add --name "Émilie Côté" --dob 1980-02-03 --mrn 1234567 --province QC
     """
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         body = {"name": name, "dob": dob, "mrn": mrn, "hcn": hcn, "province": province}
         result = api.create_patient(body)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
     out.print(result["id"])
 
 
@@ -428,13 +437,8 @@ def patient_find(
     query = {k: v for k, v in {"mrn": mrn, "hcn": hcn, "name": name}.items() if v}
     if len(query) != 1:
         raise _fail("give exactly one of --mrn, --hcn or --name")
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         found = api.find_patients(**query)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
     if not found:
         out.print("no patient found" + (" among your patients" if name else ""))
     for p in found:
@@ -454,13 +458,8 @@ def patient_open(
 
     Example: clinphoto patient open 6f1c...
     """
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         encounter = api.open_encounter(patient_id)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
     out.print(f"encounter {encounter['id']}")
 
 
@@ -476,18 +475,13 @@ def patient_team(
 
     Example: clinphoto patient team 6f1c... --add b.gagnon@chu.example
     """
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         if add is not None:
             member = api.add_care_team_member(patient_id, add)
             out.print(f"added {add} ({member['user_id']})")
         for member in api.care_team(patient_id):
             who = member.get("display_name") or "?"
             out.print(f"{member['user_id']}  {member['source']}  {who}  {member['added_at']}")
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
 
 
 @patient.command("override")
@@ -505,13 +499,8 @@ def patient_override(
     Example: clinphoto patient override 6f1c... --reason "unconscious in the ER, team
     unreachable" --minutes 30
     """
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         row = api.emergency_override(patient_id, reason, minutes)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
     out.print(f"override {row['id']} until {row['expires_at']} (reviewed by a privacy officer)")
 
 
@@ -617,13 +606,8 @@ def consent_list(
 
     Example: clinphoto consent list --patient 6f1c...
     """
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         found = api.consents(patient_id)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
     if not found:
         out.print("no consent recorded")
     for c in found:
@@ -651,13 +635,8 @@ def consent_withdraw(
 
     Example: clinphoto consent withdraw 93e0... --purpose publication
     """
-    api = _api(profile)
-    try:
+    with _connected(profile) as api:
         result = api.withdraw_consent(consent_id, purpose or None, reason)
-    except ApiError as exc:
-        raise _fail(exc.message) from None
-    finally:
-        api.close()
     effective = ", ".join(result["effective_purposes"]) or "nothing"
     out.print(f"consent {result['id']} now covers: {effective}")
 

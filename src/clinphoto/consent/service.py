@@ -88,11 +88,6 @@ class ConsentView:
     withdrawals: list[WithdrawalView]
 
 
-def _aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _aad(table: str, column: str, row_id: str) -> str:
     return f"{table}.{column}:{row_id}"
 
@@ -506,7 +501,7 @@ def coverage(
             why = Coverage.WITHDRAWN
             continue
         if consent.status is ConsentStatus.TO_FOLLOW and (
-            consent.to_follow_deadline is None or _aware(consent.to_follow_deadline) <= now
+            consent.to_follow_deadline is None or (consent.to_follow_deadline) <= now
         ):
             why = Coverage.TO_FOLLOW_EXPIRED if why is Coverage.NOT_COVERED else why
             continue
@@ -580,7 +575,7 @@ def view(db: Session, keys: FieldKeyring, consent: Consent) -> ConsentView:
         unsecure_channel_allowed=consent.unsecure_channel_allowed,
         foreign_storage_allowed=consent.foreign_storage_allowed,
         text_version=consent.text_version,
-        obtained_at=_aware(consent.obtained_at),
+        obtained_at=(consent.obtained_at),
         signature_sha256=consent.signature_sha256,
         status=consent.status,
         to_follow_reason=keys.decrypt(
@@ -588,12 +583,10 @@ def view(db: Session, keys: FieldKeyring, consent: Consent) -> ConsentView:
         )
         if consent.to_follow_reason_ct
         else None,
-        to_follow_deadline=_aware(consent.to_follow_deadline)
-        if consent.to_follow_deadline
-        else None,
+        to_follow_deadline=(consent.to_follow_deadline) if consent.to_follow_deadline else None,
         completes_consent_id=consent.completes_consent_id,
         withdrawals=[
-            WithdrawalView(w.purpose, _aware(w.withdrawn_at), w.recorded_by)
+            WithdrawalView(w.purpose, (w.withdrawn_at), w.recorded_by)
             for w in _withdrawals(db, cid)
         ],
     )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -87,11 +87,6 @@ class QuarantinedPhoto:
     captured_at: datetime
     quarantined_at: datetime
     reasons: list[str]
-
-
-def _aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _custodian() -> Subject:
@@ -325,7 +320,7 @@ def verdict(db: Session, media: Media) -> Verdict:
         list(json.loads(row.reasons)),
         list(json.loads(row.regions)),
         row.inspector,
-        _aware(row.inspected_at),
+        (row.inspected_at),
     )
 
 
@@ -382,21 +377,17 @@ def quarantine_to_review(db: Session, *, actor: Principal) -> list[QuarantinedPh
             encounter_id=m.encounter_id,
             author_user_id=m.author_user_id,
             author_device_id=m.author_device_id,
-            captured_at=_aware(m.created_at),
-            quarantined_at=_aware(i.inspected_at),
+            captured_at=(m.created_at),
+            quarantined_at=(i.inspected_at),
             reasons=list(json.loads(i.reasons)),
         )
         for i, m in rows
     ]
-    # One entry per listed photo, with its patient, so each patient's audit export shows
-    # that a privacy officer saw the photo listed; one entry when the list is empty.
-    listed: list[QuarantinedPhoto | None] = [*found] or [None]
-    for photo in listed:
-        grant.record(
-            db,
-            object_id=photo.media_id if photo else "",
-            patient_ref=photo.patient_ref if photo else "",
-            object_type="media",
-            details={"quarantined": len(found)},
-        )
+    # Each patient's audit export shows that a privacy officer saw the photo listed.
+    grant.record_listing(
+        db,
+        [(photo.media_id, photo.patient_ref) for photo in found],
+        object_type="media",
+        details={"quarantined": len(found)},
+    )
     return found

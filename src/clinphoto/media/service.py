@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,32 +198,16 @@ def _manifest_patient(db: Session, manifest: dict[str, Any]) -> str:
     return ""
 
 
-@contextmanager
-def _refusals_audited(
-    db: Session, principal: Principal, action: Action, object_id: str, patient_ref: str = ""
-) -> Iterator[None]:
-    """Any refusal not already audited by the policy is audited here, with its reason."""
-    try:
-        yield
-    except DomainError as exc:
-        if not exc.audited:
-            policy.refuse(
-                db,
-                principal.subject,
-                action,
-                Resource(ObjectKind.MEDIA, id=object_id, patient_ref=patient_ref),
-                reason=exc.code,
-            )
-            exc.audited = True
-        raise
-
-
 def _manifest_refusals_audited(
     db: Session, principal: Principal, action: Action, manifest: dict[str, Any]
 ) -> AbstractContextManager[None]:
-    """:func:`_refusals_audited` for an upload, named by its manifest's object and patient."""
-    object_id = str(manifest.get("object_id", ""))[:64]
-    return _refusals_audited(db, principal, action, object_id, _manifest_patient(db, manifest))
+    """Refusals of an upload, audited against its manifest's object and patient."""
+    resource = Resource(
+        ObjectKind.MEDIA,
+        id=str(manifest.get("object_id", ""))[:64],
+        patient_ref=_manifest_patient(db, manifest),
+    )
+    return policy.refusals_audited(db, principal.subject, action, resource)
 
 
 def _check_own_sealed_object(

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -71,11 +71,6 @@ def name_tokens(name: str) -> list[str]:
     decomposed = unicodedata.normalize("NFKD", name)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     return sorted(set(re.findall(r"[^\W_]+", plain)))
-
-
-def _aware(dt: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def _aad(column: str, patient_id: str) -> str:
@@ -281,10 +276,9 @@ def find(
         column = Patient.mrn_bidx if kind == MRN else Patient.hcn_bidx
         query = query.where(column == bidx)
     found = list(db.execute(query.order_by(Patient.created_at, Patient.id).limit(50)).scalars())
-    for ref in [p.id for p in found] or [""]:
-        grant.record(
-            db, object_id=ref, patient_ref=ref, details={"by": kind, "results": len(found)}
-        )
+    grant.record_listing(
+        db, [(p.id, p.id) for p in found], details={"by": kind, "results": len(found)}
+    )
     return found
 
 
@@ -437,10 +431,10 @@ def override_view(row: EmergencyOverride, keys: FieldKeyring) -> OverrideView:
         user_id=row.user_id,
         patient_id=row.patient_id,
         reason=keys.decrypt(row.reason_ct, f"emergency_overrides.reason_ct:{row.id}"),
-        started_at=_aware(row.started_at),
-        expires_at=_aware(row.expires_at),
+        started_at=(row.started_at),
+        expires_at=(row.expires_at),
         reviewed_by=row.reviewed_by,
-        reviewed_at=_aware(row.reviewed_at) if row.reviewed_at else None,
+        reviewed_at=(row.reviewed_at) if row.reviewed_at else None,
     )
 
 
@@ -460,14 +454,7 @@ def overrides_to_review(db: Session, *, keys: FieldKeyring, actor: Principal) ->
             .order_by(EmergencyOverride.started_at, EmergencyOverride.id)
         ).scalars()
     )
-    listed: list[EmergencyOverride | None] = [*rows] or [None]
-    for row in listed:
-        grant.record(
-            db,
-            object_id=row.id if row else "",
-            patient_ref=row.patient_id if row else "",
-            object_type="override",
-        )
+    grant.record_listing(db, [(r.id, r.patient_id) for r in rows], object_type="override")
     return [override_view(r, keys) for r in rows]
 
 
@@ -506,6 +493,5 @@ def view(patient: Patient, keys: FieldKeyring) -> PatientView:
         mrn=keys.decrypt(patient.mrn_ct, _aad("mrn_ct", pid)),
         hcn=keys.decrypt(patient.hcn_ct, _aad("hcn_ct", pid)) if patient.hcn_ct else None,
         province=patient.province,
-        # SQLite hands back naive datetimes; everything we store is UTC.
-        created_at=patient.created_at.replace(tzinfo=patient.created_at.tzinfo or UTC),
+        created_at=patient.created_at,
     )

@@ -4,7 +4,7 @@
 audits a refusal. Decision record: docs/decisions/008-access-policy-and-care-teams.md.
 """
 
-from clinphoto.policy.enforce import Grant, authorize, refuse
+from clinphoto.policy.enforce import Grant, audit_refusal, authorize, refusals_audited, refuse
 from clinphoto.policy.model import (
     Act,
     Coverage,
@@ -29,7 +29,9 @@ __all__ = [
     "Resource",
     "Role",
     "Subject",
+    "audit_refusal",
     "authorize",
     "decide",
+    "refusals_audited",
     "refuse",
 ]

@@ -8,14 +8,15 @@ itself, with the patient reference whenever the object exists, and raised as "no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from clinphoto.audit import service as audit
 from clinphoto.audit.service import Action
-from clinphoto.core.errors import Forbidden, NotFound
+from clinphoto.core.errors import DomainError, Forbidden, NotFound
 from clinphoto.policy.model import Act, Decision, Effect, Resource, Subject
 from clinphoto.policy.rules import decide
 
@@ -79,6 +80,26 @@ class Grant:
             fields["object_type"] = object_type
         audit.log(db, **fields)
 
+    def record_listing(
+        self,
+        db: Session,
+        shown: Sequence[tuple[str, str]],
+        *,
+        object_type: str | None = None,
+        details: Mapping[str, object] | None = None,
+    ) -> None:
+        """A listing is itself a disclosure: one entry per object shown, given as (object
+        id, patient reference), so each patient's export has it; one naming nothing when
+        the list is empty."""
+        for object_id, patient_ref in shown or [("", "")]:
+            self.record(
+                db,
+                object_id=object_id,
+                patient_ref=patient_ref,
+                object_type=object_type,
+                details=details,
+            )
+
 
 def authorize(
     db: Session,
@@ -117,3 +138,26 @@ def refuse(
     the policy allowed the act, with the same fields as the policy's own refusals."""
     decision = Decision(Effect.DENY, (reason,))
     audit.log_denied(db, **_fields(subject, action, resource, purpose, decision, details))
+
+
+def audit_refusal(
+    db: Session, subject: Subject, action: Action, resource: Resource, error: DomainError
+) -> DomainError:
+    """Audit ``error`` as a refusal, with its code as the reason, unless the policy (or an
+    earlier step) already did; mark it audited and return it, to be raised."""
+    if not error.audited:
+        refuse(db, subject, action, resource, reason=error.code)
+        error.audited = True
+    return error
+
+
+@contextmanager
+def refusals_audited(
+    db: Session, subject: Subject, action: Action, resource: Resource
+) -> Iterator[None]:
+    """Any refusal raised inside the block is audited (once) against ``resource``."""
+    try:
+        yield
+    except DomainError as exc:
+        audit_refusal(db, subject, action, resource, exc)
+        raise

@@ -87,12 +87,6 @@ def _share_resource(
     return media, resource
 
 
-def _refused(db: Session, principal: Principal, resource: Resource, exc: DomainError) -> None:
-    if not exc.audited:
-        policy.refuse(db, principal.subject, Action.SHARE_SEND, resource, reason=exc.code)
-        exc.audited = True
-
-
 def check_share(
     db: Session,
     *,
@@ -140,7 +134,7 @@ def check_share(
             kind="share",
         )
     except DomainError as exc:
-        _refused(db, principal, resource, exc)
+        policy.audit_refusal(db, principal.subject, Action.SHARE_SEND, resource, exc)
         raise
     upload = media_service.UploadPlan(
         plan.manifest_bytes, plan.manifest, plan.signature, "", Action.SHARE_SEND
@@ -153,7 +147,7 @@ def share_failed(db: Session, *, principal: Principal, plan: SharePlan, error: D
     resource = Resource(
         ObjectKind.MEDIA, id=plan.original_id, patient_ref=_patient_of(db, plan.original_id)
     )
-    _refused(db, principal, resource, error)
+    policy.audit_refusal(db, principal.subject, Action.SHARE_SEND, resource, error)
 
 
 def _patient_of(db: Session, media_id: str) -> str:
@@ -192,7 +186,7 @@ def record_share(
             consent_id=original.consent_id,
         )
     except DomainError as exc:
-        _refused(db, principal, resource, exc)
+        policy.audit_refusal(db, principal.subject, Action.SHARE_SEND, resource, exc)
         raise
     share = Share(
         id=new_id(),
@@ -325,11 +319,14 @@ def acknowledge(db: Session, *, principal: Principal, share_id: str, signature: 
     share, copy, grant = _received(db, principal, share_id, Act.ACKNOWLEDGE, Action.SHARE_ACK)
     message = protocol.ack_message(share.id, copy.plaintext_sha256)
     if not crypto.verify_signature(principal.device.signing_public, message, signature):
-        error = Invalid("signature: the acknowledgement signature does not verify")
         _, resource = _share_as_resource(db, principal, share, share_id)
-        policy.refuse(db, principal.subject, Action.SHARE_ACK, resource, reason=error.code)
-        error.audited = True
-        raise error
+        raise policy.audit_refusal(
+            db,
+            principal.subject,
+            Action.SHARE_ACK,
+            resource,
+            Invalid("signature: the acknowledgement signature does not verify"),
+        )
     now = utcnow()
     share.delivered_at = share.delivered_at or now
     share.status, share.acknowledged_at = "acknowledged", now
