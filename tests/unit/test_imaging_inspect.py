@@ -241,7 +241,7 @@ def test_dei2_json_has_exactly_the_cli_shape() -> None:
         text_detector=_fixed(_text("MRN 1234567", score=0.5), _text("cm")),
     )
     out = result.to_json("photo-1.jpg")
-    assert list(out) == ["file", "faces", "text", "identifiable", "reasons"]
+    assert list(out) == ["file", "faces", "text", "identifiable", "reasons", "metadata"]
     assert out["file"] == "photo-1.jpg"
     assert out["faces"] == [{"box": [10, 10, 40, 40], "score": 0.9123}]
     assert out["text"] == [
@@ -260,7 +260,14 @@ def test_dei2_json_has_exactly_the_cli_shape() -> None:
 
 def test_dei2_json_when_not_identifiable() -> None:
     out = _run().to_json("x.png")
-    assert out == {"file": "x.png", "faces": [], "text": [], "identifiable": False, "reasons": []}
+    assert out == {
+        "file": "x.png",
+        "faces": [],
+        "text": [],
+        "identifiable": False,
+        "reasons": [],
+        "metadata": [],
+    }
 
 
 # --- the real detectors, when another part of the project provides them ----------------------

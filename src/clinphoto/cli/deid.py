@@ -93,17 +93,28 @@ def inspect(
         list[str] | None, typer.Option(help="Text that travels with the image; repeatable.")
     ] = None,
 ) -> None:
-    """Find faces, burned-in text and identifiers; say whether each file is identifiable.
+    """Find faces, burned-in text, identifiers and identifying metadata; say whether each
+    file is identifiable.
 
     Boxes are in pixels of the displayed image. The file's own name and any --caption are
     checked for identifier patterns (names, MRN, health-card numbers, dates of birth, phone,
-    e-mail, postal codes). For a video, sampled frames are inspected.
+    e-mail, postal codes). For a video, sampled frames are inspected. The file's metadata is
+    listed with each value masked (first character and length, the year of a date, "present"
+    for a GPS position): a GPS position, a name, a serial number, a date, free text, an
+    embedded picture or metadata that cannot be classified makes the file identifiable;
+    make, model and software alone do not. `clinphoto scrub` removes all of it.
 
     Exit status: 0 when no file is identifiable, 1 when any is, 2 when any cannot be read.
 
     Example: clinphoto inspect wound.jpg --json
     """
-    from clinphoto.imaging.inspect import InspectionJson, frames_to_inspect, inspect_frames
+    from clinphoto.imaging.inspect import (
+        InspectionJson,
+        frames_to_inspect,
+        inspect_frames,
+        with_metadata,
+    )
+    from clinphoto.imaging.metadata import metadata_of_file
 
     results: list[InspectionJson] = []
     identifiable = unreadable = False
@@ -112,13 +123,15 @@ def inspect(
         for path in files:
             try:
                 frames = frames_to_inspect(path)
+                metadata = metadata_of_file(path)
             except (OSError, ValueError) as exc:  # ScrubError and VideoScrubError are ValueErrors
                 unreadable = True
                 err.print(f"{path}: cannot be read: {exc}")
                 bar.advance(task)
                 continue
             captions = [path.name, *(caption or [])]
-            merged = inspect_frames(frames, captions=captions).to_json(str(path))
+            inspected = with_metadata(inspect_frames(frames, captions=captions), metadata)
+            merged = inspected.to_json(str(path))
             identifiable = identifiable or merged["identifiable"]
             results.append(merged)
             bar.advance(task)
@@ -130,6 +143,12 @@ def inspect(
             out.print(f"{r['file']}: {verdict}")
             for reason in r["reasons"]:
                 out.print(f"  - {reason}")
+            for m in r["metadata"]:  # file content: printed without markup
+                alone = "" if m["identifying"] else ", not identifying on its own"
+                line = (
+                    f"  metadata: {m['where']} {m['tag']}: {m['preview']} ({m['category']}{alone})"
+                )
+                out.print(line, markup=False)
     if unreadable:
         raise typer.Exit(2)
     if identifiable:

@@ -15,6 +15,14 @@ Decision rules. The photo is **identifiable** when any of these holds:
    long number);
 3. a caption (file name, caption, share message...) contains such an identifier.
 
+4. the file's metadata identifies (:func:`with_metadata`, from
+   :func:`clinphoto.imaging.metadata.identifying_metadata`): a GPS position, a name, a
+   serial number, a capture date, free text, an embedded picture, or metadata that cannot be
+   classified. Make, model and software alone do not identify (a model of camera is used by
+   thousands of people); they are a note. The custodian is stricter: photos are scrubbed on
+   the device that takes them, so any metadata the scrubber removes means that device did
+   not scrub, and the photo is flagged whatever the metadata says.
+
 Not part of the verdict, but reported as notes (``"note: ..."`` in the JSON reasons): face
 regions scoring below the threshold, text found in the image with no identifier recognised in
 it (a person should still look at it), and a detector switched off with ``faces=False`` or
@@ -34,7 +42,7 @@ from __future__ import annotations
 import importlib
 import io
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypedDict
 
@@ -43,12 +51,19 @@ from PIL import Image, ImageOps
 from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.identifiers import Finding, PatientIdentifiers, find_identifiers
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_size
+from clinphoto.imaging.metadata import (
+    MetadataFinding,
+    MetadataJson,
+    describe,
+    identifying_metadata,
+)
 from clinphoto.imaging.regions import Box, Region
 from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
 __all__ = [
     "FACE_THRESHOLD",
     "INSPECT_MAX_SIDE",
+    "METADATA_REASONS",
     "ContentVerdict",
     "DetectorUnavailable",
     "Inspection",
@@ -61,6 +76,7 @@ __all__ = [
     "inspect_image",
     "open_for_inspection",
     "open_picture",
+    "with_metadata",
 ]
 
 # Measured on the labelled set (docs/deidentification.md): at 0.75 every real portrait from
@@ -72,6 +88,17 @@ FACE_THRESHOLD = 0.75
 INSPECT_MAX_SIDE = 2048
 
 RegionDetector = Callable[[Image.Image], list[Region]]
+
+# How a reason about metadata starts, and what it advises. The custodian's reasons say the
+# device did not scrub; the audit entry of its verdict counts them (inspection.service).
+IDENTIFYING_METADATA = "identifying metadata"
+UNSCRUBBED_METADATA = "metadata a scrubbed photo never carries"
+METADATA_REASONS = (IDENTIFYING_METADATA, UNSCRUBBED_METADATA)
+SCRUB_ADVICE = "the scrubber removes it: run clinphoto scrub"
+DEVICE_ADVICE = (
+    "photos are scrubbed on the device that takes them, so that device did not scrub this one:"
+    " capture it again with the clinphoto client"
+)
 
 
 class DetectorUnavailable(RuntimeError):
@@ -95,6 +122,7 @@ class InspectionJson(TypedDict):
     text: list[TextJson]
     identifiable: bool
     reasons: list[str]
+    metadata: list[MetadataJson]
 
 
 def _score(value: float) -> float:
@@ -118,6 +146,7 @@ class Inspection:
     reasons: list[str]
     notes: list[str] = field(default_factory=list)
     text_findings: list[tuple[int, Finding]] = field(default_factory=list)
+    metadata: list[MetadataFinding] = field(default_factory=list)
 
     def to_json(self, file: str) -> InspectionJson:
         """The CLI's JSON shape; notes follow the reasons, prefixed ``note: ``."""
@@ -130,6 +159,7 @@ class Inspection:
             ],
             "identifiable": self.identifiable,
             "reasons": [*self.reasons, *(f"note: {note}" for note in self.notes)],
+            "metadata": [finding.to_json() for finding in self.metadata],
         }
 
 
@@ -279,6 +309,40 @@ def inspect_image(
     )
 
 
+def with_metadata(
+    result: Inspection,
+    findings: Sequence[MetadataFinding],
+    *,
+    advice: str = SCRUB_ADVICE,
+    strict: bool = False,
+) -> Inspection:
+    """``result`` with the file's metadata: rule 4 of the module docstring.
+
+    Identifying findings make the photo identifiable, with one reason naming them (where
+    and which tag, never a value) and ``advice``. The others are a note; with ``strict``
+    (the custodian, whose photos should carry none) they make it identifiable too.
+    """
+    identifying = [f for f in findings if f.identifying]
+    rest = [f for f in findings if not f.identifying]
+    reasons, notes = list(result.reasons), list(result.notes)
+    if identifying:
+        reasons.append(f"{IDENTIFYING_METADATA}: {describe(identifying)} ({advice})")
+    if rest and strict:
+        reasons.append(f"{UNSCRUBBED_METADATA}: {describe(rest)} ({advice})")
+    elif rest:
+        notes.append(
+            f"metadata that does not identify on its own: {describe(rest)} (the scrubber"
+            " removes it too)"
+        )
+    return replace(
+        result,
+        identifiable=result.identifiable or bool(identifying) or (strict and bool(rest)),
+        reasons=reasons,
+        notes=notes,
+        metadata=list(findings),
+    )
+
+
 def frames_to_inspect(source: bytes | Path) -> list[Image.Image]:
     """What to inspect in a picture or video, decided by its bytes: the upright picture, or
     frames sampled across the video (:func:`clinphoto.imaging.video.sample_frames`).
@@ -405,6 +469,8 @@ def inspect_content(
 
     Runs in the custodian's sandboxed child (:func:`clinphoto.imaging.sandbox.run_isolated`
     with ``CUSTODIAN_LIMITS``); a picture is decoded reduced (:func:`open_for_inspection`).
+    Its metadata is listed too (headers only, no pixel): what arrives was scrubbed on the
+    device, so any metadata left makes it identifiable (:func:`with_metadata`, strict).
     """
     if sniff(source[:HEAD_BYTES]).is_video:
         frames = frames_to_inspect(source)
@@ -414,6 +480,7 @@ def inspect_content(
         picture, full = open_for_inspection(source, limits)
         result = inspect_image(picture, patient=patient, full_size=full)
         decoded = picture.width * picture.height
+    result = with_metadata(result, identifying_metadata(source), advice=DEVICE_ADVICE, strict=True)
     return ContentVerdict(
         identifiable=result.identifiable,
         reasons=list(result.reasons),

@@ -1,0 +1,918 @@
+"""The metadata a picture or video carries and what it says about a person (DEI-1, DEI-2).
+
+:func:`identifying_metadata` lists what the scrubber (:mod:`clinphoto.imaging.scrub`) will
+remove from a file: GPS positions, names, serial numbers, capture times, descriptions,
+embedded thumbnails and second pictures, and everything it cannot classify. Each item is a
+:class:`MetadataFinding` with a category (:mod:`clinphoto.imaging.metadata_tags`), where it
+was found, the tag's name and a *masked* preview: the first character and the length of a
+text, the year of a date, "present" for a GPS position or a number, a byte count for binary
+data. The report never repeats a value, so it can be shown, logged and stored.
+
+What the scrubber keeps is not listed: the EXIF Orientation, ICC colour profiles, JFIF
+density, Adobe colour transform, and the colour, transparency and animation chunks of PNG,
+WebP and GIF. So a scrubbed file lists nothing.
+
+``identifying`` says whether a finding identifies on its own. Make, model and software do
+not (they narrow a photo to a model of camera, used by thousands); serial numbers, owner
+names, places, times, free text and embedded pictures do. What we cannot classify - an
+unknown JPEG segment, PNG chunk, XMP namespace or EXIF tag, data after the end of the
+picture, a block we cannot parse ("unreadable EXIF, 412 bytes") - is listed as ``other``
+with its size and counts as identifying: nothing says it is harmless (fail closed).
+
+Where each format is read:
+
+* JPEG: Pillow's parser for the segments before the first scan (``applist``, the Photoshop
+  resources and IPTC, the MPF index); after it, a bounded walk to the end-of-image marker
+  finds segments between scans and data after the picture (motion-photo videos, second
+  pictures) that Pillow does not read.
+* PNG: every chunk, with Pillow's chunk reader; compressed text inflated up to
+  :data:`MAX_TEXT_BYTES`.
+* WebP and GIF: every RIFF chunk or GIF block, up to :data:`MAX_BLOCKS`; Pillow reads only
+  the first frame's GIF extensions.
+* TIFF: every tag of the first two IFDs and the EXIF, GPS and Interop IFDs (Pillow).
+* HEIF and AVIF: libheif's view of the container (pillow-heif): EXIF, XMP, other metadata
+  items, thumbnails, depth maps, auxiliary pictures and further pictures.
+* MP4, MOV, WebM, Matroska: FFmpeg's view (PyAV): container and stream tags, data tracks
+  (GPS telemetry), cover pictures, subtitles. The scrubber remuxes a video and keeps one
+  video and the audio streams only, so whatever FFmpeg does not show is dropped as well.
+
+EXIF is parsed by Pillow one IFD at a time (IFD0, IFD1, Exif, GPS, Interop): no chain is
+followed further and no maker note is parsed, so a looping or deep IFD structure costs
+nothing. XMP is read with a linear tokenizer, never an XML parser, up to
+:data:`MAX_XMP_BYTES`. Nothing here decodes a pixel.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import warnings
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, TypedDict
+
+from PIL import ExifTags, Image, IptcImagePlugin, JpegImagePlugin, PngImagePlugin
+
+from clinphoto.imaging.errors import ScrubError
+from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
+from clinphoto.imaging.metadata_tags import (
+    EXIF_POINTERS,
+    EXIF_SKIPPED,
+    EXIF_TAGS,
+    EXIF_TECHNICAL,
+    GPS_POSITION,
+    IPTC_DATASETS,
+    PHOTOSHOP_TECHNICAL,
+    PNG_KEPT,
+    PNG_KEYWORDS,
+    PNG_TECHNICAL,
+    Category,
+    Rule,
+    classify_name,
+)
+from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
+
+__all__ = [
+    "MAX_BLOCKS",
+    "MAX_TEXT_BYTES",
+    "MAX_XMP_BYTES",
+    "MetadataFinding",
+    "MetadataJson",
+    "describe",
+    "identifying_metadata",
+    "metadata_of_file",
+]
+
+MAX_TEXT_BYTES: Final = 1 << 20  # inflated from one compressed PNG text chunk, at most
+MAX_XMP_BYTES: Final = 4 << 20  # XMP tokenized in one file, at most
+MAX_BLOCKS: Final = 200_000  # chunks, segments, blocks or XMP tokens walked, at most
+_MAX_SUB_BLOCKS: Final = 4_000_000  # GIF data sub-blocks skipped, at most
+_MAX_XMP_DEPTH: Final = 64
+
+
+class MetadataJson(TypedDict):
+    category: str
+    where: str
+    tag: str
+    preview: str
+    identifying: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataFinding:
+    """One piece of metadata: ``preview`` is masked (see the module docstring)."""
+
+    category: Category
+    where: str  # "EXIF", "EXIF GPS", "XMP", "IPTC", "JPEG COM", "PNG tEXt", "JPEG trailer"...
+    tag: str  # "Artist", "dc:creator", "By-line", "embedded thumbnail"...
+    preview: str
+    identifying: bool
+
+    @property
+    def label(self) -> str:
+        """Where and what, for a reason line: "EXIF Artist", "EXIF GPS position"."""
+        return f"{self.where} {self.tag}"
+
+    def to_json(self) -> MetadataJson:
+        return {
+            "category": self.category,
+            "where": self.where,
+            "tag": self.tag,
+            "preview": self.preview,
+            "identifying": self.identifying,
+        }
+
+
+def describe(findings: Iterable[MetadataFinding], limit: int = 6) -> str:
+    """The findings' labels for one line: the first ``limit``, then how many more."""
+    labels = list(dict.fromkeys(finding.label for finding in findings))
+    shown = ", ".join(labels[:limit])
+    return shown if len(labels) <= limit else f"{shown} and {len(labels) - limit} more"
+
+
+# --- masking -------------------------------------------------------------------------------
+
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("latin-1")
+    if isinstance(value, tuple | list):
+        return " ".join(_text_of(item) for item in value)
+    return str(value)
+
+
+def _blank(text: str) -> bool:
+    return not text.strip(" \t\r\n\x00")
+
+
+def _mask_text(text: str) -> str | None:
+    shown = text.strip(" \t\r\n\x00")
+    if not shown:
+        return None
+    if len(shown) < 4:  # the first character would be too much of the value
+        return f"{len(shown)} character{'s' if len(shown) > 1 else ''}"
+    return f"{shown[0]}… ({len(shown)} characters)"
+
+
+def _mask_date(text: str) -> str | None:
+    if _blank(text) or not text.strip(" \t\r\n\x00:-.+0TZ/"):  # "0000:00:00 00:00:00"
+        return None
+    year = _YEAR.search(text)
+    return f"{year.group(1)} (year only)" if year else "present"
+
+
+def _preview(value: Any, kind: str) -> str | None:
+    """The masked value, or None when it is blank (nothing to report)."""
+    if isinstance(value, bytes | bytearray):
+        data = bytes(value)
+        if not data.strip(b"\x00 "):
+            return None
+        if kind == "bytes":
+            return f"{len(data)} bytes"
+    if isinstance(value, tuple) and value and all(isinstance(v, int) for v in value):
+        if not any(value):
+            return None
+        if kind == "bytes":
+            return f"{len(value)} values"
+    text = _text_of(value)
+    if kind == "date":
+        return _mask_date(text)
+    if _blank(text):
+        return None
+    if kind == "presence":
+        return "present"
+    if kind == "bytes":
+        return f"{len(text)} characters"
+    return _mask_text(text)
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+class _Report:
+    """Findings in the order found; technical tags counted per place, listed at the end."""
+
+    def __init__(self) -> None:
+        self.findings: list[MetadataFinding] = []
+        self.technical: dict[str, int] = {}
+        self.xmp_budget = MAX_XMP_BYTES
+
+    def add(self, category: Category, where: str, tag: str, preview: str, ident: bool) -> None:
+        self.findings.append(MetadataFinding(category, where, tag, preview, ident))
+
+    def value(self, rule: Rule, where: str, tag: str, value: Any) -> None:
+        category, identifying, kind = rule
+        shown = _preview(value, kind)
+        if shown is None:
+            return
+        if category == "technical":
+            self.tech(where)
+        else:
+            self.add(category, where, tag, shown, identifying)
+
+    def opaque(self, where: str, tag: str, size: int, category: Category = "other") -> None:
+        """Data we list by size only; identifying (we cannot say it is harmless)."""
+        self.add(category, where, tag, f"{size} bytes", True)
+
+    def unreadable(self, where: str, size: int, why: str = "unreadable") -> None:
+        self.add("other", where, why, f"{size} bytes that could not be read", True)
+
+    def tech(self, where: str, count: int = 1) -> None:
+        self.technical[where] = self.technical.get(where, 0) + count
+
+    def done(self) -> list[MetadataFinding]:
+        for where, count in self.technical.items():
+            shown = f"{count} tag{'s' if count > 1 else ''}"
+            self.add("technical", where, "camera and format settings", shown, False)
+        self.technical = {}
+        return self.findings
+
+
+# --- EXIF, XMP, IPTC, Photoshop ------------------------------------------------------------
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, tuple) and all(isinstance(v, int) and 0 <= v < 256 for v in value):
+        return bytes(value)
+    return None
+
+
+def _exif_text(tag: int, value: Any) -> Any:
+    """UserComment and the Windows XP tags as text (for their length), else the value."""
+    raw = _as_bytes(value)
+    if raw is None:
+        return value
+    if tag == 0x9286:  # UserComment: an 8-byte character-set code, then the text
+        code, body = raw[:8], raw[8:]
+        return body.decode("utf-16-le" if code.startswith(b"UNICODE") else "latin-1", "replace")
+    if 0x9C9B <= tag <= 0x9C9F:  # XPTitle, XPComment, XPAuthor, XPKeywords, XPSubject
+        return raw.decode("utf-16-le", "replace")
+    return value
+
+
+def _exif_tag(report: _Report, where: str, tag: int, value: Any, *, in_tiff: bool) -> None:
+    if tag in EXIF_POINTERS or tag in EXIF_SKIPPED:
+        return
+    if tag == 0x02BC and (packet := _as_bytes(value)) is not None:
+        _xmp(report, packet)
+        return
+    if tag == 0x83BB and in_tiff:
+        return  # a TIFF's IPTC is read with Pillow's IPTC reader
+    name = ExifTags.TAGS.get(tag, f"tag 0x{tag:04X}")
+    rule = EXIF_TAGS.get(tag)
+    if rule is None and tag in EXIF_TECHNICAL:
+        report.tech(where)
+        return
+    if rule is None:
+        rule = classify_name(name) if tag in ExifTags.TAGS else None
+    report.value(rule or ("other", True, "bytes"), where, name, _exif_text(tag, value))
+
+
+def _gps(report: _Report, gps: dict[int, Any]) -> None:
+    where = "EXIF GPS"
+    position = [gps[k] for k in sorted(GPS_POSITION) if k in gps]
+    if any(_preview(v, "presence") for v in position):
+        report.add("location", where, "position", "present", True)
+    for tag, value in gps.items():
+        name = ExifTags.GPSTAGS.get(tag, f"tag {tag}")
+        if tag == 0 or tag in GPS_POSITION:
+            continue
+        if tag in (7, 29):  # GPSTimeStamp, GPSDateStamp
+            report.value(
+                ("date-time", True, "date" if tag == 29 else "presence"), where, name, value
+            )
+        elif tag == 18:  # GPSMapDatum: "WGS-84"
+            report.value(("technical", False, "presence"), where, name, value)
+        elif tag in (27, 28):  # GPSProcessingMethod, GPSAreaInformation: text
+            report.value(("location", True, "text"), where, name, value)
+        else:
+            report.value(("location", True, "presence"), where, name, value)
+
+
+def _exif(report: _Report, blob: bytes, *, in_tiff: bool = False) -> None:
+    """Every tag of an EXIF block (JPEG APP1, PNG eXIf, WebP EXIF...) or of a TIFF file.
+
+    ``in_tiff``: ``blob`` is a whole TIFF file, whose IFD1 is a second picture.
+    """
+    where = "TIFF" if in_tiff else "EXIF"
+    exif = Image.Exif()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            exif.load(blob)
+            ifd0 = dict(exif)
+            exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
+            gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+            interop = exif.get_ifd(ExifTags.IFD.Interop)
+            ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
+        except Exception:  # noqa: BLE001 - a hostile block raises anything; it is reported
+            report.unreadable(where, len(blob), "unreadable EXIF")
+            return
+    for tag, value in ifd0.items():
+        _exif_tag(report, where, tag, value, in_tiff=in_tiff)
+    for tag, value in [*exif_ifd.items(), *interop.items()]:
+        _exif_tag(report, "EXIF", tag, value, in_tiff=in_tiff)
+    _gps(report, gps)
+    if ifd1:
+        if in_tiff:
+            report.add("embedded-image", where, "second picture (IFD1)", "present", True)
+        elif 0x0201 in ifd1 or 0x0111 in ifd1 or 0x0144 in ifd1:
+            size = ifd1.get(0x0202)
+            shown = f"{size} bytes" if isinstance(size, int) else "present"
+            report.add("embedded-image", where, "embedded thumbnail", shown, True)
+        for tag, value in ifd1.items():
+            if tag not in EXIF_TECHNICAL:
+                _exif_tag(report, where, tag, value, in_tiff=in_tiff)
+    if caught:
+        report.unreadable(where, len(blob), "partly unreadable EXIF")
+
+
+# One XMP token: an element tag (name, attributes), any other markup, or text.
+_XMP_TOKEN = re.compile(
+    rb"<(/?)([A-Za-z_][\w.\-]*:[\w.\-]+)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>|<[^<>]*>|([^<]+)"
+)
+_XMP_ATTR = re.compile(rb"([A-Za-z_][\w.\-]*:[\w.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+_XMP_SYNTAX = frozenset((b"rdf", b"x", b"xmlns", b"xml", b"xe"))
+# Schemas whose other properties describe the picture, its editing or its file.
+_XMP_TECHNICAL = frozenset(
+    {
+        "crs", "tiff", "exif", "exifEX", "aux", "photoshop", "xmp", "xmpMM", "stEvt", "stRef",
+        "stDim", "stFnt", "stJob", "xmpTPg", "xmpG", "xmpGImg", "GPano", "hdrgm", "pdf", "dc",
+        "xmpRights", "Iptc4xmpCore", "lr", "GCamera", "Camera", "Container", "Item",
+        "xmpNote", "MicrosoftPhoto", "apple-fi", "HDRGainMap", "xmpDM", "xmpBJ", "illustrator",
+        "GDepth", "GImage", "mwg-rs", "stArea",
+    }
+)  # fmt: skip
+
+
+def _xmp_rule(prop: str) -> Rule:
+    prefix, _, local = prop.partition(":")
+    if (prefix in ("GDepth", "GImage") and local == "Data") or local == "image":
+        return ("embedded-image", True, "bytes")
+    rule = classify_name(local)
+    if rule is not None:
+        return rule
+    return (
+        ("technical", False, "presence") if prefix in _XMP_TECHNICAL else ("other", True, "bytes")
+    )
+
+
+def _xmp(report: _Report, packet: bytes, where: str = "XMP") -> None:
+    """The properties of an XMP packet, found by a linear tokenizer (never an XML parser)."""
+    if report.xmp_budget <= 0:
+        report.opaque(where, "packet not read (over the size cap)", len(packet))
+        return
+    text = packet[: report.xmp_budget]
+    report.xmp_budget -= len(text)
+    values: dict[str, list[str]] = {}
+
+    def keep(name: bytes, value: bytes) -> None:
+        prop = name.decode("ascii", "replace")
+        values.setdefault(prop, []).append(value.decode("utf-8", "replace"))
+
+    stack: list[bytes] = []
+    for count, token in enumerate(_XMP_TOKEN.finditer(text)):
+        if count >= MAX_BLOCKS:
+            report.opaque(where, "packet not fully read (too many elements)", len(packet))
+            break
+        closing, name, attributes, chars = token.groups()
+        if name is not None:
+            if closing:
+                if name in stack:
+                    del stack[len(stack) - 1 - stack[::-1].index(name) :]
+                continue
+            for attribute in _XMP_ATTR.finditer(attributes):
+                if attribute.group(1).split(b":", 1)[0] not in _XMP_SYNTAX:
+                    keep(attribute.group(1), attribute.group(2) or attribute.group(3) or b"")
+            if not attributes.rstrip().endswith(b"/") and len(stack) < _MAX_XMP_DEPTH:
+                stack.append(name)
+        elif chars is not None and chars.strip():
+            owner = next((n for n in reversed(stack) if n.split(b":")[0] not in _XMP_SYNTAX), None)
+            if owner is not None:
+                keep(owner, chars)
+    if len(packet) > len(text):
+        report.opaque(where, "packet not fully read (over the size cap)", len(packet))
+    for prop, found in values.items():
+        rule = _xmp_rule(prop)
+        shown = [v for v in found if not _blank(v)]
+        if shown:
+            report.value(rule, where, prop, shown[0] if len(shown) == 1 else shown)
+
+
+def _iptc(report: _Report, datasets: dict[tuple[int, int], Any]) -> None:
+    for key, value in datasets.items():
+        name, rule = IPTC_DATASETS.get(
+            key, (f"dataset {key[0]}:{key[1]}", ("other", True, "bytes"))
+        )
+        items = value if isinstance(value, list) else [value]
+        filled = [item for item in items if item and not _blank(_text_of(item))]
+        if filled:
+            report.value(rule, "IPTC", name, filled[0] if len(filled) == 1 else filled)
+
+
+def _photoshop(report: _Report, resources: dict[int, Any]) -> None:
+    """Photoshop image resources (JPEG APP13), as Pillow splits them; IPTC is read apart."""
+    for code, value in resources.items():
+        data = value if isinstance(value, bytes) else b""
+        if code == 0x0404:
+            continue
+        if code in (0x0409, 0x040C):
+            report.opaque("Photoshop", "thumbnail", len(data), "embedded-image")
+        elif code in (0x0422, 0x0423):
+            _exif(report, data)
+        elif code == 0x0424:
+            _xmp(report, data)
+        elif code in PHOTOSHOP_TECHNICAL or not isinstance(value, bytes):
+            report.tech("Photoshop")
+        else:
+            report.opaque("Photoshop", f"resource 0x{code:04X}", len(data))
+
+
+# --- JPEG ----------------------------------------------------------------------------------
+
+_XMP_STANDARD = b"http://ns.adobe.com/xap/1.0/\x00"
+_XMP_EXTENSION = b"http://ns.adobe.com/xmp/extension/\x00"
+# Names of vendor segments shown as they are; any other segment is listed by its marker.
+_VENDOR_SEGMENTS = (
+    b"Ducky", b"PictureInfo", b"AROT", b"HDR_RI", b"FPXR", b"Meta", b"Qualcomm", b"SCALADO",
+    b"ssuniqueid", b"QVCI", b"FLIR", b"GoPro", b"AVI1", b"Mtgr", b"HPQ", b"CIFF", b"Photoshop",
+)  # fmt: skip
+# After the first scan only a marker ends entropy-coded data: FF then not 00, D0-D7 or FF.
+_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+
+def _jpeg_segment(
+    report: _Report, name: str, payload: bytes, extended: bytearray, *, header: bool
+) -> None:
+    if name == "COM":
+        report.value(("free-text", True, "text"), "JPEG COM", "comment", payload)
+        return
+    marker = int(name[3:])
+    if marker == 0 and payload.startswith(b"JFIF\x00"):
+        if len(payload) >= 14 and payload[12] and payload[13]:
+            report.opaque("JPEG APP0", "JFIF thumbnail", len(payload) - 14, "embedded-image")
+        return
+    if marker == 0 and payload.startswith(b"JFXX\x00"):
+        report.opaque("JPEG APP0", "JFXX thumbnail", len(payload) - 6, "embedded-image")
+        return
+    if marker == 1 and payload.startswith(b"Exif\x00\x00"):
+        _exif(report, payload)
+        return
+    if marker == 1 and payload.startswith(_XMP_STANDARD):
+        _xmp(report, payload[len(_XMP_STANDARD) :])
+        return
+    if marker == 1 and payload.startswith(_XMP_EXTENSION):
+        extended += payload[len(_XMP_EXTENSION) + 40 :]  # GUID, full length, offset
+        return
+    if marker == 2 and payload.startswith((b"ICC_PROFILE\x00", b"MPF\x00")):
+        return  # the profile is kept; the MPF index is read on its own
+    if marker == 14 and payload.startswith(b"Adobe"):
+        return  # kept: the colour transform
+    if marker == 13 and header and payload.startswith(b"Photoshop 3.0\x00"):
+        return  # Pillow splits it into resources, read on their own
+    vendor = next((v for v in _VENDOR_SEGMENTS if payload.startswith(v)), None)
+    tag = f"{vendor.decode()} segment" if vendor else "segment"
+    report.opaque(f"JPEG {name}", tag, len(payload))
+
+
+def _after_first_scan(data: bytes, pos: int) -> tuple[list[tuple[str, bytes]], int | None]:
+    """APPn and COM segments between the scans, and where the picture's EOI ends (None when
+    there is none: a truncated file)."""
+    segments: list[tuple[str, bytes]] = []
+    for _ in range(MAX_BLOCKS):
+        found = _NEXT_MARKER.search(data, pos)
+        if found is None:
+            return segments, None
+        marker, at = data[found.end() - 1], found.end()
+        if marker == 0xD9:
+            return segments, at
+        if marker == 0x01:  # TEM: no length
+            pos = at
+            continue
+        length = int.from_bytes(data[at : at + 2], "big")
+        if at + 2 > len(data) or length < 2 or at + length > len(data):
+            return segments, None
+        if 0xE0 <= marker <= 0xEF:
+            segments.append((f"APP{marker & 0x0F}", data[at + 2 : at + length]))
+        elif marker == 0xFE:
+            segments.append(("COM", data[at + 2 : at + length]))
+        pos = at + length
+    segments.append(("APP15", b""))  # too many segments: listed as unknown, fail closed
+    return segments, None
+
+
+def _mpf(report: _Report, mp: dict[int, Any] | None, base: int) -> list[tuple[int, int]]:
+    """The MPF index's further pictures; returns the byte ranges they cover in the file."""
+    covered: list[tuple[int, int]] = []
+    if not mp:
+        return covered
+    for number, entry in enumerate(mp.get(0xB002, []), start=1):
+        size, offset = int(entry.get("Size", 0)), int(entry.get("DataOffset", 0))
+        if offset == 0:
+            continue  # the primary picture: this one
+        kind = entry.get("Attribute", {}).get("MPType", "picture")
+        report.add("embedded-image", "MPF", f"picture {number}", f"{kind}, {size} bytes", True)
+        covered.append((base + offset, base + offset + size))
+    return covered
+
+
+def _trailer(report: _Report, data: bytes, eoi: int, covered: list[tuple[int, int]]) -> None:
+    """Data after the picture's end, less what the MPF index accounts for; zero padding is
+    not data."""
+    spans: list[tuple[int, int]] = []
+    pos = eoi
+    for start, end in sorted(covered):
+        if start > pos:
+            spans.append((pos, start))
+        pos = max(pos, end)
+    if pos < len(data):
+        spans.append((pos, len(data)))
+    filled = [(s, e) for s, e in spans if data[s:e].strip(b"\x00\xff")]
+    if not filled:
+        return
+    size = sum(e - s for s, e in filled)
+    head = data[filled[0][0] : filled[0][0] + 64]
+    if head.lstrip(b"\x00").startswith(b"\xff\xd8\xff"):
+        report.opaque("JPEG trailer", "picture after the end of the image", size, "embedded-image")
+    elif b"ftyp" in head:
+        report.opaque("JPEG trailer", "video after the end of the image", size, "embedded-image")
+    else:
+        report.opaque("JPEG trailer", "data after the end of the image", size)
+
+
+def _jpeg(report: _Report, data: bytes) -> None:
+    with JpegImagePlugin.JpegImageFile(io.BytesIO(data)) as image:  # headers only
+        assert image.fp is not None
+        scan = image.fp.tell()  # Pillow stops reading at the first scan's data
+        segments = list(image.applist)
+        photoshop = dict(image.info.get("photoshop") or {})
+        base = int(image.info.get("mpoffset", 0))
+        try:
+            iptc = IptcImagePlugin.getiptcinfo(image)
+        except (SyntaxError, OSError, ValueError):
+            iptc = None
+            report.unreadable("IPTC", len(photoshop.get(0x0404, b"")), "unreadable IPTC")
+        try:
+            mp = image._getmp()  # Pillow's MPF reader, as its jpeg_factory uses it
+        except SyntaxError:
+            mp = None
+            report.unreadable("MPF", len(image.info.get("mp", b"")), "unreadable MPF index")
+    extended = bytearray()
+    later, eoi = _after_first_scan(data, scan)
+    for name, payload in segments:
+        _jpeg_segment(report, name, payload, extended, header=True)
+    for name, payload in later:
+        _jpeg_segment(report, name, payload, extended, header=False)
+    if photoshop:
+        _photoshop(report, photoshop)
+    if iptc:
+        _iptc(report, iptc)
+    if extended:
+        _xmp(report, bytes(extended), "XMP extension")
+    covered = _mpf(report, mp, base)
+    if eoi is not None:
+        _trailer(report, data, eoi, covered)
+
+
+# --- PNG, WebP, GIF ------------------------------------------------------------------------
+
+
+def _inflate(data: bytes) -> bytes | None:
+    inflater = zlib.decompressobj()
+    try:
+        return inflater.decompress(data, MAX_TEXT_BYTES)
+    except zlib.error:
+        return None
+
+
+def _raw_profile(text: str) -> bytes:
+    """An ImageMagick "Raw profile type ..." text: name, length, then hexadecimal."""
+    parts = text.split()
+    try:
+        return bytes.fromhex("".join(parts[2:]))
+    except ValueError:
+        return b""
+
+
+def _png_text(report: _Report, where: str, keyword: str, text: str) -> None:
+    if keyword == "XML:com.adobe.xmp":
+        _xmp(report, text.encode("utf-8"))
+        return
+    if keyword.lower() in ("raw profile type exif", "raw profile type app1"):
+        _exif(report, _raw_profile(text))
+        return
+    if keyword.lower() == "raw profile type xmp":
+        _xmp(report, _raw_profile(text))
+        return
+    rule: Rule | None = PNG_KEYWORDS.get(keyword)
+    if rule is None and keyword.partition(":")[0] in ("exif", "xmp", "tiff", "dc", "photoshop"):
+        rule = classify_name(keyword) or ("technical", False, "presence")
+    if rule is None:  # a keyword of its own: free text, and its name may be text too
+        masked = f"keyword {_mask_text(keyword) or '(empty)'}"
+        report.value(("free-text", True, "text"), where, masked, text)
+    else:
+        report.value(rule, where, keyword, text)
+
+
+def _png_chunk(report: _Report, kind: bytes, body: bytes) -> None:
+    if kind in PNG_KEPT:
+        return
+    if kind in (b"tEXt", b"zTXt", b"iTXt"):
+        keyword, _, rest = body.partition(b"\x00")
+        text: bytes | None = rest
+        if kind == b"zTXt":
+            text = _inflate(rest[1:])
+        elif kind == b"iTXt":
+            compressed = rest[:1] == b"\x01"
+            _language, _, rest = rest[2:].partition(b"\x00")
+            _translated, _, text = rest.partition(b"\x00")
+            text = _inflate(text) if compressed else text
+        where = f"PNG {kind.decode()}"
+        if text is None:
+            report.unreadable(where, len(body), "unreadable compressed text")
+        else:
+            encoding = "utf-8" if kind == b"iTXt" else "latin-1"
+            _png_text(report, where, keyword.decode("latin-1"), text.decode(encoding, "replace"))
+    elif kind == b"eXIf":
+        _exif(report, body)
+    elif kind == b"tIME":
+        year = struct.unpack(">H", body[:2])[0] if len(body) >= 2 else 0
+        report.add("date-time", "PNG tIME", "modification time", f"{year} (year only)", True)
+    elif kind in PNG_TECHNICAL:
+        report.tech("PNG")
+    else:
+        report.opaque("PNG", f"{kind.decode('ascii', 'replace')} chunk", len(body))
+
+
+def _png(report: _Report, data: bytes) -> None:
+    handle = io.BytesIO(data)
+    handle.seek(8)
+    stream = PngImagePlugin.ChunkStream(handle)
+    for _ in range(MAX_BLOCKS):
+        kind, pos, length = stream.read()  # SyntaxError on a broken chunk header
+        end = pos + length
+        if end + 4 > len(data):
+            report.unreadable("PNG", len(data) - pos, "chunk cut off")
+            return
+        handle.seek(end + 4)  # CRCs are the scrubber's business; here only content counts
+        if kind == b"IEND":
+            if data[end + 4 :].strip(b"\x00"):
+                report.opaque("PNG", "data after IEND", len(data) - end - 4)
+            return
+        _png_chunk(report, kind, data[pos:end])
+    report.opaque("PNG", "chunks not read (too many)", len(data))
+
+
+_WEBP_KEPT = frozenset((b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"))
+
+
+def _webp(report: _Report, data: bytes) -> None:
+    stop = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
+    pos = 12
+    for _ in range(MAX_BLOCKS):
+        if pos + 8 > stop:
+            break
+        kind, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
+        body = data[pos + 8 : pos + 8 + size]
+        if kind == b"EXIF":
+            _exif(report, body)
+        elif kind == b"XMP ":
+            _xmp(report, body)
+        elif kind not in _WEBP_KEPT:
+            report.opaque("WebP", f"{kind.decode('ascii', 'replace').strip()} chunk", len(body))
+        pos += 8 + size + (size & 1)
+    if data[stop:].strip(b"\x00"):
+        report.opaque("WebP", "data after the RIFF container", len(data) - stop)
+
+
+def _gif_sub_blocks(data: bytes, pos: int, budget: list[int]) -> tuple[int, int]:
+    """Skip the sub-blocks from ``pos``; (offset after the terminator, bytes of data)."""
+    total = 0
+    while pos < len(data) and data[pos] and budget[0] > 0:
+        total += data[pos]
+        pos += 1 + data[pos]
+        budget[0] -= 1
+    if budget[0] <= 0:
+        raise ValueError("too many GIF sub-blocks")
+    return pos + 1, total
+
+
+def _gif_text(data: bytes, start: int, stop: int) -> str:
+    out, pos = bytearray(), start
+    while pos < stop and data[pos]:
+        out += data[pos + 1 : pos + 1 + data[pos]]
+        pos += 1 + data[pos]
+    return out.decode("latin-1")
+
+
+def _gif(report: _Report, data: bytes) -> None:
+    packed = data[10] if len(data) > 10 else 0
+    pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
+    budget = [_MAX_SUB_BLOCKS]
+    for _ in range(MAX_BLOCKS):
+        if pos >= len(data):
+            return
+        introducer = data[pos]
+        if introducer == 0x3B:
+            if data[pos + 1 :].strip(b"\x00"):
+                report.opaque("GIF", "data after the trailer", len(data) - pos - 1)
+            return
+        if introducer == 0x2C:
+            local = data[pos + 9] if pos + 9 < len(data) else 0
+            pos += 10 + (3 << ((local & 7) + 1) if local & 0x80 else 0) + 1  # + LZW code size
+            pos, _ = _gif_sub_blocks(data, pos, budget)
+        elif introducer == 0x21 and pos + 1 < len(data):
+            label, start = data[pos + 1], pos + 2
+            pos, size = _gif_sub_blocks(data, start, budget)
+            if label == 0xFE:
+                report.value(
+                    ("free-text", True, "text"), "GIF", "comment", _gif_text(data, start, pos)
+                )
+            elif label == 0x01:
+                report.opaque("GIF", "plain-text extension", size, "free-text")
+            elif label == 0xFF:
+                ident = data[start + 1 : start + 12] if data[start : start + 1] == b"\x0b" else b""
+                if ident == b"XMP DataXMP":
+                    _xmp(report, data[start + 12 : pos])  # XMP is stored raw, lengths included
+                elif ident == b"ICCRGBG1012":
+                    report.tech("GIF")
+                elif ident not in (b"NETSCAPE2.0", b"ANIMEXTS1.0"):
+                    report.opaque("GIF", "application extension", size)
+            elif label != 0xF9:
+                report.opaque("GIF", f"extension 0x{label:02X}", size)
+        else:
+            report.unreadable("GIF", len(data) - pos, "unreadable block structure")
+            return
+    report.opaque("GIF", "blocks not read (too many)", len(data))
+
+
+# --- TIFF, HEIF/AVIF, video ----------------------------------------------------------------
+
+
+def _tiff(report: _Report, data: bytes) -> None:
+    _exif(report, data, in_tiff=True)
+    with Image.open(io.BytesIO(data), formats=["TIFF"]) as image:  # IFD0 only, no pixels
+        iptc = IptcImagePlugin.getiptcinfo(image)
+    if iptc:
+        _iptc(report, iptc)
+
+
+def _heif(report: _Report, data: bytes) -> None:
+    import pillow_heif
+
+    try:
+        heif: Any = pillow_heif.open_heif(io.BytesIO(data))  # parses; decodes nothing
+    except Exception:  # noqa: BLE001 - libheif may not parse an AVIF sequence: Pillow then
+        _avif_with_pillow(report, data)
+        return
+    seen: set[bytes] = set()
+    for image in heif:
+        info = image.info
+        for key, read in (("exif", _exif), ("xmp", _xmp)):
+            block = info.get(key)
+            if block and bytes(block) not in seen:
+                seen.add(bytes(block))
+                read(report, bytes(block))
+        for item in info.get("metadata") or []:
+            size = len(item.get("data") or b"")
+            report.opaque("HEIF", f"{item.get('type') or 'metadata'} item", size)
+        if thumbnails := info.get("thumbnails"):
+            report.add("embedded-image", "HEIF", "thumbnail", f"{len(thumbnails)}", True)
+        if depth := info.get("depth_images"):
+            report.add("embedded-image", "HEIF", "depth map", f"{len(depth)}", True)
+        for kind, ids in (info.get("aux") or {}).items():
+            if "alpha" not in str(kind).lower():  # transparency is kept
+                name = "HDR gain map" if "gainmap" in str(kind).lower() else "auxiliary picture"
+                report.add("embedded-image", "HEIF", name, f"{len(ids)}", True)
+    if len(heif) > 1:
+        report.add("embedded-image", "HEIF", "further pictures", f"{len(heif) - 1}", True)
+
+
+def _avif_with_pillow(report: _Report, data: bytes) -> None:
+    with Image.open(io.BytesIO(data), formats=["AVIF"]) as image:
+        if exif := image.info.get("exif"):
+            _exif(report, bytes(exif))
+        if xmp := image.info.get("xmp"):
+            _xmp(report, bytes(xmp))
+        frames = int(getattr(image, "n_frames", 1))
+    if frames > 1:
+        report.add("embedded-image", "AVIF", "further frames", f"{frames - 1}", True)
+
+
+# Keys FFmpeg reports for any file, kept by the remux or rewritten empty: not listed.
+_VIDEO_KEPT = frozenset(
+    {
+        "major_brand", "minor_version", "compatible_brands", "handler_name", "language",
+        "vendor_id", "rotate", "duration", "doctype", "doctypeversion",
+        "com.android.capture.fps", "alpha_mode",
+    }
+)  # fmt: skip
+_TELEMETRY = frozenset(("gpmd", "djmd", "camm", "mett"))
+
+
+def _video_tags(report: _Report, where: str, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        if key.lower() in _VIDEO_KEPT:
+            continue
+        rule = classify_name(key.rsplit(".", 1)[-1]) or ("other", True, "bytes")
+        report.value(rule, where, key, value)
+
+
+def _video(report: _Report, source: bytes | Path) -> None:
+    import av
+
+    opened = av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+    with opened as container:
+        _video_tags(report, "video container", dict(container.metadata))
+        videos = 0
+        for stream in container.streams:
+            where = f"video stream {stream.index}"
+            tag = (getattr(stream.codec_context, "codec_tag", "") or "").strip("\x00 ")
+            attached = bool(stream.disposition & av.stream.Disposition.attached_pic)
+            if stream.type == "video" and not attached:
+                videos += 1
+                if videos > 1:
+                    report.add("embedded-image", where, "further video stream", "present", True)
+            elif attached:
+                report.add("embedded-image", where, "cover picture", "present", True)
+            elif stream.type == "data" and tag in _TELEMETRY:
+                report.add("location", where, f"{tag} telemetry track", "present", True)
+            elif stream.type == "data" and tag == "tmcd":
+                report.add("date-time", where, "timecode track", "present", True)
+            elif stream.type == "subtitle":
+                report.add("free-text", where, "subtitles", "present", True)
+            elif stream.type != "audio":
+                report.add("other", where, f"{stream.type} stream", "present", True)
+            _video_tags(report, where, dict(stream.metadata))
+
+
+# --- entry points --------------------------------------------------------------------------
+
+_PARSERS = {
+    Kind.JPEG: _jpeg,
+    Kind.PNG: _png,
+    Kind.WEBP: _webp,
+    Kind.GIF: _gif,
+    Kind.TIFF: _tiff,
+    Kind.HEIF: _heif,
+    Kind.AVIF: _heif,
+}
+
+
+def _read(report: _Report, kind: Kind, source: bytes | Path) -> list[MetadataFinding]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if kind.is_video:
+                _video(report, source)
+            else:
+                assert isinstance(source, bytes)
+                _PARSERS[kind](report, source)
+    except Exception as exc:  # noqa: BLE001 - hostile input raises anything: fail closed
+        size = len(source) if isinstance(source, bytes) else source.stat().st_size
+        report.unreadable(kind.name, size, f"unreadable metadata ({type(exc).__name__})")
+    return report.done()
+
+
+def identifying_metadata(data: bytes) -> list[MetadataFinding]:
+    """Every piece of metadata in ``data`` that the scrubber removes; see the module
+    docstring. Never raises for malformed input: what cannot be read is itself a finding."""
+    try:
+        kind = sniff(data[:HEAD_BYTES])
+    except ScrubError as exc:
+        return [
+            MetadataFinding("other", "file", f"not read ({exc.reason})", f"{len(data)} bytes", True)
+        ]
+    return _read(_Report(), kind, data)
+
+
+def metadata_of_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[MetadataFinding]:
+    """:func:`identifying_metadata` of a file; a video is read from disk by FFmpeg, never
+    whole into memory. Raises ``OSError`` when the file cannot be read."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        size = handle.seek(0, io.SEEK_END)
+        try:
+            kind = sniff(head)
+        except ScrubError as exc:
+            return [
+                MetadataFinding("other", "file", f"not read ({exc.reason})", f"{size} bytes", True)
+            ]
+        if kind.is_video:
+            return _read(_Report(), kind, path)
+        if size > limits.max_image_bytes:
+            return [MetadataFinding("other", "file", "not read (too large)", f"{size} bytes", True)]
+        handle.seek(0)
+        return identifying_metadata(handle.read(size + 1))
