@@ -57,6 +57,7 @@ from clinphoto.imaging.metadata import (
     describe,
     identifying_metadata,
 )
+from clinphoto.imaging.metadata_tags import CATEGORIES
 from clinphoto.imaging.regions import Box, Region
 from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
@@ -322,8 +323,9 @@ def with_metadata(
     and which tag, never a value) and ``advice``. The others are a note; with ``strict``
     (the custodian, whose photos should carry none) they make it identifiable too.
     """
-    identifying = [f for f in findings if f.identifying]
-    rest = [f for f in findings if not f.identifying]
+    ordered = sorted(findings, key=lambda f: CATEGORIES.index(f.category))  # places first
+    identifying = [f for f in ordered if f.identifying]
+    rest = [f for f in ordered if not f.identifying]
     reasons, notes = list(result.reasons), list(result.notes)
     if identifying:
         reasons.append(f"{IDENTIFYING_METADATA}: {describe(identifying)} ({advice})")

@@ -328,13 +328,14 @@ def _exif(report: _Report, blob: bytes, *, in_tiff: bool = False) -> None:
     if ifd1:
         if in_tiff:
             report.add("embedded-image", where, "second picture (IFD1)", "present", True)
-        elif 0x0201 in ifd1 or 0x0111 in ifd1 or 0x0144 in ifd1:
-            size = ifd1.get(0x0202)
-            shown = f"{size} bytes" if isinstance(size, int) else "present"
-            report.add("embedded-image", where, "embedded thumbnail", shown, True)
-        for tag, value in ifd1.items():
-            if tag not in EXIF_TECHNICAL:
-                _exif_tag(report, where, tag, value, in_tiff=in_tiff)
+        else:
+            if 0x0201 in ifd1 or 0x0111 in ifd1 or 0x0144 in ifd1:
+                size = ifd1.get(0x0202)
+                shown = f"{size} bytes" if isinstance(size, int) else "present"
+                report.add("embedded-image", where, "embedded thumbnail", shown, True)
+            for tag, value in ifd1.items():
+                if tag not in EXIF_TECHNICAL:
+                    _exif_tag(report, where, tag, value, in_tiff=in_tiff)
     if caught:
         report.unreadable(where, len(blob), "partly unreadable EXIF")
 
@@ -426,7 +427,7 @@ def _photoshop(report: _Report, resources: dict[int, Any]) -> None:
     """Photoshop image resources (JPEG APP13), as Pillow splits them; IPTC is read apart."""
     for code, value in resources.items():
         data = value if isinstance(value, bytes) else b""
-        if code == 0x0404:
+        if code == 0x0404 or (isinstance(value, bytes) and not value.strip(b"\x00")):
             continue
         if code in (0x0409, 0x040C):
             report.opaque("Photoshop", "thumbnail", len(data), "embedded-image")
@@ -589,12 +590,17 @@ def _jpeg(report: _Report, data: bytes) -> None:
 # --- PNG, WebP, GIF ------------------------------------------------------------------------
 
 
-def _inflate(data: bytes) -> bytes | None:
+def _inflate(report: _Report, where: str, data: bytes) -> bytes | None:
+    """At most :data:`MAX_TEXT_BYTES` of a compressed text; None when it is not zlib data.
+    Text that inflates further is also reported as not fully read."""
     inflater = zlib.decompressobj()
     try:
-        return inflater.decompress(data, MAX_TEXT_BYTES)
+        text = inflater.decompress(data, MAX_TEXT_BYTES)
     except zlib.error:
         return None
+    if inflater.unconsumed_tail:
+        report.opaque(where, "compressed text not fully read (over the size cap)", len(data))
+    return text
 
 
 def _raw_profile(text: str) -> bytes:
@@ -633,12 +639,12 @@ def _png_chunk(report: _Report, kind: bytes, body: bytes) -> None:
         keyword, _, rest = body.partition(b"\x00")
         text: bytes | None = rest
         if kind == b"zTXt":
-            text = _inflate(rest[1:])
+            text = _inflate(report, f"PNG {kind.decode()}", rest[1:])
         elif kind == b"iTXt":
             compressed = rest[:1] == b"\x01"
             _language, _, rest = rest[2:].partition(b"\x00")
             _translated, _, text = rest.partition(b"\x00")
-            text = _inflate(text) if compressed else text
+            text = _inflate(report, f"PNG {kind.decode()}", text) if compressed else text
         where = f"PNG {kind.decode()}"
         if text is None:
             report.unreadable(where, len(body), "unreadable compressed text")
@@ -772,10 +778,15 @@ def _tiff(report: _Report, data: bytes) -> None:
 def _heif(report: _Report, data: bytes) -> None:
     import pillow_heif
 
+    _movie_times(report, data)
     try:
         heif: Any = pillow_heif.open_heif(io.BytesIO(data))  # parses; decodes nothing
-    except Exception:  # noqa: BLE001 - libheif may not parse an AVIF sequence: Pillow then
-        _avif_with_pillow(report, data)
+    except Exception:  # noqa: BLE001 - libheif refuses it: read what can be found
+        try:
+            _avif_with_pillow(report, data)
+        except Exception:  # noqa: BLE001
+            report.unreadable("HEIF", len(data), "unreadable container")
+            _scan_for_blocks(report, data)
         return
     seen: set[bytes] = set()
     for image in heif:
@@ -798,6 +809,54 @@ def _heif(report: _Report, data: bytes) -> None:
                 report.add("embedded-image", "HEIF", name, f"{len(ids)}", True)
     if len(heif) > 1:
         report.add("embedded-image", "HEIF", "further pictures", f"{len(heif) - 1}", True)
+
+
+def _boxes(data: bytes, start: int, stop: int) -> Iterable[tuple[bytes, int, int]]:
+    """(type, payload start, payload end) of the ISO boxes between ``start`` and ``stop``."""
+    pos = start
+    for _ in range(MAX_BLOCKS):
+        if pos + 8 > stop:
+            return
+        size, kind = int.from_bytes(data[pos : pos + 4], "big"), data[pos + 4 : pos + 8]
+        header = 8
+        if size == 1:
+            size, header = int.from_bytes(data[pos + 8 : pos + 16], "big"), 16
+        elif size == 0:
+            size = stop - pos
+        if size < header or pos + size > stop:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
+def _movie_times(report: _Report, data: bytes) -> None:
+    """The creation and modification times of an image sequence's movie header (``mvhd``),
+    which libheif does not show; the conversion drops them."""
+    for kind, start, end in _boxes(data, 0, len(data)):
+        if kind != b"moov":
+            continue
+        for child, body, stop in _boxes(data, start, end):
+            if child == b"mvhd" and stop - body >= 20:
+                wide = data[body] == 1
+                created = int.from_bytes(data[body + 4 : body + (12 if wide else 8)], "big")
+                if created:  # seconds since 1904
+                    year = 1904 + created // 31_556_952
+                    report.add(
+                        "date-time", "ISO mvhd", "creation time", f"{year} (year only)", True
+                    )
+
+
+_EXIF_IN_BLOB = re.compile(rb"Exif\x00\x00(?:II\*\x00|MM\x00\*)")
+_XMP_IN_BLOB = re.compile(rb"<x:xmpmeta[^>]*>")
+
+
+def _scan_for_blocks(report: _Report, data: bytes) -> None:
+    """EXIF and XMP found by their signatures in a container no parser would open."""
+    if found := _EXIF_IN_BLOB.search(data):
+        _exif(report, data[found.start() : found.start() + (1 << 20)])
+    if found := _XMP_IN_BLOB.search(data):
+        end = data.find(b"</x:xmpmeta>", found.end())
+        _xmp(report, data[found.start() : end if end > 0 else len(data)])
 
 
 def _avif_with_pillow(report: _Report, data: bytes) -> None:
