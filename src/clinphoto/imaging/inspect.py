@@ -57,7 +57,12 @@ from clinphoto.imaging.metadata import (
     describe,
     identifying_metadata,
 )
-from clinphoto.imaging.metadata_tags import CATEGORIES
+from clinphoto.imaging.metadata_tags import (
+    CATEGORIES,
+    IDENTIFYING_METADATA,
+    METADATA_REASONS,
+    UNSCRUBBED_METADATA,
+)
 from clinphoto.imaging.regions import Box, Region
 from clinphoto.imaging.sniff import HEAD_BYTES, sniff
 
@@ -90,11 +95,7 @@ INSPECT_MAX_SIDE = 2048
 
 RegionDetector = Callable[[Image.Image], list[Region]]
 
-# How a reason about metadata starts, and what it advises. The custodian's reasons say the
-# device did not scrub; the audit entry of its verdict counts them (inspection.service).
-IDENTIFYING_METADATA = "identifying metadata"
-UNSCRUBBED_METADATA = "metadata a scrubbed photo never carries"
-METADATA_REASONS = (IDENTIFYING_METADATA, UNSCRUBBED_METADATA)
+# What a reason about metadata advises: the custodian's say that the device did not scrub.
 SCRUB_ADVICE = "the scrubber removes it: run clinphoto scrub"
 DEVICE_ADVICE = (
     "photos are scrubbed on the device that takes them, so that device did not scrub this one:"

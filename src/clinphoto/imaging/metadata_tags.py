@@ -22,11 +22,14 @@ __all__ = [
     "EXIF_TAGS",
     "EXIF_TECHNICAL",
     "GPS_POSITION",
+    "IDENTIFYING_METADATA",
     "IPTC_DATASETS",
+    "METADATA_REASONS",
     "PHOTOSHOP_TECHNICAL",
     "PNG_KEPT",
     "PNG_KEYWORDS",
     "PNG_TECHNICAL",
+    "UNSCRUBBED_METADATA",
     "Category",
     "Kind",
     "Rule",
@@ -41,6 +44,12 @@ CATEGORIES: Final[tuple[Category, ...]] = (
     "location", "person", "device", "date-time", "free-text", "embedded-image", "technical",
     "other",
 )  # fmt: skip
+
+# How a verdict's reason about metadata starts (imaging.inspect.with_metadata). Here, with
+# no import of Pillow, so that the inspection service can count them in its audit entries.
+IDENTIFYING_METADATA: Final = "identifying metadata"
+UNSCRUBBED_METADATA: Final = "metadata a scrubbed photo never carries"
+METADATA_REASONS: Final = (IDENTIFYING_METADATA, UNSCRUBBED_METADATA)
 
 # How a value is shown: text (first character and length), date (the year), presence only
 # ("present": GPS coordinates, numbers), or a byte count.

@@ -39,6 +39,7 @@ from clinphoto.audit.service import Action
 from clinphoto.consent.models import Consent
 from clinphoto.core.clock import utcnow
 from clinphoto.core.errors import Conflict, Invalid
+from clinphoto.imaging.metadata_tags import METADATA_REASONS
 from clinphoto.inspection.models import InspectionLease, MediaInspection
 from clinphoto.media import service as media_service
 from clinphoto.media.models import Media
@@ -257,6 +258,8 @@ def record_verdict(
             "identifiable": identifiable or status != DONE,
             "faces": sum(1 for r in regions if r.get("kind") == "face"),
             "text": sum(1 for r in regions if r.get("kind") == "text"),
+            # The photo still carried metadata: the device that took it did not scrub it.
+            "metadata": any(reason.startswith(METADATA_REASONS) for reason in reasons),
         },
     )
     return True
