@@ -36,9 +36,10 @@ Where each format is read:
   (GPS telemetry), cover pictures, subtitles. The scrubber remuxes a video and keeps one
   video and the audio streams only, so whatever FFmpeg does not show is dropped as well.
 
-EXIF is parsed by Pillow one IFD at a time (IFD0, IFD1, Exif, GPS, Interop): no chain is
-followed further and no maker note is parsed, so a looping or deep IFD structure costs
-nothing. XMP is read with a linear tokenizer, never an XML parser, up to
+EXIF, XMP, IPTC and Photoshop resources, wherever they are found, are read by
+:mod:`clinphoto.imaging.metadata_blocks`: EXIF by Pillow one IFD at a time (IFD0, IFD1,
+Exif, GPS, Interop; no chain followed further, no maker note parsed), so a looping or deep
+IFD structure costs nothing; XMP with a linear tokenizer, never an XML parser, up to
 :data:`MAX_XMP_BYTES`. Nothing here decodes a pixel.
 """
 
@@ -50,26 +51,30 @@ import struct
 import warnings
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, TypedDict
+from typing import Any, Final
 
-from PIL import ExifTags, Image, IptcImagePlugin, JpegImagePlugin, PngImagePlugin
+from PIL import Image, IptcImagePlugin, JpegImagePlugin, PngImagePlugin
 
 from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
+from clinphoto.imaging.metadata_blocks import (
+    MAX_BLOCKS,
+    MAX_XMP_BYTES,
+    MetadataFinding,
+    MetadataJson,
+    Report,
+    describe,
+    mask_text,
+    read_exif,
+    read_iptc,
+    read_photoshop,
+    read_xmp,
+)
 from clinphoto.imaging.metadata_tags import (
-    EXIF_POINTERS,
-    EXIF_SKIPPED,
-    EXIF_TAGS,
-    EXIF_TECHNICAL,
-    GPS_POSITION,
-    IPTC_DATASETS,
-    PHOTOSHOP_TECHNICAL,
     PNG_KEPT,
     PNG_KEYWORDS,
     PNG_TECHNICAL,
-    Category,
     Rule,
     classify_name,
 )
@@ -87,358 +92,7 @@ __all__ = [
 ]
 
 MAX_TEXT_BYTES: Final = 1 << 20  # inflated from one compressed PNG text chunk, at most
-MAX_XMP_BYTES: Final = 4 << 20  # XMP tokenized in one file, at most
-MAX_BLOCKS: Final = 200_000  # chunks, segments, blocks or XMP tokens walked, at most
 _MAX_SUB_BLOCKS: Final = 4_000_000  # GIF data sub-blocks skipped, at most
-_MAX_XMP_DEPTH: Final = 64
-
-
-class MetadataJson(TypedDict):
-    category: str
-    where: str
-    tag: str
-    preview: str
-    identifying: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MetadataFinding:
-    """One piece of metadata: ``preview`` is masked (see the module docstring)."""
-
-    category: Category
-    where: str  # "EXIF", "EXIF GPS", "XMP", "IPTC", "JPEG COM", "PNG tEXt", "JPEG trailer"...
-    tag: str  # "Artist", "dc:creator", "By-line", "embedded thumbnail"...
-    preview: str
-    identifying: bool
-
-    @property
-    def label(self) -> str:
-        """Where and what, for a reason line: "EXIF Artist", "EXIF GPS position"."""
-        return f"{self.where} {self.tag}"
-
-    def to_json(self) -> MetadataJson:
-        return {
-            "category": self.category,
-            "where": self.where,
-            "tag": self.tag,
-            "preview": self.preview,
-            "identifying": self.identifying,
-        }
-
-
-def describe(findings: Iterable[MetadataFinding], limit: int = 6) -> str:
-    """The findings' labels for one line: the first ``limit``, then how many more."""
-    labels = list(dict.fromkeys(finding.label for finding in findings))
-    shown = ", ".join(labels[:limit])
-    return shown if len(labels) <= limit else f"{shown} and {len(labels) - limit} more"
-
-
-# --- masking -------------------------------------------------------------------------------
-
-_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|2\d\d\d)(?!\d)")
-
-
-def _text_of(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes | bytearray):
-        try:
-            return bytes(value).decode("utf-8")
-        except UnicodeDecodeError:
-            return bytes(value).decode("latin-1")
-    if isinstance(value, tuple | list):
-        return " ".join(_text_of(item) for item in value)
-    return str(value)
-
-
-def _blank(text: str) -> bool:
-    return not text.strip(" \t\r\n\x00")
-
-
-def _mask_text(text: str) -> str | None:
-    shown = text.strip(" \t\r\n\x00")
-    if not shown:
-        return None
-    if len(shown) < 4:  # the first character would be too much of the value
-        return f"{len(shown)} character{'s' if len(shown) > 1 else ''}"
-    return f"{shown[0]}… ({len(shown)} characters)"
-
-
-def _mask_date(text: str) -> str | None:
-    if _blank(text) or not text.strip(" \t\r\n\x00:-.+0TZ/"):  # "0000:00:00 00:00:00"
-        return None
-    year = _YEAR.search(text)
-    return f"{year.group(1)} (year only)" if year else "present"
-
-
-def _preview(value: Any, kind: str) -> str | None:
-    """The masked value, or None when it is blank (nothing to report)."""
-    if isinstance(value, bytes | bytearray):
-        data = bytes(value)
-        if not data.strip(b"\x00 "):
-            return None
-        if kind == "bytes":
-            return f"{len(data)} bytes"
-    if isinstance(value, tuple) and value and all(isinstance(v, int) for v in value):
-        if not any(value):
-            return None
-        if kind == "bytes":
-            return f"{len(value)} values"
-    text = _text_of(value)
-    if kind == "date":
-        return _mask_date(text)
-    if _blank(text):
-        return None
-    if kind == "presence":
-        return "present"
-    if kind == "bytes":
-        return f"{len(text)} characters"
-    return _mask_text(text)
-
-
-# --- the report ----------------------------------------------------------------------------
-
-
-class _Report:
-    """Findings in the order found; technical tags counted per place, listed at the end."""
-
-    def __init__(self) -> None:
-        self.findings: list[MetadataFinding] = []
-        self.technical: dict[str, int] = {}
-        self.xmp_budget = MAX_XMP_BYTES
-
-    def add(self, category: Category, where: str, tag: str, preview: str, ident: bool) -> None:
-        self.findings.append(MetadataFinding(category, where, tag, preview, ident))
-
-    def value(self, rule: Rule, where: str, tag: str, value: Any) -> None:
-        category, identifying, kind = rule
-        shown = _preview(value, kind)
-        if shown is None:
-            return
-        if category == "technical":
-            self.tech(where)
-        else:
-            self.add(category, where, tag, shown, identifying)
-
-    def opaque(self, where: str, tag: str, size: int, category: Category = "other") -> None:
-        """Data we list by size only; identifying (we cannot say it is harmless)."""
-        self.add(category, where, tag, f"{size} bytes", True)
-
-    def unreadable(self, where: str, size: int, why: str = "unreadable") -> None:
-        self.add("other", where, why, f"{size} bytes that could not be read", True)
-
-    def tech(self, where: str, count: int = 1) -> None:
-        self.technical[where] = self.technical.get(where, 0) + count
-
-    def done(self) -> list[MetadataFinding]:
-        for where, count in self.technical.items():
-            shown = f"{count} tag{'s' if count > 1 else ''}"
-            self.add("technical", where, "camera and format settings", shown, False)
-        self.technical = {}
-        return self.findings
-
-
-# --- EXIF, XMP, IPTC, Photoshop ------------------------------------------------------------
-
-
-def _as_bytes(value: Any) -> bytes | None:
-    if isinstance(value, bytes | bytearray):
-        return bytes(value)
-    if isinstance(value, tuple) and all(isinstance(v, int) and 0 <= v < 256 for v in value):
-        return bytes(value)
-    return None
-
-
-def _exif_text(tag: int, value: Any) -> Any:
-    """UserComment and the Windows XP tags as text (for their length), else the value."""
-    raw = _as_bytes(value)
-    if raw is None:
-        return value
-    if tag == 0x9286:  # UserComment: an 8-byte character-set code, then the text
-        code, body = raw[:8], raw[8:]
-        return body.decode("utf-16-le" if code.startswith(b"UNICODE") else "latin-1", "replace")
-    if 0x9C9B <= tag <= 0x9C9F:  # XPTitle, XPComment, XPAuthor, XPKeywords, XPSubject
-        return raw.decode("utf-16-le", "replace")
-    return value
-
-
-def _exif_tag(report: _Report, where: str, tag: int, value: Any, *, in_tiff: bool) -> None:
-    if tag in EXIF_POINTERS or tag in EXIF_SKIPPED:
-        return
-    if tag == 0x02BC and (packet := _as_bytes(value)) is not None:
-        _xmp(report, packet)
-        return
-    if tag == 0x83BB and in_tiff:
-        return  # a TIFF's IPTC is read with Pillow's IPTC reader
-    name = ExifTags.TAGS.get(tag, f"tag 0x{tag:04X}")
-    rule = EXIF_TAGS.get(tag)
-    if rule is None and tag in EXIF_TECHNICAL:
-        report.tech(where)
-        return
-    if rule is None:
-        rule = classify_name(name) if tag in ExifTags.TAGS else None
-    report.value(rule or ("other", True, "bytes"), where, name, _exif_text(tag, value))
-
-
-def _gps(report: _Report, gps: dict[int, Any]) -> None:
-    where = "EXIF GPS"
-    position = [gps[k] for k in sorted(GPS_POSITION) if k in gps]
-    if any(_preview(v, "presence") for v in position):
-        report.add("location", where, "position", "present", True)
-    for tag, value in gps.items():
-        name = ExifTags.GPSTAGS.get(tag, f"tag {tag}")
-        if tag == 0 or tag in GPS_POSITION:
-            continue
-        if tag in (7, 29):  # GPSTimeStamp, GPSDateStamp
-            report.value(
-                ("date-time", True, "date" if tag == 29 else "presence"), where, name, value
-            )
-        elif tag == 18:  # GPSMapDatum: "WGS-84"
-            report.value(("technical", False, "presence"), where, name, value)
-        elif tag in (27, 28):  # GPSProcessingMethod, GPSAreaInformation: text
-            report.value(("location", True, "text"), where, name, value)
-        else:
-            report.value(("location", True, "presence"), where, name, value)
-
-
-def _exif(report: _Report, blob: bytes, *, in_tiff: bool = False) -> None:
-    """Every tag of an EXIF block (JPEG APP1, PNG eXIf, WebP EXIF...) or of a TIFF file.
-
-    ``in_tiff``: ``blob`` is a whole TIFF file, whose IFD1 is a second picture.
-    """
-    where = "TIFF" if in_tiff else "EXIF"
-    exif = Image.Exif()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            exif.load(blob)
-            ifd0 = dict(exif)
-            exif_ifd = exif.get_ifd(ExifTags.IFD.Exif)
-            gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-            interop = exif.get_ifd(ExifTags.IFD.Interop)
-            ifd1 = exif.get_ifd(ExifTags.IFD.IFD1)
-        except Exception:  # noqa: BLE001 - a hostile block raises anything; it is reported
-            report.unreadable(where, len(blob), "unreadable EXIF")
-            return
-    for tag, value in ifd0.items():
-        _exif_tag(report, where, tag, value, in_tiff=in_tiff)
-    for tag, value in [*exif_ifd.items(), *interop.items()]:
-        _exif_tag(report, "EXIF", tag, value, in_tiff=in_tiff)
-    _gps(report, gps)
-    if ifd1:
-        if in_tiff:
-            report.add("embedded-image", where, "second picture (IFD1)", "present", True)
-        else:
-            if 0x0201 in ifd1 or 0x0111 in ifd1 or 0x0144 in ifd1:
-                size = ifd1.get(0x0202)
-                shown = f"{size} bytes" if isinstance(size, int) else "present"
-                report.add("embedded-image", where, "embedded thumbnail", shown, True)
-            for tag, value in ifd1.items():
-                if tag not in EXIF_TECHNICAL:
-                    _exif_tag(report, where, tag, value, in_tiff=in_tiff)
-    if caught:
-        report.unreadable(where, len(blob), "partly unreadable EXIF")
-
-
-# One XMP token: an element tag (name, attributes), any other markup, or text.
-_XMP_TOKEN = re.compile(
-    rb"<(/?)([A-Za-z_][\w.\-]*:[\w.\-]+)((?:[^<>\"']|\"[^\"]*\"|'[^']*')*)>|<[^<>]*>|([^<]+)"
-)
-_XMP_ATTR = re.compile(rb"([A-Za-z_][\w.\-]*:[\w.\-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
-_XMP_SYNTAX = frozenset((b"rdf", b"x", b"xmlns", b"xml", b"xe"))
-# Schemas whose other properties describe the picture, its editing or its file.
-_XMP_TECHNICAL = frozenset(
-    {
-        "crs", "tiff", "exif", "exifEX", "aux", "photoshop", "xmp", "xmpMM", "stEvt", "stRef",
-        "stDim", "stFnt", "stJob", "xmpTPg", "xmpG", "xmpGImg", "GPano", "hdrgm", "pdf", "dc",
-        "xmpRights", "Iptc4xmpCore", "lr", "GCamera", "Camera", "Container", "Item",
-        "xmpNote", "MicrosoftPhoto", "apple-fi", "HDRGainMap", "xmpDM", "xmpBJ", "illustrator",
-        "GDepth", "GImage", "mwg-rs", "stArea",
-    }
-)  # fmt: skip
-
-
-def _xmp_rule(prop: str) -> Rule:
-    prefix, _, local = prop.partition(":")
-    if (prefix in ("GDepth", "GImage") and local == "Data") or local == "image":
-        return ("embedded-image", True, "bytes")
-    rule = classify_name(local)
-    if rule is not None:
-        return rule
-    return (
-        ("technical", False, "presence") if prefix in _XMP_TECHNICAL else ("other", True, "bytes")
-    )
-
-
-def _xmp(report: _Report, packet: bytes, where: str = "XMP") -> None:
-    """The properties of an XMP packet, found by a linear tokenizer (never an XML parser)."""
-    if report.xmp_budget <= 0:
-        report.opaque(where, "packet not read (over the size cap)", len(packet))
-        return
-    text = packet[: report.xmp_budget]
-    report.xmp_budget -= len(text)
-    values: dict[str, list[str]] = {}
-
-    def keep(name: bytes, value: bytes) -> None:
-        prop = name.decode("ascii", "replace")
-        values.setdefault(prop, []).append(value.decode("utf-8", "replace"))
-
-    stack: list[bytes] = []
-    for count, token in enumerate(_XMP_TOKEN.finditer(text)):
-        if count >= MAX_BLOCKS:
-            report.opaque(where, "packet not fully read (too many elements)", len(packet))
-            break
-        closing, name, attributes, chars = token.groups()
-        if name is not None:
-            if closing:
-                if name in stack:
-                    del stack[len(stack) - 1 - stack[::-1].index(name) :]
-                continue
-            for attribute in _XMP_ATTR.finditer(attributes):
-                if attribute.group(1).split(b":", 1)[0] not in _XMP_SYNTAX:
-                    keep(attribute.group(1), attribute.group(2) or attribute.group(3) or b"")
-            if not attributes.rstrip().endswith(b"/") and len(stack) < _MAX_XMP_DEPTH:
-                stack.append(name)
-        elif chars is not None and chars.strip():
-            owner = next((n for n in reversed(stack) if n.split(b":")[0] not in _XMP_SYNTAX), None)
-            if owner is not None:
-                keep(owner, chars)
-    if len(packet) > len(text):
-        report.opaque(where, "packet not fully read (over the size cap)", len(packet))
-    for prop, found in values.items():
-        rule = _xmp_rule(prop)
-        shown = [v for v in found if not _blank(v)]
-        if shown:
-            report.value(rule, where, prop, shown[0] if len(shown) == 1 else shown)
-
-
-def _iptc(report: _Report, datasets: dict[tuple[int, int], Any]) -> None:
-    for key, value in datasets.items():
-        name, rule = IPTC_DATASETS.get(
-            key, (f"dataset {key[0]}:{key[1]}", ("other", True, "bytes"))
-        )
-        items = value if isinstance(value, list) else [value]
-        filled = [item for item in items if item and not _blank(_text_of(item))]
-        if filled:
-            report.value(rule, "IPTC", name, filled[0] if len(filled) == 1 else filled)
-
-
-def _photoshop(report: _Report, resources: dict[int, Any]) -> None:
-    """Photoshop image resources (JPEG APP13), as Pillow splits them; IPTC is read apart."""
-    for code, value in resources.items():
-        data = value if isinstance(value, bytes) else b""
-        if code == 0x0404 or (isinstance(value, bytes) and not value.strip(b"\x00")):
-            continue
-        if code in (0x0409, 0x040C):
-            report.opaque("Photoshop", "thumbnail", len(data), "embedded-image")
-        elif code in (0x0422, 0x0423):
-            _exif(report, data)
-        elif code == 0x0424:
-            _xmp(report, data)
-        elif code in PHOTOSHOP_TECHNICAL or not isinstance(value, bytes):
-            report.tech("Photoshop")
-        else:
-            report.opaque("Photoshop", f"resource 0x{code:04X}", len(data))
 
 
 # --- JPEG ----------------------------------------------------------------------------------
@@ -455,7 +109,7 @@ _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 
 def _jpeg_segment(
-    report: _Report, name: str, payload: bytes, extended: bytearray, *, header: bool
+    report: Report, name: str, payload: bytes, extended: bytearray, *, header: bool
 ) -> None:
     if name == "COM":
         report.value(("free-text", True, "text"), "JPEG COM", "comment", payload)
@@ -469,10 +123,10 @@ def _jpeg_segment(
         report.opaque("JPEG APP0", "JFXX thumbnail", len(payload) - 6, "embedded-image")
         return
     if marker == 1 and payload.startswith(b"Exif\x00\x00"):
-        _exif(report, payload)
+        read_exif(report, payload)
         return
     if marker == 1 and payload.startswith(_XMP_STANDARD):
-        _xmp(report, payload[len(_XMP_STANDARD) :])
+        read_xmp(report, payload[len(_XMP_STANDARD) :])
         return
     if marker == 1 and payload.startswith(_XMP_EXTENSION):
         extended += payload[len(_XMP_EXTENSION) + 40 :]  # GUID, full length, offset
@@ -514,7 +168,7 @@ def _after_first_scan(data: bytes, pos: int) -> tuple[list[tuple[str, bytes]], i
     return segments, None
 
 
-def _mpf(report: _Report, mp: dict[int, Any] | None, base: int) -> list[tuple[int, int]]:
+def _mpf(report: Report, mp: dict[int, Any] | None, base: int) -> list[tuple[int, int]]:
     """The MPF index's further pictures; returns the byte ranges they cover in the file."""
     covered: list[tuple[int, int]] = []
     if not mp:
@@ -529,7 +183,7 @@ def _mpf(report: _Report, mp: dict[int, Any] | None, base: int) -> list[tuple[in
     return covered
 
 
-def _trailer(report: _Report, data: bytes, eoi: int, covered: list[tuple[int, int]]) -> None:
+def _trailer(report: Report, data: bytes, eoi: int, covered: list[tuple[int, int]]) -> None:
     """Data after the picture's end, less what the MPF index accounts for; zero padding is
     not data."""
     spans: list[tuple[int, int]] = []
@@ -553,7 +207,7 @@ def _trailer(report: _Report, data: bytes, eoi: int, covered: list[tuple[int, in
         report.opaque("JPEG trailer", "data after the end of the image", size)
 
 
-def _jpeg(report: _Report, data: bytes) -> None:
+def _jpeg(report: Report, data: bytes) -> None:
     with JpegImagePlugin.JpegImageFile(io.BytesIO(data)) as image:  # headers only
         assert image.fp is not None
         scan = image.fp.tell()  # Pillow stops reading at the first scan's data
@@ -577,11 +231,11 @@ def _jpeg(report: _Report, data: bytes) -> None:
     for name, payload in later:
         _jpeg_segment(report, name, payload, extended, header=False)
     if photoshop:
-        _photoshop(report, photoshop)
+        read_photoshop(report, photoshop)
     if iptc:
-        _iptc(report, iptc)
+        read_iptc(report, iptc)
     if extended:
-        _xmp(report, bytes(extended), "XMP extension")
+        read_xmp(report, bytes(extended), "XMP extension")
     covered = _mpf(report, mp, base)
     if eoi is not None:
         _trailer(report, data, eoi, covered)
@@ -590,7 +244,7 @@ def _jpeg(report: _Report, data: bytes) -> None:
 # --- PNG, WebP, GIF ------------------------------------------------------------------------
 
 
-def _inflate(report: _Report, where: str, data: bytes) -> bytes | None:
+def _inflate(report: Report, where: str, data: bytes) -> bytes | None:
     """At most :data:`MAX_TEXT_BYTES` of a compressed text; None when it is not zlib data.
     Text that inflates further is also reported as not fully read."""
     inflater = zlib.decompressobj()
@@ -612,27 +266,27 @@ def _raw_profile(text: str) -> bytes:
         return b""
 
 
-def _png_text(report: _Report, where: str, keyword: str, text: str) -> None:
+def _png_text(report: Report, where: str, keyword: str, text: str) -> None:
     if keyword == "XML:com.adobe.xmp":
-        _xmp(report, text.encode("utf-8"))
+        read_xmp(report, text.encode("utf-8"))
         return
     if keyword.lower() in ("raw profile type exif", "raw profile type app1"):
-        _exif(report, _raw_profile(text))
+        read_exif(report, _raw_profile(text))
         return
     if keyword.lower() == "raw profile type xmp":
-        _xmp(report, _raw_profile(text))
+        read_xmp(report, _raw_profile(text))
         return
     rule: Rule | None = PNG_KEYWORDS.get(keyword)
     if rule is None and keyword.partition(":")[0] in ("exif", "xmp", "tiff", "dc", "photoshop"):
         rule = classify_name(keyword) or ("technical", False, "presence")
     if rule is None:  # a keyword of its own: free text, and its name may be text too
-        masked = f"keyword {_mask_text(keyword) or '(empty)'}"
+        masked = f"keyword {mask_text(keyword) or '(empty)'}"
         report.value(("free-text", True, "text"), where, masked, text)
     else:
         report.value(rule, where, keyword, text)
 
 
-def _png_chunk(report: _Report, kind: bytes, body: bytes) -> None:
+def _png_chunk(report: Report, kind: bytes, body: bytes) -> None:
     if kind in PNG_KEPT:
         return
     if kind in (b"tEXt", b"zTXt", b"iTXt"):
@@ -652,7 +306,7 @@ def _png_chunk(report: _Report, kind: bytes, body: bytes) -> None:
             encoding = "utf-8" if kind == b"iTXt" else "latin-1"
             _png_text(report, where, keyword.decode("latin-1"), text.decode(encoding, "replace"))
     elif kind == b"eXIf":
-        _exif(report, body)
+        read_exif(report, body)
     elif kind == b"tIME":
         year = struct.unpack(">H", body[:2])[0] if len(body) >= 2 else 0
         report.add("date-time", "PNG tIME", "modification time", f"{year} (year only)", True)
@@ -662,7 +316,7 @@ def _png_chunk(report: _Report, kind: bytes, body: bytes) -> None:
         report.opaque("PNG", f"{kind.decode('ascii', 'replace')} chunk", len(body))
 
 
-def _png(report: _Report, data: bytes) -> None:
+def _png(report: Report, data: bytes) -> None:
     handle = io.BytesIO(data)
     handle.seek(8)
     stream = PngImagePlugin.ChunkStream(handle)
@@ -684,7 +338,7 @@ def _png(report: _Report, data: bytes) -> None:
 _WEBP_KEPT = frozenset((b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"))
 
 
-def _webp(report: _Report, data: bytes) -> None:
+def _webp(report: Report, data: bytes) -> None:
     stop = min(len(data), 8 + int.from_bytes(data[4:8], "little"))
     pos = 12
     for _ in range(MAX_BLOCKS):
@@ -693,9 +347,9 @@ def _webp(report: _Report, data: bytes) -> None:
         kind, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
         body = data[pos + 8 : pos + 8 + size]
         if kind == b"EXIF":
-            _exif(report, body)
+            read_exif(report, body)
         elif kind == b"XMP ":
-            _xmp(report, body)
+            read_xmp(report, body)
         elif kind not in _WEBP_KEPT:
             report.opaque("WebP", f"{kind.decode('ascii', 'replace').strip()} chunk", len(body))
         pos += 8 + size + (size & 1)
@@ -723,7 +377,7 @@ def _gif_text(data: bytes, start: int, stop: int) -> str:
     return out.decode("latin-1")
 
 
-def _gif(report: _Report, data: bytes) -> None:
+def _gif(report: Report, data: bytes) -> None:
     packed = data[10] if len(data) > 10 else 0
     pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
     budget = [_MAX_SUB_BLOCKS]
@@ -751,7 +405,7 @@ def _gif(report: _Report, data: bytes) -> None:
             elif label == 0xFF:
                 ident = data[start + 1 : start + 12] if data[start : start + 1] == b"\x0b" else b""
                 if ident == b"XMP DataXMP":
-                    _xmp(report, data[start + 12 : pos])  # XMP is stored raw, lengths included
+                    read_xmp(report, data[start + 12 : pos])  # XMP is stored raw, lengths included
                 elif ident == b"ICCRGBG1012":
                     report.tech("GIF")
                 elif ident not in (b"NETSCAPE2.0", b"ANIMEXTS1.0"):
@@ -767,15 +421,15 @@ def _gif(report: _Report, data: bytes) -> None:
 # --- TIFF, HEIF/AVIF, video ----------------------------------------------------------------
 
 
-def _tiff(report: _Report, data: bytes) -> None:
-    _exif(report, data, in_tiff=True)
+def _tiff(report: Report, data: bytes) -> None:
+    read_exif(report, data, in_tiff=True)
     with Image.open(io.BytesIO(data), formats=["TIFF"]) as image:  # IFD0 only, no pixels
         iptc = IptcImagePlugin.getiptcinfo(image)
     if iptc:
-        _iptc(report, iptc)
+        read_iptc(report, iptc)
 
 
-def _heif(report: _Report, data: bytes) -> None:
+def _heif(report: Report, data: bytes) -> None:
     import pillow_heif
 
     _movie_times(report, data)
@@ -791,7 +445,7 @@ def _heif(report: _Report, data: bytes) -> None:
     seen: set[bytes] = set()
     for image in heif:
         info = image.info
-        for key, read in (("exif", _exif), ("xmp", _xmp)):
+        for key, read in (("exif", read_exif), ("xmp", read_xmp)):
             block = info.get(key)
             if block and bytes(block) not in seen:
                 seen.add(bytes(block))
@@ -829,7 +483,7 @@ def _boxes(data: bytes, start: int, stop: int) -> Iterable[tuple[bytes, int, int
         pos += size
 
 
-def _movie_times(report: _Report, data: bytes) -> None:
+def _movie_times(report: Report, data: bytes) -> None:
     """The creation and modification times of an image sequence's movie header (``mvhd``),
     which libheif does not show; the conversion drops them."""
     for kind, start, end in _boxes(data, 0, len(data)):
@@ -850,21 +504,21 @@ _EXIF_IN_BLOB = re.compile(rb"Exif\x00\x00(?:II\*\x00|MM\x00\*)")
 _XMP_IN_BLOB = re.compile(rb"<x:xmpmeta[^>]*>")
 
 
-def _scan_for_blocks(report: _Report, data: bytes) -> None:
+def _scan_for_blocks(report: Report, data: bytes) -> None:
     """EXIF and XMP found by their signatures in a container no parser would open."""
     if found := _EXIF_IN_BLOB.search(data):
-        _exif(report, data[found.start() : found.start() + (1 << 20)])
+        read_exif(report, data[found.start() : found.start() + (1 << 20)])
     if found := _XMP_IN_BLOB.search(data):
         end = data.find(b"</x:xmpmeta>", found.end())
-        _xmp(report, data[found.start() : end if end > 0 else len(data)])
+        read_xmp(report, data[found.start() : end if end > 0 else len(data)])
 
 
-def _avif_with_pillow(report: _Report, data: bytes) -> None:
+def _avif_with_pillow(report: Report, data: bytes) -> None:
     with Image.open(io.BytesIO(data), formats=["AVIF"]) as image:
         if exif := image.info.get("exif"):
-            _exif(report, bytes(exif))
+            read_exif(report, bytes(exif))
         if xmp := image.info.get("xmp"):
-            _xmp(report, bytes(xmp))
+            read_xmp(report, bytes(xmp))
         frames = int(getattr(image, "n_frames", 1))
     if frames > 1:
         report.add("embedded-image", "AVIF", "further frames", f"{frames - 1}", True)
@@ -881,7 +535,7 @@ _VIDEO_KEPT = frozenset(
 _TELEMETRY = frozenset(("gpmd", "djmd", "camm", "mett"))
 
 
-def _video_tags(report: _Report, where: str, tags: dict[str, str]) -> None:
+def _video_tags(report: Report, where: str, tags: dict[str, str]) -> None:
     for key, value in tags.items():
         if key.lower() in _VIDEO_KEPT:
             continue
@@ -889,7 +543,7 @@ def _video_tags(report: _Report, where: str, tags: dict[str, str]) -> None:
         report.value(rule, where, key, value)
 
 
-def _video(report: _Report, source: bytes | Path) -> None:
+def _video(report: Report, source: bytes | Path) -> None:
     import av
 
     opened = av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source))
@@ -930,7 +584,7 @@ _PARSERS = {
 }
 
 
-def _read(report: _Report, kind: Kind, source: bytes | Path) -> list[MetadataFinding]:
+def _read(report: Report, kind: Kind, source: bytes | Path) -> list[MetadataFinding]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -954,7 +608,7 @@ def identifying_metadata(data: bytes) -> list[MetadataFinding]:
         return [
             MetadataFinding("other", "file", f"not read ({exc.reason})", f"{len(data)} bytes", True)
         ]
-    return _read(_Report(), kind, data)
+    return _read(Report(), kind, data)
 
 
 def metadata_of_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[MetadataFinding]:
@@ -970,7 +624,7 @@ def metadata_of_file(path: Path, limits: Limits = DEFAULT_LIMITS) -> list[Metada
                 MetadataFinding("other", "file", f"not read ({exc.reason})", f"{size} bytes", True)
             ]
         if kind.is_video:
-            return _read(_Report(), kind, path)
+            return _read(Report(), kind, path)
         if size > limits.max_image_bytes:
             return [MetadataFinding("other", "file", "not read (too large)", f"{size} bytes", True)]
         handle.seek(0)
