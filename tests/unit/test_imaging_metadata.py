@@ -25,12 +25,14 @@ from PIL import Image, PngImagePlugin
 
 from clinphoto.imaging.inspect import Inspection, with_metadata
 from clinphoto.imaging.metadata import (
+    MAX_BLOCKS,
     MAX_TEXT_BYTES,
     MetadataFinding,
     describe,
     identifying_metadata,
     metadata_of_file,
 )
+from clinphoto.imaging.metadata_blocks import MAX_FINDINGS
 from clinphoto.imaging.scrub import scrub_bytes, scrub_file
 
 EXIFTOOL = shutil.which("exiftool")
@@ -430,6 +432,24 @@ def test_dei2_xmp_is_read_linearly_and_deep_nesting_is_bounded() -> None:
     )
     assert time.perf_counter() - started < 10  # generous: a backtracking parser takes minutes
     assert any(f.where == "XMP" for f in found)
+
+
+def test_dei2_a_flood_of_blocks_gives_a_short_report_quickly() -> None:
+    out = io.BytesIO()
+    _picture().save(out, "PNG")
+    png = out.getvalue()
+    flood = png[:-12] + _png_chunk(b"zzZz", b"x") * 250_000 + png[-12:]
+    found = identifying_metadata(flood)
+    assert [(f.label, f.preview) for f in found] == [
+        ("PNG zzZz chunk", f"1 byte, and {MAX_BLOCKS - 3} more"),  # IHDR, IDAT counted too
+        ("PNG chunks not read (too many)", f"{len(flood)} bytes"),
+    ]
+    properties = b"".join(b"<v:p%d>value</v:p%d>" % (i, i) for i in range(2 * MAX_FINDINGS))
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>" + properties + b"</x:xmpmeta>"
+    found = identifying_metadata(_with_segment(_jpeg(), 0xE1, xmp))
+    assert len(found) == MAX_FINDINGS + 1
+    assert (found[-1].label, found[-1].preview) == ("file further findings", f"{MAX_FINDINGS} more")
+    assert found[-1].identifying
 
 
 def test_dei2_unrecognised_data_is_itself_a_finding() -> None:

@@ -92,7 +92,7 @@ __all__ = [
 ]
 
 MAX_TEXT_BYTES: Final = 1 << 20  # inflated from one compressed PNG text chunk, at most
-_MAX_SUB_BLOCKS: Final = 4_000_000  # GIF data sub-blocks skipped, at most
+_MAX_SUB_BLOCKS: Final = 1_000_000  # GIF data sub-blocks skipped (255 MB of data), at most
 
 
 # --- JPEG ----------------------------------------------------------------------------------
@@ -357,6 +357,10 @@ def _webp(report: Report, data: bytes) -> None:
         report.opaque("WebP", "data after the RIFF container", len(data) - stop)
 
 
+class _TooManyBlocks(Exception):
+    """A GIF with more blocks than :data:`MAX_BLOCKS` or sub-blocks than we skip."""
+
+
 def _gif_sub_blocks(data: bytes, pos: int, budget: list[int]) -> tuple[int, int]:
     """Skip the sub-blocks from ``pos``; (offset after the terminator, bytes of data)."""
     total = 0
@@ -365,7 +369,7 @@ def _gif_sub_blocks(data: bytes, pos: int, budget: list[int]) -> tuple[int, int]
         pos += 1 + data[pos]
         budget[0] -= 1
     if budget[0] <= 0:
-        raise ValueError("too many GIF sub-blocks")
+        raise _TooManyBlocks
     return pos + 1, total
 
 
@@ -378,6 +382,13 @@ def _gif_text(data: bytes, start: int, stop: int) -> str:
 
 
 def _gif(report: Report, data: bytes) -> None:
+    try:
+        _gif_blocks(report, data)
+    except _TooManyBlocks:
+        report.opaque("GIF", "blocks not read (too many)", len(data))
+
+
+def _gif_blocks(report: Report, data: bytes) -> None:
     packed = data[10] if len(data) > 10 else 0
     pos = 13 + (3 << ((packed & 7) + 1) if packed & 0x80 else 0)
     budget = [_MAX_SUB_BLOCKS]
@@ -415,7 +426,7 @@ def _gif(report: Report, data: bytes) -> None:
         else:
             report.unreadable("GIF", len(data) - pos, "unreadable block structure")
             return
-    report.opaque("GIF", "blocks not read (too many)", len(data))
+    raise _TooManyBlocks
 
 
 # --- TIFF, HEIF/AVIF, video ----------------------------------------------------------------

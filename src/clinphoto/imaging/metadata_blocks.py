@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, TypedDict
 
 from PIL import ExifTags, Image
@@ -31,6 +31,7 @@ from clinphoto.imaging.metadata_tags import (
 
 __all__ = [
     "MAX_BLOCKS",
+    "MAX_FINDINGS",
     "MAX_XMP_BYTES",
     "MetadataFinding",
     "MetadataJson",
@@ -45,6 +46,7 @@ __all__ = [
 
 MAX_XMP_BYTES: Final = 4 << 20  # XMP tokenized in one file, at most
 MAX_BLOCKS: Final = 200_000  # chunks, segments, blocks or XMP tokens walked, at most
+MAX_FINDINGS: Final = 500  # listed one by one in a report, at most
 _MAX_XMP_DEPTH: Final = 64
 
 
@@ -155,15 +157,26 @@ def _preview(value: Any, kind: str) -> str | None:
 
 
 class Report:
-    """Findings in the order found; technical tags counted per place, listed at the end."""
+    """Findings in the order found. A repeated finding (the same tag in many blocks) is
+    listed once with how many more there are; technical tags are counted per place and
+    listed at the end; past :data:`MAX_FINDINGS` the rest are only counted."""
 
     def __init__(self) -> None:
         self.findings: list[MetadataFinding] = []
+        self.repeats: dict[tuple[str, str, str], int] = {}
         self.technical: dict[str, int] = {}
+        self.dropped: list[bool] = []  # whether each finding past the cap identifies
         self.xmp_budget = MAX_XMP_BYTES
 
     def add(self, category: Category, where: str, tag: str, preview: str, ident: bool) -> None:
-        self.findings.append(MetadataFinding(category, where, tag, preview, ident))
+        key = (category, where, tag)
+        if key in self.repeats:
+            self.repeats[key] += 1
+        elif len(self.findings) >= MAX_FINDINGS:
+            self.dropped.append(ident)
+        else:
+            self.repeats[key] = 0
+            self.findings.append(MetadataFinding(category, where, tag, preview, ident))
 
     def value(self, rule: Rule, where: str, tag: str, value: Any) -> None:
         category, identifying, kind = rule
@@ -177,7 +190,7 @@ class Report:
 
     def opaque(self, where: str, tag: str, size: int, category: Category = "other") -> None:
         """Data we list by size only; identifying (we cannot say it is harmless)."""
-        self.add(category, where, tag, f"{size} bytes", True)
+        self.add(category, where, tag, f"{size} byte{'' if size == 1 else 's'}", True)
 
     def unreadable(self, where: str, size: int, why: str = "unreadable") -> None:
         self.add("other", where, why, f"{size} bytes that could not be read", True)
@@ -190,7 +203,20 @@ class Report:
             shown = f"{count} tag{'s' if count > 1 else ''}"
             self.add("technical", where, "camera and format settings", shown, False)
         self.technical = {}
-        return self.findings
+        out = []
+        for found in self.findings:
+            more = self.repeats[(found.category, found.where, found.tag)]
+            out.append(
+                replace(found, preview=f"{found.preview}, and {more} more") if more else found
+            )
+        if self.dropped:
+            count = len(self.dropped)
+            out.append(
+                MetadataFinding(
+                    "other", "file", "further findings", f"{count} more", any(self.dropped)
+                )
+            )
+        return out
 
 
 # --- EXIF, XMP, IPTC, Photoshop ------------------------------------------------------------
