@@ -548,8 +548,8 @@ _TELEMETRY = frozenset(("gpmd", "djmd", "camm", "mett"))
 
 def _video_tags(report: Report, where: str, tags: dict[str, str]) -> None:
     for key, value in tags.items():
-        if key.lower() in _VIDEO_KEPT:
-            continue
+        if key.lower() in _VIDEO_KEPT or (key.lower() == "encoder" and value == "Lavf"):
+            continue  # "Lavf": what the scrubber's muxer writes in bit-exact mode (WebM, MKV)
         rule = classify_name(key.rsplit(".", 1)[-1]) or ("other", True, "bytes")
         report.value(rule, where, key, value)
 
