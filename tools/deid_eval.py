@@ -1,82 +1,80 @@
-"""Labelled evaluation set for the identifiable-content detectors (DEI-2), and its scorer.
+"""Labelled evaluation sets for the identifiable-content detectors (DEI-2), and their scoring.
 
-Nothing here is committed as an image: the set is generated, deterministically from a seed,
-into a temporary (or given) folder, from real photographs that ship offline:
+Nothing here is committed as an image: each set is generated, deterministically from a seed,
+into a temporary (or given) folder, from real photographs that ship offline.
 
-* faces: the portraits in the ``face_recognition`` *source* distribution's
-  ``tests/test_images/`` (fetched once with pip into ``$CLINPHOTO_CORPUS_DIR`` or
-  ``~/.cache/clinphoto/corpus``), ``skimage.data.astronaut()``, and the 25x25 face crops of
-  ``skimage.data.lfw_subset()``. Each face's box in its source was labelled by hand (checked
-  by eye on a drawn overlay); the face is pasted, with its surroundings and a feathered edge,
-  at a known place and size (80, 120, 200 or 400 px wide) into a 12 MP (4000x3000) photo;
+* faces (``tools.deid_scenes``): real faces, hand-labelled in sample photos that ship in
+  packages (``tools.faces_sources``: scikit-image, and source distributions and wheels
+  fetched once with pip into ``$CLINPHOTO_CORPUS_DIR`` or ``~/.cache/clinphoto/corpus``),
+  pasted with their surroundings and a feathered edge into 12 MP photos, in families that are
+  reported on their own: upright, turned, blurred, small, partial, low-light, skin-tones, and
+  negatives that look like clinical photos (skin, wounds, dressings) or are real photos;
 * text: identifiers rendered with Pillow straight onto photos in three styles: ``label``
   (dark text on a white rectangle), ``overlay`` (white text with a black outline, as an
   annotation tool draws it) and ``datestamp`` (orange digits, as a camera burns them in), at
-  16 to 120 px;
-* backgrounds and negatives: real photos from ``skimage.data`` (coffee, chelsea the cat,
-  rocket, Hubble deep field, immunohistochemistry, retina, textures, a motorcycle) and
-  synthetic skin with a wound, each upscaled to 12 MP and perturbed (crop, colour, sensor
-  noise, JPEG quality 88-95).
+  16 to 120 px.
 
 Usage, from the repository root::
 
-    python -m tools.deid_eval --detector faces            # default set: 40 positives, 24 negatives
+    python -m tools.deid_eval --detector faces                  # every family, 25 images each
+    python -m tools.deid_eval --detector faces --families turned,blurred --n 10
+    python -m tools.deid_eval --detector faces --quick           # a small set, a smoke test
+    python -m tools.deid_eval --detector faces --backend haar    # another detector
+    python -m tools.deid_eval --detector faces --out DIR --keep  # keep (and reuse) the set
     python -m tools.deid_eval --detector text --n 30
-    python -m tools.deid_eval --detector faces --backend opencv   # one runtime of the model
-    python -m tools.deid_eval --detector faces --out DIR --keep     # keep the images and labels
 
-Scoring. A labelled face counts as found when a detected region overlaps it with IoU >= 0.3.
-A labelled text line counts as found when a detected region overlaps it with IoU >= 0.3 or
-the centre of a detected region lies inside it (OCR may split one line into words). Any
-detected region that finds nothing is a false positive. Times are per 12 MP image with
-OpenCV and ONNX Runtime limited to one thread, image already decoded (wall and CPU medians).
+Faces are scored by ``tools.deid_score``: the detector runs once per image with its
+``threshold`` attribute (when it has one) set to the candidate floor (``--floor``, 0.3), and
+recall per family and false faces per photo are then counted at every threshold from 0.30 to
+0.95. A labelled face counts as found when a region overlaps it with IoU >= 0.3. A labelled
+text line counts as found when a detected region overlaps it with IoU >= 0.3 or the centre
+of a detected region lies inside it (OCR may split one line into words); any text region
+that finds nothing is a false positive. Times are per image with OpenCV and ONNX Runtime
+limited to one thread, image already decoded (wall and CPU medians).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
-CORPUS_ENV = "CLINPHOTO_CORPUS_DIR"
-FULL_SIZE = (4000, 3000)
-FACE_SIZES = (80, 120, 200, 400)
-LFW_SIZES = (80, 120, 200)
+from tools import deid_score
+from tools.deid_scenes import (
+    FAMILIES,
+    FULL_SIZE,
+    GENERATOR,
+    NEGATIVES,
+    Sources,
+    background_photo,
+    perturb,
+    write_image,
+)
+from tools.faces_sources import (
+    archive_sources,
+    background_sources,
+    lfw_sources,
+    skimage_sources,
+)
+
 TEXT_SIZES = (16, 24, 32, 48, 72, 120)
 TEXT_STYLES = ("label", "overlay", "datestamp")
-FACE_IOU = 0.3
 TEXT_IOU = 0.3
+DEFAULT_N = 25  # images per face family
+DEFAULT_NEGATIVES = 40
+QUICK = {"n": 2, "negatives": 3, "scale": 0.5}
 
-# face_recognition 1.3.0 sdist, tests/test_images/: file, SHA-256 prefix, face box x, y, w, h.
-# Boxes were labelled by hand on the full-resolution image (brow to chin, ear to ear).
-FR_VERSION = "1.3.0"
-FR_FACES: dict[str, tuple[str, tuple[int, int, int, int]]] = {
-    "biden.jpg": ("3c17508bb91554c6", (433, 211, 314, 314)),
-    "obama.jpg": ("0930e3aa8cae5920", (342, 95, 300, 300)),
-    "obama2.jpg": ("a7efcc9073752747", (139, 243, 343, 343)),
-    "obama3.jpg": ("76ac6bf97c36dc2d", (630, 255, 331, 331)),
-}
-ASTRONAUT_FACE = (177, 66, 95, 95)
-
-FACE_BACKGROUNDS = (
-    "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
-    "brick", "grass", "gravel", "moon", "motorcycle", "skin", "skin",
-)  # fmt: skip
 # No text in these (the motorcycle's garage shelves carry small printed boxes).
 TEXT_BACKGROUNDS = (
     "coffee", "chelsea", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
@@ -91,188 +89,6 @@ FIRST = ("Jane", "John", "Marie", "Luc", "Amira", "Wei", "Olivia", "Noah", "Soph
 LAST = ("Doe", "Tremblay", "Gagnon", "Roy", "Singh", "Chen", "Martin", "Nguyen", "Smith", "Cote")
 
 Box = tuple[int, int, int, int]
-
-
-# --- sources -----------------------------------------------------------------------------
-
-
-def corpus_dir() -> Path:
-    env = os.environ.get(CORPUS_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "clinphoto" / "corpus"
-
-
-def fetch_face_recognition(cache: Path) -> Path:
-    """The folder of face_recognition's test portraits, downloading the sdist once."""
-    stem = f"face_recognition-{FR_VERSION}"
-    target = cache / stem / "tests" / "test_images"
-    if all((target / name).is_file() for name in FR_FACES):
-        return target
-    cache.mkdir(parents=True, exist_ok=True)
-    archive = cache / f"{stem}.tar.gz"
-    if not archive.is_file():
-        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-        pip += ["--no-binary", ":all:", f"face_recognition=={FR_VERSION}", "-d", str(cache)]
-        subprocess.run(pip, check=True)
-    wanted = {f"{stem}/tests/test_images/{name}" for name in FR_FACES}
-    with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers() if m.name in wanted]
-        tar.extractall(cache, members=members, filter="data")
-    return target
-
-
-@dataclass(frozen=True)
-class FaceSource:
-    """A real face: its image and the hand-labelled face box in it."""
-
-    name: str
-    image: Image.Image
-    box: Box
-    tight: bool = False  # a crop that is all face (LFW): pasted without surroundings
-
-
-def portrait_sources(cache: Path | None = None) -> list[FaceSource]:
-    """Hand-labelled portraits: face_recognition's test images (when fetchable) and astronaut."""
-    from skimage import data
-
-    sources = [FaceSource("astronaut", Image.fromarray(data.astronaut()), ASTRONAUT_FACE)]
-    try:
-        folder = fetch_face_recognition(cache or corpus_dir())
-    except (OSError, subprocess.CalledProcessError, tarfile.TarError) as exc:
-        print(f"warning: face_recognition portraits unavailable ({exc})", file=sys.stderr)
-        return sources
-    for name, (digest, box) in FR_FACES.items():
-        raw = (folder / name).read_bytes()
-        if not hashlib.sha256(raw).hexdigest().startswith(digest):
-            raise SystemExit(f"{folder / name} is not the labelled file (SHA-256 differs)")
-        with Image.open(folder / name) as img:
-            sources.append(FaceSource(name.removesuffix(".jpg"), img.convert("RGB"), box))
-    return sources
-
-
-def lfw_sources() -> list[FaceSource]:
-    """The 100 face crops (25x25, grey) of skimage's LFW subset; the first 100 are faces."""
-    from skimage import data
-
-    faces = data.lfw_subset()[:100]
-    out = []
-    for i, face in enumerate(faces):
-        img = Image.fromarray(np.uint8(np.clip(face * 255, 0, 255))).convert("RGB")
-        out.append(FaceSource(f"lfw{i:03d}", img, (0, 0, 25, 25), tight=True))
-    return out
-
-
-def background_photo(name: str, rng: random.Random, size: tuple[int, int]) -> Image.Image:
-    """A real (or synthetic skin) photo cropped to the aspect of ``size`` and upscaled to it."""
-    if name == "skin":
-        return synthetic_skin(rng, size)
-    from skimage import data
-
-    array = data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(data, name)()
-    img = Image.fromarray(array).convert("RGB")
-    width, height = img.size
-    aspect = size[0] / size[1]
-    crop_w = min(width, round(height * aspect)) * rng.uniform(0.8, 1.0)
-    crop_h = crop_w / aspect
-    left = rng.uniform(0, width - crop_w)
-    top = rng.uniform(0, height - crop_h)
-    img = img.crop((round(left), round(top), round(left + crop_w), round(top + crop_h)))
-    if rng.random() < 0.5:
-        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    return img.resize(size, Image.Resampling.BICUBIC)
-
-
-def synthetic_skin(rng: random.Random, size: tuple[int, int]) -> Image.Image:
-    """Skin of a random tone with shading, pores, hairs and a wound: a clinical close-up."""
-    tones = ((241, 194, 167), (224, 172, 140), (198, 140, 100), (141, 94, 66), (92, 60, 44))
-    tone = np.array(rng.choice(tones), dtype=np.float32)
-    nprng = np.random.default_rng(rng.randrange(2**32))
-    shade = Image.fromarray(np.uint8(nprng.uniform(70, 130, (6, 8)))).resize(
-        size, Image.Resampling.BICUBIC
-    )
-    shading = np.asarray(shade, dtype=np.float32)[..., None] / 100.0
-    base = np.clip(tone * shading, 0, 255).astype(np.uint8)
-    img = Image.fromarray(base)
-    pores = Image.effect_noise((size[0] // 4, size[1] // 4), 12).resize(size)
-    img = ImageChops.add(img, pores.convert("RGB"), 1.0, -128)
-    draw = ImageDraw.Draw(img)
-    for _ in range(rng.randrange(30, 120)):  # hairs
-        x, y = rng.uniform(0, size[0]), rng.uniform(0, size[1])
-        dx, dy = rng.uniform(-120, 120), rng.uniform(-120, 120)
-        draw.line((x, y, x + dx, y + dy), fill=(40, 30, 25), width=rng.choice((2, 3, 4)))
-    wound = Image.new("L", size, 0)
-    cx, cy = rng.uniform(0.3, 0.7) * size[0], rng.uniform(0.3, 0.7) * size[1]
-    radius = rng.uniform(0.08, 0.2) * size[1]
-    points = []
-    for k in range(24):
-        angle = 2 * np.pi * k / 24
-        r = radius * rng.uniform(0.6, 1.3)
-        points.append((cx + r * np.cos(angle) * 1.4, cy + r * np.sin(angle)))
-    ImageDraw.Draw(wound).polygon(points, fill=255)
-    wound = wound.filter(ImageFilter.GaussianBlur(radius * 0.08))
-    bed = Image.new("RGB", size, rng.choice(((150, 30, 35), (120, 20, 25), (175, 60, 50))))
-    slough = Image.effect_noise(size, 60).filter(ImageFilter.GaussianBlur(6))
-    bed = Image.composite(Image.new("RGB", size, (200, 170, 80)), bed, slough.point(_slough))
-    return Image.composite(bed, img, wound)
-
-
-def _slough(v: int) -> int:
-    return 255 if v > 190 else 0
-
-
-def perturb(img: Image.Image, rng: random.Random) -> Image.Image:
-    """Colour, contrast and sensor noise, as two cameras would differ."""
-    img = ImageEnhance.Brightness(img).enhance(rng.uniform(0.8, 1.15))
-    img = ImageEnhance.Contrast(img).enhance(rng.uniform(0.85, 1.15))
-    img = ImageEnhance.Color(img).enhance(rng.uniform(0.8, 1.2))
-    noise = Image.effect_noise(img.size, rng.uniform(3, 8)).convert("RGB")
-    return ImageChops.add(img, noise, 1.0, -128)
-
-
-# --- face scenes -------------------------------------------------------------------------
-
-
-def face_patch(
-    source: FaceSource, size: int, rng: random.Random
-) -> tuple[Image.Image, tuple[int, int]]:
-    """The face scaled to ``size`` px wide with its surroundings, and its box's offset in it.
-
-    The patch is RGBA with a feathered alpha edge so that no hard seam gives it away.
-    """
-    bx, by, bw, bh = source.box
-    scale = size / bw
-    if source.tight:
-        patch = source.image.resize((size, round(bh * scale)), Image.Resampling.BICUBIC)
-        patch = ImageEnhance.Brightness(patch).enhance(rng.uniform(0.8, 1.2))
-        alpha = Image.new("L", patch.size, 0)
-        inset = max(1, size // 40)
-        ImageDraw.Draw(alpha).rectangle(
-            (inset, inset, patch.width - inset - 1, patch.height - inset - 1), fill=255
-        )
-        patch.putalpha(alpha.filter(ImageFilter.GaussianBlur(inset)))
-        return patch, (0, 0)
-    width, height = source.image.size
-    left, top = max(0, round(bx - 0.6 * bw)), max(0, round(by - 0.7 * bh))
-    right, bottom = min(width, round(bx + 1.6 * bw)), min(height, round(by + 1.9 * bh))
-    crop = source.image.crop((left, top, right, bottom))
-    patch = crop.resize(
-        (round(crop.width * scale), round(crop.height * scale)), Image.Resampling.LANCZOS
-    )
-    fx, fy = round((bx - left) * scale), round((by - top) * scale)
-    if rng.random() < 0.5:
-        patch = patch.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-        fx = patch.width - fx - size
-    patch = ImageEnhance.Brightness(patch).enhance(rng.uniform(0.75, 1.2))
-    patch = ImageEnhance.Contrast(patch).enhance(rng.uniform(0.8, 1.15))
-    alpha = Image.new("L", patch.size, 0)
-    feather = max(2, size // 10)
-    ImageDraw.Draw(alpha).ellipse(
-        (feather, feather, patch.width - feather, patch.height - feather), fill=255
-    )
-    patch.putalpha(alpha.filter(ImageFilter.GaussianBlur(feather / 2)))
-    angle = rng.uniform(-8, 8)
-    centre = (fx + size / 2, fy + round(bh * scale) / 2)
-    patch = patch.rotate(angle, Image.Resampling.BICUBIC, center=centre)
-    return patch, (fx, fy)
 
 
 def _free(box: Box, taken: Sequence[Box], gap: int) -> bool:
@@ -292,29 +108,6 @@ def _place(
         if _free((x, y, w, h), taken, gap):
             return x, y
     return None
-
-
-def face_scene(
-    rng: random.Random,
-    background: str,
-    faces: Sequence[tuple[FaceSource, int]],
-    size: tuple[int, int] = FULL_SIZE,
-) -> tuple[Image.Image, list[dict[str, Any]]]:
-    """A photo with ``faces`` (source, width in px) pasted at random free places."""
-    img = background_photo(background, rng, size)
-    labels: list[dict[str, Any]] = []
-    taken: list[Box] = []
-    for source, width in faces:
-        patch, (fx, fy) = face_patch(source, width, rng)
-        height = round(source.box[3] * width / source.box[2])
-        spot = _place(rng, size, width, height, taken, gap=width // 2)
-        if spot is None:
-            continue
-        x, y = spot
-        img.paste(patch, (x - fx, y - fy), patch)
-        taken.append((x, y, width, height))
-        labels.append({"box": [x, y, width, height], "size": width, "source": source.name})
-    return img, labels
 
 
 # --- text scenes -------------------------------------------------------------------------
@@ -395,52 +188,6 @@ def text_scene(
     return img, [label for label in labels if label is not None]
 
 
-# --- the set -----------------------------------------------------------------------------
-
-
-def generate(
-    kind: str, out: Path, n_positive: int, n_negative: int, seed: int = 2026
-) -> dict[str, Any]:
-    """Write ``n_positive`` + ``n_negative`` 12 MP JPEGs and ``labels.json`` into ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(f"{kind}-{seed}")
-    images: list[dict[str, Any]] = []
-    portraits = portrait_sources() if kind == "faces" else []
-    lfw = lfw_sources() if kind == "faces" else []
-    backgrounds = FACE_BACKGROUNDS if kind == "faces" else TEXT_BACKGROUNDS
-    for i in range(n_positive + n_negative):
-        negative = i >= n_positive
-        size = FULL_SIZE if i % 4 else FULL_SIZE[::-1]  # every fourth one is portrait
-        background = backgrounds[i % len(backgrounds)]
-        if kind == "faces":
-            faces = [] if negative else _face_plan(i, portraits, lfw, rng)
-            img, objects = face_scene(rng, background, faces, size)
-        else:
-            items = [] if negative else _text_plan(i)
-            img, objects = text_scene(rng, background, items, size)
-        img = perturb(img, rng)
-        name = f"{kind}-{i:03d}.jpg"
-        img.save(out / name, quality=rng.randrange(88, 96))
-        images.append(
-            {"file": name, "negative": negative, "background": background, "objects": objects}
-        )
-    labels = {"kind": kind, "seed": seed, "images": images}
-    (out / "labels.json").write_text(json.dumps(labels, indent=1))
-    return labels
-
-
-def _face_plan(
-    i: int, portraits: Sequence[FaceSource], lfw: Sequence[FaceSource], rng: random.Random
-) -> list[tuple[FaceSource, int]]:
-    """Two portraits and one LFW crop per image, sizes cycling so each size gets its share."""
-    plan = [
-        (portraits[(2 * i) % len(portraits)], FACE_SIZES[i % len(FACE_SIZES)]),
-        (portraits[(2 * i + 1) % len(portraits)], FACE_SIZES[(i + 2) % len(FACE_SIZES)]),
-        (lfw[rng.randrange(len(lfw))], LFW_SIZES[i % len(LFW_SIZES)]),
-    ]
-    return sorted(plan, key=lambda item: -item[1])  # big ones first: they need room
-
-
 def _text_plan(i: int) -> list[tuple[str, int]]:
     """Three identifiers per image: every style, sizes cycling."""
     n = len(TEXT_SIZES)
@@ -448,15 +195,105 @@ def _text_plan(i: int) -> list[tuple[str, int]]:
     return sorted(plan, key=lambda item: -item[1])
 
 
+# --- the face set ------------------------------------------------------------------------
+
+_SOURCES: Sources | None = None
+
+
+def load_sources(cache: Path | None = None) -> Sources:
+    """Every labelled face that can be had here (a warning names any archive that cannot)."""
+    portraits = archive_sources(cache) + skimage_sources()
+    return Sources(portraits, lfw_sources(), background_sources(cache))
+
+
+def _init_worker(cache: Path | None) -> None:
+    global _SOURCES
+    _SOURCES = load_sources(cache)
+
+
+def _make(job: tuple[str, int, int, Path, float]) -> dict[str, Any]:
+    family, index, seed, out, scale = job
+    assert _SOURCES is not None
+    return write_image(family, index, seed, _SOURCES, out, scale)
+
+
+def _key(family: str, count: int, seed: int, scale: float, sources: Sources) -> dict[str, Any]:
+    """What a cached family folder must match to be reused."""
+    names = sorted(s.name for s in sources.portraits) + sorted(sources.photos)
+    return {
+        "family": family,
+        "count": count,
+        "seed": seed,
+        "scale": scale,
+        "generator": GENERATOR,
+        "sources": names,
+    }
+
+
+def generate_faces(
+    out: Path,
+    families: Sequence[str],
+    n: int,
+    negatives: int,
+    seed: int = 2026,
+    scale: float = 1.0,
+    jobs: int = 2,
+    cache: Path | None = None,
+) -> list[Path]:
+    """Make each family (and the negatives) into ``out/FAMILY/``, reusing what is there.
+
+    Returns the family folders, each with its JPEGs and ``labels.json``.
+    """
+    sources = load_sources(cache)  # fetches what is missing, once, before any worker starts
+    todo: list[tuple[str, int, int, Path, float]] = []
+    folders, keys = [], {}
+    for family in [*families, NEGATIVES] if negatives else families:
+        count = negatives if family == NEGATIVES else n
+        folder = out / family
+        folders.append(folder)
+        key = _key(family, count, seed, scale, sources)
+        labels = folder / "labels.json"
+        if labels.is_file() and json.loads(labels.read_text()).get("key") == key:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        keys[family] = key
+        todo += [(family, i, seed, folder, scale) for i in range(count)]
+    if todo:
+        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(cache,)) as pool:
+            entries = list(pool.map(_make, todo, chunksize=1))
+        for family, key in keys.items():
+            images = [e for e in entries if e["family"] == family]
+            labels = {"key": key, "images": images}
+            (out / family / "labels.json").write_text(json.dumps(labels, indent=1))
+    return folders
+
+
+# --- the text set ------------------------------------------------------------------------
+
+
+def generate_text(out: Path, n_positive: int, n_negative: int, seed: int = 2026) -> dict[str, Any]:
+    """Write ``n_positive`` + ``n_negative`` 12 MP JPEGs and ``labels.json`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"text-{seed}")
+    images: list[dict[str, Any]] = []
+    for i in range(n_positive + n_negative):
+        negative = i >= n_positive
+        size = FULL_SIZE if i % 4 else FULL_SIZE[::-1]  # every fourth one is portrait
+        background = TEXT_BACKGROUNDS[i % len(TEXT_BACKGROUNDS)]
+        items = [] if negative else _text_plan(i)
+        img, objects = text_scene(rng, background, items, size)
+        img = perturb(img, rng)
+        name = f"text-{i:03d}.jpg"
+        img.save(out / name, quality=rng.randrange(88, 96))
+        images.append(
+            {"file": name, "negative": negative, "background": background, "objects": objects}
+        )
+    labels = {"kind": "text", "seed": seed, "images": images}
+    (out / "labels.json").write_text(json.dumps(labels, indent=1))
+    return labels
+
+
 # --- scoring -----------------------------------------------------------------------------
-
-
-def iou(a: Sequence[int], b: Sequence[int]) -> float:
-    left, top = max(a[0], b[0]), max(a[1], b[1])
-    right, bottom = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0, right - left) * max(0, bottom - top)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union else 0.0
 
 
 def _centre_in(inner: Sequence[int], outer: Sequence[int]) -> bool:
@@ -464,10 +301,9 @@ def _centre_in(inner: Sequence[int], outer: Sequence[int]) -> bool:
     return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
 
 
-def matches(kind: str, truth: Sequence[int], found: Sequence[int]) -> bool:
-    if kind == "faces":
-        return iou(truth, found) >= FACE_IOU
-    return iou(truth, found) >= TEXT_IOU or _centre_in(found, truth)
+def matches(truth: Sequence[int], found: Sequence[int]) -> bool:
+    """A text line is found by a region over it, or by one of its words."""
+    return deid_score.iou(truth, found) >= TEXT_IOU or _centre_in(found, truth)
 
 
 def _normal(text: str) -> str:
@@ -485,11 +321,11 @@ def char_accuracy(truth: str, read: str) -> float:
     return max(0.0, 1 - row[len(b)] / max(1, len(a)))
 
 
-Detector = Callable[[Image.Image], list[Any]]
+Detector = deid_score.Detector
 
 
-def evaluate(kind: str, folder: Path, detect: Detector, repeat: int = 1) -> dict[str, Any]:
-    """Run ``detect`` over the set in ``folder``; per-object results, FPs and timings."""
+def evaluate_text(folder: Path, detect: Detector, repeat: int = 1) -> dict[str, Any]:
+    """Run ``detect`` over the text set in ``folder``; per-object results, FPs and timings."""
     labels = json.loads((folder / "labels.json").read_text())
     objects: list[dict[str, Any]] = []
     fp_pos: list[int] = []
@@ -507,15 +343,14 @@ def evaluate(kind: str, folder: Path, detect: Detector, repeat: int = 1) -> dict
         boxes = [r.box.as_list() for r in regions]
         used = [False] * len(boxes)
         for obj in entry["objects"]:
-            hit = [j for j, b in enumerate(boxes) if matches(kind, obj["box"], b)]
+            hit = [j for j, b in enumerate(boxes) if matches(obj["box"], b)]
             for j in hit:
                 used[j] = True
             result = dict(obj, found=bool(hit))
-            if kind == "text":
-                hit.sort(key=lambda j: boxes[j][0])
-                read = " ".join(regions[j].text for j in hit)
-                result["read"] = read
-                result["char_accuracy"] = char_accuracy(obj["text"], read)
+            hit.sort(key=lambda j: boxes[j][0])
+            read = " ".join(regions[j].text for j in hit)
+            result["read"] = read
+            result["char_accuracy"] = char_accuracy(obj["text"], read)
             objects.append(result)
         (fp_neg if entry["negative"] else fp_pos).append(used.count(False))
     return {
@@ -527,14 +362,11 @@ def evaluate(kind: str, folder: Path, detect: Detector, repeat: int = 1) -> dict
     }
 
 
-def report(kind: str, name: str, result: dict[str, Any]) -> str:
-    """A Markdown table of recall by size (and style/source), FPs per image and time."""
+def report_text(name: str, result: dict[str, Any]) -> str:
+    """A Markdown table of recall by size and style, FPs per image, reading and time."""
     objects = result["objects"]
-    lines = [f"### {kind}: {name}", ""]
-    group_key = "style" if kind == "text" else "group"
-    for obj in objects:
-        if kind == "faces":
-            obj["group"] = "lfw 25px crops" if obj["source"].startswith("lfw") else "portraits"
+    lines = [f"### text: {name}", ""]
+    group_key = "style"
     groups = sorted({obj[group_key] for obj in objects})
     sizes = sorted({obj["size"] for obj in objects})
     lines.append("| " + " | ".join([group_key, *[f"{s} px" for s in sizes], "all"]) + " |")
@@ -557,7 +389,7 @@ def report(kind: str, name: str, result: dict[str, Any]) -> str:
         f"({sum(1 for v in fp_neg if v)}/{len(fp_neg)} images with any), "
         f"positives {_mean(fp_pos):.2f}"
     )
-    if kind == "text":
+    if objects:
         found = [o for o in objects if o["found"]]
         exact = sum(o["char_accuracy"] == 1.0 for o in found)
         lines.append(
@@ -637,44 +469,105 @@ def haar_faces(image: Image.Image) -> list[Any]:
 _HAAR: dict[str, Any] = {}
 
 
+_HAAR: dict[str, Any] = {}
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def _thresholds() -> tuple[float, float]:
+    """clinphoto's verdict and candidate thresholds, when it says what they are."""
+    verdict, candidate = 0.75, 0.6
+    try:
+        from clinphoto.imaging import faces, inspect
+
+        verdict = float(getattr(inspect, "FACE_THRESHOLD", verdict))
+        candidate = float(getattr(faces, "DEFAULT_THRESHOLD", candidate))
+    except ImportError:
+        pass
+    return verdict, candidate
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--detector", choices=("faces", "text"), required=True)
-    parser.add_argument("--n", type=int, default=40, help="images with faces or text")
-    parser.add_argument("--negatives", type=int, default=24, help="images with neither")
+    parser.add_argument(
+        "--families",
+        default=",".join(FAMILIES),
+        help=f"faces: comma-separated, from {', '.join(FAMILIES)} (default: all)",
+    )
+    parser.add_argument(
+        "--n", type=int, help=f"images per face family (default {DEFAULT_N}); text: 40 images"
+    )
+    parser.add_argument(
+        "--negatives", type=int, help=f"images with no face or text (faces {DEFAULT_NEGATIVES})"
+    )
+    parser.add_argument("--quick", action="store_true", help="a small set at half size: smoke test")
+    parser.add_argument("--scale", type=float, help="faces: frame and faces scaled (default 1)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--jobs", type=int, default=2, help="processes generating the set")
     parser.add_argument(
         "--backend",
         default="default",
         help="faces: default, opencv, litert, haar; NAME@0.5 sets the threshold",
     )
-    parser.add_argument("--out", type=Path, help="generate into DIR (default: a temporary one)")
-    parser.add_argument("--keep", action="store_true", help="keep the generated images")
-    parser.add_argument("--json", type=Path, help="also write per-object results here")
+    parser.add_argument(
+        "--floor", type=float, default=0.3, help="faces: candidate threshold the detector runs at"
+    )
+    parser.add_argument("--out", type=Path, help="generate into DIR, or reuse the set there")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the images (they always are with --out)"
+    )
+    parser.add_argument("--json", type=Path, help="also write per-image and per-object results")
     args = parser.parse_args(argv)
 
     one_thread()
-    detect = detector(args.detector, args.backend)
     with tempfile.TemporaryDirectory(prefix="deid-eval-") as tmp:
         folder = args.out or Path(tmp)
-        if not (folder / "labels.json").is_file() or _stale(folder, args):
+        if args.detector == "text":
+            n = args.n if args.n is not None else 40
+            negatives = args.negatives if args.negatives is not None else 24
+            if not (folder / "labels.json").is_file() or _stale(folder, args.seed, n + negatives):
+                t0 = time.perf_counter()
+                generate_text(folder, n, negatives, args.seed)
+                print(f"generated {n}+{negatives} images in {time.perf_counter() - t0:.0f} s")
+            detect = detector("text", args.backend)
+            detect(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
+            result = evaluate_text(folder, detect)
+            print(report_text(args.backend, result))
+        else:
+            families = [f.strip() for f in args.families.split(",") if f.strip()]
+            unknown = sorted(set(families) - set(FAMILIES))
+            if unknown:
+                parser.error(f"unknown families: {', '.join(unknown)}")
+            n = args.n if args.n is not None else QUICK["n"] if args.quick else DEFAULT_N
+            negatives = args.negatives
+            if negatives is None:
+                negatives = QUICK["negatives"] if args.quick else DEFAULT_NEGATIVES
+            scale = args.scale or (QUICK["scale"] if args.quick else 1.0)
             t0 = time.perf_counter()
-            generate(args.detector, folder, args.n, args.negatives, args.seed)
-            print(f"generated {args.n}+{args.negatives} images in {time.perf_counter() - t0:.0f} s")
-        detect(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
-        result = evaluate(args.detector, folder, detect)
-        print(report(args.detector, args.backend, result))
+            folders = generate_faces(folder, families, n, negatives, args.seed, scale, args.jobs)
+            print(f"set ready in {time.perf_counter() - t0:.0f} s: {folder}", file=sys.stderr)
+            detect = detector("faces", args.backend)
+            if hasattr(detect, "threshold") and "@" not in args.backend:
+                detect.threshold = args.floor
+            detect(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
+            t0 = time.perf_counter()
+            result = deid_score.run(folders, detect)
+            seconds = time.perf_counter() - t0
+            print(f"evaluated {len(result['images'])} images in {seconds:.0f} s", file=sys.stderr)
+            verdict, candidate = _thresholds()
+            print(deid_score.report(result, args.backend, verdict, candidate, families))
         if args.json:
             args.json.write_text(json.dumps(result, indent=1))
-        if args.out and not args.keep:
-            print(f"images left in {folder}")
+        if args.out:
+            print(f"images left in {folder}", file=sys.stderr)
     return 0
 
 
-def _stale(folder: Path, args: argparse.Namespace) -> bool:
+def _stale(folder: Path, seed: int, count: int) -> bool:
     labels = json.loads((folder / "labels.json").read_text())
-    wanted = (args.detector, args.seed, args.n + args.negatives)
-    return (labels["kind"], labels["seed"], len(labels["images"])) != wanted
+    return (labels.get("kind"), labels.get("seed"), len(labels["images"])) != ("text", seed, count)
 
 
 if __name__ == "__main__":
