@@ -319,16 +319,18 @@ def test_dei2_webp_exif_and_xmp_chunks_are_reported() -> None:
         b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
         b'02/22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"'
         b' xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:CreateDate="2019-07-14T09:30:05">'
-        b"<dc:creator><rdf:Seq><rdf:li>" + NAME.encode() + b"</rdf:li></rdf:Seq></dc:creator>"
+        b"<dc:creator><rdf:Seq><rdf:li>" + NAME.encode() + b"</rdf:li><rdf:li>Dr Anne Gagnon"
+        b"</rdf:li></rdf:Seq></dc:creator>"
         b"</rdf:Description></rdf:RDF></x:xmpmeta>"
     )
     out = io.BytesIO()
     _picture().save(out, "WEBP", exif=_exif().tobytes(), xmp=xmp)
     found = identifying_metadata(out.getvalue())
     assert _find(found, "EXIF", "Artist").category == "person"
-    assert _find(found, "XMP", "dc:creator").preview == f"M… ({len(NAME)} characters)"
+    assert _find(found, "XMP", "dc:creator").preview == f"M… ({len(NAME)} characters); 2 values"
     assert _find(found, "XMP", "xmp:CreateDate").preview == "2019 (year only)"
     assert NAME not in _report(found)
+    assert "Gagnon" not in _report(found)
 
 
 def test_dei2_gif_comments_and_application_extensions_are_reported() -> None:

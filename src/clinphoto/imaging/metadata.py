@@ -216,12 +216,12 @@ def _jpeg(report: Report, data: bytes) -> None:
         base = int(image.info.get("mpoffset", 0))
         try:
             iptc = IptcImagePlugin.getiptcinfo(image)
-        except (SyntaxError, OSError, ValueError):
+        except Exception:  # noqa: BLE001 - reported; the other segments are still read
             iptc = None
             report.unreadable("IPTC", len(photoshop.get(0x0404, b"")), "unreadable IPTC")
         try:
             mp = image._getmp()  # Pillow's MPF reader, as its jpeg_factory uses it
-        except SyntaxError:
+        except Exception:  # noqa: BLE001 - reported; the other segments are still read
             mp = None
             report.unreadable("MPF", len(image.info.get("mp", b"")), "unreadable MPF index")
     extended = bytearray()
@@ -554,10 +554,14 @@ def _video_tags(report: Report, where: str, tags: dict[str, str]) -> None:
         report.value(rule, where, key, value)
 
 
-def _video(report: Report, source: bytes | Path) -> None:
+def _video(report: Report, kind: Kind, source: bytes | Path) -> None:
     import av
 
-    opened = av.open(io.BytesIO(source) if isinstance(source, bytes) else str(source))
+    # The one demuxer of the family the bytes say, as the video scrubber does: FFmpeg never
+    # probes the data with the others.
+    demuxer = "matroska" if kind in (Kind.WEBM, Kind.MKV) else "mov"
+    file = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+    opened = av.open(file, format=demuxer)
     with opened as container:
         _video_tags(report, "video container", dict(container.metadata))
         videos = 0
@@ -600,7 +604,7 @@ def _read(report: Report, kind: Kind, source: bytes | Path) -> list[MetadataFind
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if kind.is_video:
-                _video(report, source)
+                _video(report, kind, source)
             else:
                 assert isinstance(source, bytes)
                 _PARSERS[kind](report, source)

@@ -36,6 +36,7 @@ __all__ = [
     "MetadataFinding",
     "MetadataJson",
     "Report",
+    "byte_count",
     "describe",
     "mask_text",
     "read_exif",
@@ -128,14 +129,28 @@ def _mask_date(text: str) -> str | None:
     return f"{year.group(1)} (year only)" if year else "present"
 
 
+def byte_count(size: int) -> str:
+    return f"{size} byte{'' if size == 1 else 's'}"
+
+
 def _preview(value: Any, kind: str) -> str | None:
-    """The masked value, or None when it is blank (nothing to report)."""
+    """The masked value, or None when it is blank (nothing to report). A list holds the
+    values of one property (XMP, IPTC): the first is shown, and how many there are."""
+    if isinstance(value, list):
+        shown = [p for p in (_preview(item, kind) for item in value) if p is not None]
+        return (
+            None
+            if not shown
+            else shown[0]
+            if len(shown) == 1
+            else f"{shown[0]}; {len(shown)} values"
+        )
     if isinstance(value, bytes | bytearray):
         data = bytes(value)
         if not data.strip(b"\x00 "):
             return None
         if kind == "bytes":
-            return f"{len(data)} bytes"
+            return byte_count(len(data))
     if isinstance(value, tuple) and value and all(isinstance(v, int) for v in value):
         if not any(value):
             return None
@@ -190,7 +205,7 @@ class Report:
 
     def opaque(self, where: str, tag: str, size: int, category: Category = "other") -> None:
         """Data we list by size only; identifying (we cannot say it is harmless)."""
-        self.add(category, where, tag, f"{size} byte{'' if size == 1 else 's'}", True)
+        self.add(category, where, tag, byte_count(size), True)
 
     def unreadable(self, where: str, size: int, why: str = "unreadable") -> None:
         self.add("other", where, why, f"{size} bytes that could not be read", True)
