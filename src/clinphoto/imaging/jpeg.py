@@ -21,7 +21,6 @@ The pixels decode bit-identical to the input's. The file type is judged by magic
 
 from __future__ import annotations
 
-import re
 import struct
 
 from clinphoto.imaging.errors import Reason, ScrubError
@@ -29,7 +28,7 @@ from clinphoto.imaging.exif import EXIF_HEADER, orientation_from_tiff, orientati
 from clinphoto.imaging.icc import valid_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_size
 
-__all__ = ["ScrubError", "exif_orientation", "scrub_jpeg"]
+__all__ = ["ScrubError", "exif_orientation", "scrub_jpeg", "scrub_jpeg_parts"]
 
 _SOI = b"\xff\xd8"
 _EOI = b"\xff\xd9"
@@ -57,10 +56,31 @@ _SOF_MARKERS = frozenset(
 _TABLE_MARKERS = frozenset((0xC4, 0xCC, 0xDB, 0xDC, 0xDD))
 _RST_MARKERS = frozenset(range(0xD0, 0xD8))
 
-# Inside entropy-coded data 0xFF is always followed by 0x00 (stuffing), 0xD0-0xD7 (restart
-# markers) or 0xFF (fill). Any other byte after 0xFF is the next marker. The pattern starts with
-# a literal so the regex engine scans for it at C speed.
-_ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+
+def entropy_end(data: bytes, pos: int) -> int:
+    """Offset of the first marker at or after ``pos`` in entropy-coded data, or -1 if none.
+
+    Inside entropy-coded data 0xFF is always followed by 0x00 (a stuffed byte), 0xD0-0xD7 (a
+    restart marker) or 0xFF (a fill byte); an 0xFF followed by anything else is a marker,
+    and the offset of that 0xFF is returned. This is exactly the first match of the regular
+    expression ``\\xff[^\\x00\\xd0-\\xd7\\xff]`` from ``pos`` (tests hold it to that), but found
+    by jumping from one 0xFF to the next with ``bytes.find`` (memchr) and looking at the byte
+    after each: every 0xFF at or after ``pos`` is looked at, none is skipped. The expression
+    steps through the bytes one at a time and took 1.6 ms on the 5.5 MB benchmark photo; this
+    takes 0.9 ms, nearly all of it one ``find`` call per 0xFF (see decision 009).
+    """
+    find = data.find
+    last = len(data) - 1
+    at = find(0xFF, pos)
+    while 0 <= at < last:
+        after = data[at + 1]
+        if after == 0x00:  # stuffing: the 0x00 cannot start a marker, look past it
+            at = find(0xFF, at + 2)
+        elif after == 0xFF or 0xD0 <= after <= 0xD7:  # fill byte or RSTn: look at the next byte
+            at = find(0xFF, at + 1)
+        else:
+            return at
+    return -1
 
 
 def _fail(message: str, reason: Reason = "malformed") -> ScrubError:
@@ -210,6 +230,17 @@ def scrub_jpeg(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
     not a JPEG, is truncated or malformed, or is over ``limits`` (bytes, or the frame's
     declared width, height and pixel count).
     """
+    return b"".join(scrub_jpeg_parts(data, limits))
+
+
+def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes | memoryview]:
+    """The output of :func:`scrub_jpeg` as pieces, most of them views into ``data``.
+
+    Their concatenation is :func:`scrub_jpeg`'s result, byte for byte; a file can be written
+    from them (``os.writev``) without first copying the whole picture into one object. The
+    whole input has been checked when this returns: nothing is returned for a file that
+    :func:`scrub_jpeg` would refuse.
+    """
     _check_input(data, limits)
     view = memoryview(data)
     kept: list[bytes | memoryview] = []
@@ -240,16 +271,16 @@ def scrub_jpeg(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
             if component_ids is None:
                 raise _fail("malformed JPEG: a scan (SOS) comes before any frame header (SOF)")
             seen_sos = True
-            found = _ENTROPY_END.search(data, end)
-            if found is None:
+            found = entropy_end(data, end)
+            if found < 0:
                 raise _fail(
                     "truncated JPEG: scan data runs to the end without an EOI marker", "truncated"
                 )
-            stop = found.start()
+            stop = found
             while stop > end and data[stop - 1] == 0xFF:  # fill bytes before the next marker
                 stop -= 1
             kept.append(view[pos - 2 : stop])
-            end = found.start()
+            end = found
         elif marker == _M_DHP:
             raise _fail("hierarchical JPEG (DHP) is not supported", "unsupported-feature")
         elif marker == _M_APP2 and data.startswith(_ICC_HEADER, body):
@@ -276,4 +307,4 @@ def scrub_jpeg(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
         head.append(_JFIF_APP0)
     if orientation is not None and orientation != 1:
         head.append(_exif_app1(orientation))
-    return b"".join([*head, *kept, _EOI])
+    return [*head, *kept, _EOI]

@@ -27,22 +27,23 @@ through the JPEG or PNG scrubber again.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from clinphoto.imaging.avif import convert_avif
 from clinphoto.imaging.errors import REASONS, Reason, ScrubError
 from clinphoto.imaging.gif import scrub_gif
-from clinphoto.imaging.heif import convert_heif
-from clinphoto.imaging.jpeg import scrub_jpeg
+from clinphoto.imaging.jpeg import scrub_jpeg, scrub_jpeg_parts
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
 from clinphoto.imaging.png import scrub_png
-from clinphoto.imaging.sandbox import run_isolated
 from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
-from clinphoto.imaging.tiff import convert_tiff
 from clinphoto.imaging.webp import scrub_webp
+
+# The converters (TIFF, HEIF, AVIF: Pillow, pillow-heif), the sandbox that runs them and the
+# video remuxer are imported when a file needs them. The lossless rewrites need only the
+# standard library, and `clinphoto scrub` over a folder of JPEGs should not pay Pillow's
+# import (about 60 ms) at every start.
 
 __all__ = ["ScrubError", "Scrubbed", "scrub_bytes", "scrub_file"]
 
@@ -53,7 +54,9 @@ class Scrubbed:
 
     ``kind``, ``media_type`` and ``extension`` describe the *output*, which differs from the
     input (``source_kind``) when ``converted`` (TIFF becomes PNG, HEIF and AVIF become JPEG or
-    PNG). ``data`` is empty for videos, which :func:`scrub_file` writes straight to ``dst``.
+    PNG). ``data`` is the output when it was made in memory (:func:`scrub_bytes`); it is empty
+    when :func:`scrub_file` wrote the output straight to ``dst`` without assembling it: videos,
+    and JPEGs, whose scan data goes from the input read into memory to the file unchanged.
     """
 
     data: bytes
@@ -77,6 +80,9 @@ def _result(data: bytes, kind: Kind, source: Kind, note: str) -> Scrubbed:
     )
 
 
+_JPEG_NOTE = "lossless JPEG segment rewrite"
+
+
 def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
     """Scrub a still picture held in memory; see the module docstring for each format."""
     if len(data) > limits.max_image_bytes:
@@ -87,7 +93,7 @@ def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
         )
     kind = sniff(data[:HEAD_BYTES])
     if kind is Kind.JPEG:
-        return _result(scrub_jpeg(data, limits), kind, kind, "lossless JPEG segment rewrite")
+        return _result(scrub_jpeg(data, limits), kind, kind, _JPEG_NOTE)
     if kind is Kind.PNG:
         return _result(scrub_png(data, limits), kind, kind, "lossless PNG chunk rewrite")
     if kind is Kind.WEBP:
@@ -95,10 +101,18 @@ def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
     if kind is Kind.GIF:
         return _result(scrub_gif(data, limits), kind, kind, "lossless GIF block rewrite")
     if kind is Kind.TIFF:
+        from clinphoto.imaging.sandbox import run_isolated
+        from clinphoto.imaging.tiff import convert_tiff
+
         png = run_isolated(convert_tiff, data, limits, limits=limits)
         return _result(png, Kind.PNG, kind, "TIFF converted to PNG, pixels kept exactly")
     if kind is Kind.HEIF or kind is Kind.AVIF:
-        convert = convert_heif if kind is Kind.HEIF else convert_avif
+        from clinphoto.imaging.sandbox import run_isolated
+
+        if kind is Kind.HEIF:
+            from clinphoto.imaging.heif import convert_heif as convert
+        else:
+            from clinphoto.imaging.avif import convert_avif as convert
         out, name = run_isolated(convert, data, limits, limits=limits)
         target = Kind(name)
         note = (
@@ -113,16 +127,39 @@ def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
     )
 
 
-def _open_regular(src: Path) -> int:
-    """An fd for ``src`` if it is a regular file (not a FIFO or device that could block us)."""
+def _open_regular(src: Path) -> tuple[int, int]:
+    """An fd for ``src`` and its size, if it is a regular file (not a FIFO or a device that
+    could block us)."""
     fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise ScrubError(f"{src.name} is not a regular file", reason="unsupported-format")
     except BaseException:
         os.close(fd)
         raise
-    return fd
+    return fd, info.st_size
+
+
+def _read_whole(fd: int, size: int) -> bytes:
+    """The file's contents, read into memory once: exactly the ``size`` bytes fstat gave.
+
+    The scrubber checks and writes this private copy, so a file changed on disk while it is
+    scrubbed cannot slip unchecked bytes into the output; a file that turns out longer or
+    shorter than ``size`` is refused. Asking for the size rather than the limit keeps the
+    allocation to the file's size.
+    """
+    chunks = []
+    got = 0
+    while got <= size:  # one read normally, and one more that finds the end of the file
+        chunk = os.pread(fd, size + 1 - got, got)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    if got != size:
+        raise ScrubError("the file changed while it was being read", reason="io-error")
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 # Reason codes of clinphoto.imaging.video that are not ours, mapped onto ours.
@@ -149,10 +186,9 @@ def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbe
     use :attr:`Scrubbed.extension` to name it. Sizes are checked against ``limits`` before the
     file is read.
     """
-    fd = _open_regular(src)
-    with os.fdopen(fd, "rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        kind = sniff(handle.read(HEAD_BYTES))
+    fd, size = _open_regular(src)
+    try:
+        kind = sniff(os.pread(fd, HEAD_BYTES, 0))
         if kind.is_video:
             if size > limits.max_video_bytes:
                 raise ScrubError(
@@ -165,25 +201,55 @@ def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbe
                 reason="too-large",
             )
         else:
-            handle.seek(0)
-            # Exactly the size fstat gave (a read of the limit would allocate the limit).
-            data = handle.read(size + 1)
-            if len(data) != size:
-                raise ScrubError("the file changed while it was being read", reason="io-error")
+            data = _read_whole(fd, size)
+    finally:
+        os.close(fd)
     if kind.is_video:
         return _scrub_video(src, dst, kind, limits)
+    if sniff(data[:HEAD_BYTES]) is Kind.JPEG:  # judged again on the bytes that are scrubbed
+        # Written from views into ``data``: no second copy of the picture in memory, which
+        # costs more than the whole scrub when its pages are new to the process.
+        _write_new(dst, scrub_jpeg_parts(data, limits))
+        return _result(b"", Kind.JPEG, Kind.JPEG, _JPEG_NOTE)
     result = scrub_bytes(data, limits)
-    _write_new(dst, result.data)
+    _write_new(dst, [result.data])
     return result
 
 
-def _write_new(dst: Path, data: bytes) -> None:
-    """Write ``dst`` whole or not at all: a private temporary file renamed over it."""
-    tmp = dst.with_name(f".{dst.name}.{secrets.token_hex(8)}.part")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+# At most this many buffers go to one writev call (POSIX guarantees at least 16; Linux, macOS
+# and the BSDs take 1024).
+_IOV_MAX = 1024
+
+
+def _write_all(fd: int, parts: Sequence[bytes | memoryview]) -> None:
+    """Write ``parts`` one after the other to ``fd``, resuming after any short write."""
+    views = [memoryview(part) for part in parts if len(part)]
+    first = 0
+    while first < len(views):
+        batch = views[first : first + _IOV_MAX]
+        written = os.writev(fd, batch) if hasattr(os, "writev") else os.write(fd, batch[0])
+        while first < len(views) and written >= len(views[first]):
+            written -= len(views[first])
+            first += 1
+        if written:
+            views[first] = views[first][written:]
+
+
+def _write_new(dst: Path, parts: Sequence[bytes | memoryview]) -> None:
+    """Write ``dst`` whole or not at all: a private temporary file renamed over it.
+
+    Not fsynced, like ``cp`` and ``exiftool -o``: the file is as durable as any other file the
+    user writes, and a crash can leave it empty or lose it, never leave a partial scrub under
+    its name (see docs/decisions/009-scrub-speed.md).
+    """
+    tmp = dst.with_name(f".{dst.name}.{os.urandom(8).hex()}.part")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            _write_all(fd, parts)
+        finally:
+            os.close(fd)
         os.replace(tmp, dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
