@@ -5,6 +5,10 @@ they are dispatched before the rest of the command line is imported: SQLAlchemy,
 the HTTP client add about half a second to every start, which a script that scrubs files one
 at a time would pay each time. Everything else, including ``clinphoto --help``, goes to the
 full application in :mod:`clinphoto.cli.main`, where the same three commands are listed.
+
+``clinphoto scrub FILES... --out DIR [--json]``, the line scripts run, goes further: it is
+read by :mod:`clinphoto.cli.scrubtool` without Typer and Rich, whose imports cost more than
+scrubbing a hundred photos. Any other ``scrub`` line (``--help``, a mistake) goes to Typer.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ FILE_TOOLS = frozenset({"scrub", "inspect", "redact"})
 
 
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "scrub":
+        from clinphoto.cli.scrubtool import run
+
+        status = run(sys.argv[2:])
+        if status is not None:
+            if status:
+                raise SystemExit(status)
+            return
     if len(sys.argv) > 1 and sys.argv[1] in FILE_TOOLS:
         from clinphoto.cli.deid import tools
 
