@@ -13,15 +13,16 @@ Decision rules. The photo is **identifiable** when any of these holds:
    reasons) or a pattern (health-card number, date - burned-in date stamps count - phone,
    e-mail, postal code, address, labelled record number, labelled or "FAMILY, Given" name,
    long number);
-3. a caption (file name, caption, share message...) contains such an identifier.
-
-4. the file's metadata identifies (:func:`with_metadata`, from
-   :func:`clinphoto.imaging.metadata.identifying_metadata`): a GPS position, a name, a
-   serial number, a capture date, free text, an embedded picture, or metadata that cannot be
-   classified. Make, model and software alone do not identify (a model of camera is used by
-   thousands of people); they are a note. The custodian is stricter: photos are scrubbed on
-   the device that takes them, so any metadata the scrubber removes means that device did
-   not scrub, and the photo is flagged whatever the metadata says.
+3. a caption (file name, caption, share message...) contains such an identifier;
+4. the file's metadata identifies, as listed by
+   :func:`clinphoto.imaging.metadata.identifying_metadata` and judged by
+   :func:`with_metadata` (which ``clinphoto inspect`` and :func:`inspect_content` apply;
+   :func:`inspect_image` sees pixels only): a GPS position, a name, a serial number, a
+   capture date, free text, an embedded picture, or metadata that cannot be classified.
+   Make, model and software alone do not identify (a model of camera is used by thousands
+   of people); they are a note. The custodian is stricter: photos are scrubbed on the
+   device that takes them, so any metadata the scrubber removes means that device did not
+   scrub, and the photo is flagged whatever the metadata says.
 
 Not part of the verdict, but reported as notes (``"note: ..."`` in the JSON reasons): face
 regions scoring below the threshold, text found in the image with no identifier recognised in
@@ -30,11 +31,12 @@ it (a person should still look at it), and a detector switched off with ``faces=
 jewellery and surroundings are not detected here: identifiable=False means only that none of
 the rules above fired.
 
-Reasons name the kind of identifier and where it is (a box, or the caption's number), never
-the identifier itself, so they can be shown and logged. The detectors are looked up lazily
-(``clinphoto.imaging.faces.detect_faces`` and ``clinphoto.imaging.text.detect_text``); a
-missing detector raises :class:`DetectorUnavailable` rather than letting a photo pass
-unchecked. Both can be replaced with ``face_detector=`` and ``text_detector=``.
+Reasons name the kind of identifier and where it is (a box, the caption's number, the
+metadata tag), never the identifier itself, so they can be shown and logged. The detectors
+are looked up lazily (``clinphoto.imaging.faces.detect_faces`` and
+``clinphoto.imaging.text.detect_text``); a missing detector raises
+:class:`DetectorUnavailable` rather than letting a photo pass unchecked. Both can be
+replaced with ``face_detector=`` and ``text_detector=``.
 """
 
 from __future__ import annotations
