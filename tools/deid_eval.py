@@ -73,7 +73,7 @@ TEXT_STYLES = ("label", "overlay", "datestamp")
 TEXT_IOU = 0.3
 DEFAULT_N = 25  # images per face family
 DEFAULT_NEGATIVES = 40
-QUICK = {"n": 2, "negatives": 3, "scale": 0.5}
+QUICK_N, QUICK_NEGATIVES, QUICK_SCALE = 2, 3, 0.5  # --quick: a smoke test
 
 # No text in these (the motorcycle's garage shelves carry small printed boxes).
 TEXT_BACKGROUNDS = (
@@ -263,8 +263,8 @@ def generate_faces(
             entries = list(pool.map(_make, todo, chunksize=1))
         for family, key in keys.items():
             images = [e for e in entries if e["family"] == family]
-            labels = {"key": key, "images": images}
-            (out / family / "labels.json").write_text(json.dumps(labels, indent=1))
+            content = {"key": key, "images": images}
+            (out / family / "labels.json").write_text(json.dumps(content, indent=1))
     return folders
 
 
@@ -469,9 +469,6 @@ def haar_faces(image: Image.Image) -> list[Any]:
 _HAAR: dict[str, Any] = {}
 
 
-_HAAR: dict[str, Any] = {}
-
-
 # --- command line ------------------------------------------------------------------------
 
 
@@ -540,11 +537,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             unknown = sorted(set(families) - set(FAMILIES))
             if unknown:
                 parser.error(f"unknown families: {', '.join(unknown)}")
-            n = args.n if args.n is not None else QUICK["n"] if args.quick else DEFAULT_N
+            n = args.n if args.n is not None else QUICK_N if args.quick else DEFAULT_N
             negatives = args.negatives
             if negatives is None:
-                negatives = QUICK["negatives"] if args.quick else DEFAULT_NEGATIVES
-            scale = args.scale or (QUICK["scale"] if args.quick else 1.0)
+                negatives = QUICK_NEGATIVES if args.quick else DEFAULT_NEGATIVES
+            scale = args.scale or (QUICK_SCALE if args.quick else 1.0)
             t0 = time.perf_counter()
             folders = generate_faces(folder, families, n, negatives, args.seed, scale, args.jobs)
             print(f"set ready in {time.perf_counter() - t0:.0f} s: {folder}", file=sys.stderr)

@@ -523,7 +523,7 @@ def _pick(rng: random.Random, sources: Sequence[FaceSource]) -> FaceSource:
 
 
 def _width(rng: random.Random, low: float, high: float) -> float:
-    return low * (high / low) ** rng.random()  # log-uniform: as many small as large
+    return float(low * (high / low) ** rng.random())  # log-uniform: as many small as large
 
 
 def _turned_angle(rng: random.Random, k: int) -> float:

