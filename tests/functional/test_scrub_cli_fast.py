@@ -9,6 +9,8 @@ output files and exit status must match; only the random output names differ.
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
 import subprocess
 import sys
@@ -145,3 +147,34 @@ def test_help_and_mistakes_still_get_the_typer_answers(
     assert done.returncode == status
     assert says in done.stdout + done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_fast_scrub_shows_progress_on_a_terminal_and_erases_it(tmp_path: Path) -> None:
+    """As the Rich bar did: on a terminal's stderr, for two files or more, gone at the end."""
+    files = _inputs(tmp_path / "in")[:2]
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [CLINPHOTO, "scrub", *files, "--out", "o"],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        os.close(follower)
+        shown = b""
+        while chunk := _read_pty(leader):
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    assert b"scrubbing 2/2" in shown
+    assert shown.endswith(b"\r\x1b[K")
+    assert done.stdout.count(b"\n") == 2
+
+
+def _read_pty(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # EIO once the terminal's other end is closed
+        return b""
