@@ -43,7 +43,7 @@ from tools.faces_sources import TONES, FaceSource
 FULL_SIZE = (4000, 3000)
 FAMILIES = ("upright", "turned", "blurred", "small", "partial", "low-light", "skin-tones")
 NEGATIVES = "negatives"
-GENERATOR = 2  # bump when a change to this file changes the images it makes
+GENERATOR = 3  # bump when a change to this file changes the images it makes
 
 # widths (px at 12 MP) and faces per image, by family
 WIDTHS = {
@@ -119,21 +119,28 @@ def background_photo(
     return img.resize(size, Image.Resampling.BICUBIC)
 
 
-def _noise(rng: random.Random, shape: tuple[int, ...], sigma: float) -> np.ndarray:
-    nprng = np.random.default_rng(rng.randrange(2**32))
-    return nprng.standard_normal(shape, dtype=np.float32) * np.float32(sigma)
-
-
 def add_noise(
     img: Image.Image, rng: random.Random, sigma: float, chroma: float = 0.3
 ) -> Image.Image:
-    """Sensor noise: Gaussian, mostly in brightness (``chroma`` of it per channel)."""
+    """Sensor noise: Gaussian, mostly in brightness (``chroma`` of it per channel).
+
+    Drawn at half resolution and enlarged, as a camera's demosaicing and JPEG spread it over
+    neighbouring pixels (and four times faster to draw).
+    """
+    import cv2
+
+    width, height = img.size
+    nprng = np.random.default_rng(rng.randrange(2**32))
+    raw = nprng.standard_normal(((height + 1) // 2, (width + 1) // 2, 4), dtype=np.float32)
+    sigma *= 2.1  # enlarging (bilinear, twice) halves the standard deviation: make up for it
+    noise = raw[..., 1:] * np.float32(sigma * chroma) + raw[..., :1] * np.float32(
+        sigma * (1 - chroma)
+    )
+    noise = cv2.resize(noise, (width, height), interpolation=cv2.INTER_LINEAR)
     array = np.asarray(img, dtype=np.float32)
-    height, width = array.shape[:2]
-    luma = _noise(rng, (height, width, 1), sigma * (1 - chroma))
-    colour = _noise(rng, (height, width, 3), sigma * chroma)
-    array = array + luma + colour
-    return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8))
+    array += noise
+    np.clip(array, 0, 255, out=array)
+    return Image.fromarray(array.astype(np.uint8))
 
 
 def synthetic_skin(rng: random.Random, size: tuple[int, int], wound: bool = True) -> Image.Image:
