@@ -457,15 +457,21 @@ def background_sources(
     return out
 
 
-# scikit-image's astronaut (Eileen Collins, a NASA photo in the public domain).
+# scikit-image's astronaut (Eileen Collins, a NASA photo in the public domain), and its
+# cameraman (seen in profile, behind a camcorder; CC0).
 ASTRONAUT_FACE = (177, 66, 95, 95)
+CAMERA_FACE = (178, 100, 80, 100)
 
 
 def skimage_sources() -> list[FaceSource]:
     from skimage import data
 
-    image = Image.fromarray(data.astronaut())
-    return [FaceSource("astronaut", image, ASTRONAUT_FACE, "lighter", "scikit-image")]
+    astronaut = Image.fromarray(data.astronaut())
+    camera = Image.fromarray(data.camera()).convert("RGB")
+    return [
+        FaceSource("astronaut", astronaut, ASTRONAUT_FACE, "lighter", "scikit-image"),
+        FaceSource("camera", camera, CAMERA_FACE, "grey", "scikit-image"),
+    ]
 
 
 def lfw_sources() -> list[FaceSource]:
