@@ -206,6 +206,21 @@ def test_dei1_scrub_file_writes_a_jpeg_of_more_pieces_than_one_writev_takes(
         assert after.tobytes() == before.tobytes()
 
 
+def test_dei1_scrub_file_writes_a_jpeg_larger_than_one_write_call(tmp_path: Path) -> None:
+    """Over 2 MiB: the scan data goes out in several calls of at most 1 MiB, all of it."""
+    noise = Image.effect_noise((1600, 1200), 100).convert("RGB")
+    buf = io.BytesIO()
+    noise.save(buf, "JPEG", quality=100, exif=b"Exif\x00\x00" + SECRET)
+    data = buf.getvalue()
+    assert len(data) > 2 * 1024 * 1024
+    assert SECRET in data
+    src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
+    src.write_bytes(data)
+    scrub_file(src, dst)
+    assert dst.read_bytes() == scrub_jpeg(data)
+    assert SECRET not in dst.read_bytes()
+
+
 def test_dei1_scrub_file_refuses_without_leaving_a_file(tmp_path: Path) -> None:
     src, dst = tmp_path / "in.jpg", tmp_path / "out.jpg"
     src.write_bytes(BASELINE[:-2])  # no EOI
