@@ -11,8 +11,8 @@ Each family is reported on its own (``tools.deid_eval``):
   enlarged to 60-100 px;
 * ``small``: sharp faces 60-120 px wide;
 * ``partial``: faces cut by the frame's edge, 20-50 % of the face box outside it (the label is
-  the box clipped to the frame), and faces already cut by the edge of their source photo,
-  put against the frame's edge;
+  the box clipped to the frame), and, one in five, faces already cut by the edge of their
+  source photo, put against the frame's edge;
 * ``low-light``: the face (or the whole photo) darkened to 15-35 % brightness or by a gamma of
   2.2-3, under heavy sensor noise;
 * ``skin-tones``: faces taken in turn from the lighter, medium and darker groups;
@@ -43,7 +43,7 @@ from tools.faces_sources import TONES, FaceSource
 FULL_SIZE = (4000, 3000)
 FAMILIES = ("upright", "turned", "blurred", "small", "partial", "low-light", "skin-tones")
 NEGATIVES = "negatives"
-GENERATOR = 3  # bump when a change to this file changes the images it makes
+GENERATOR = 4  # bump when a change to this file changes the images it makes
 
 # widths (px at 12 MP) and faces per image, by family
 WIDTHS = {
@@ -489,8 +489,8 @@ def paste_face(
     if spec.blur:
         label["blur"] = spec.blur
         label["blur_px"] = round(spec.blur_px, 2)
-    if spec.source.tight:
-        label["blur"] = label.get("blur", "lfw")
+    if spec.source.name.startswith("lfw"):
+        label["blur"] = "lfw"  # a 25 px crop enlarged: soft by nature
     if spec.dark:
         label["dark"] = spec.dark
         label["dark_amount"] = round(spec.dark_amount, 3)
@@ -578,12 +578,13 @@ def face_plan(
             source = _pick(rng, sources.eligible(round(width), tone))
         elif family == "partial":
             cut_sources = [s for s in sources.portraits if s.cut]
-            if cut_sources and k % 4 == 3:  # one in four already cut in its source photo
+            if cut_sources and k % 5 == 4:  # one in five already cut in its source photo
                 source = rng.choice(cut_sources)
                 angle = 0.0
             else:
                 source = _pick(rng, sources.eligible(round(width)))
-                fields = {"edge": ("left", "top", "right", "bottom")[k % 4]}
+                edge = ("left", "top", "right", "bottom")[(k - k // 5) % 4]
+                fields = {"edge": edge}
                 fields["outside"] = rng.uniform(0.2, 0.5)
         else:
             source = _pick(rng, sources.eligible(round(width)))

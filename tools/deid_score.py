@@ -153,7 +153,7 @@ def breakdown(objects: list[dict[str, Any]], threshold: float) -> list[tuple[str
             add(f"exactly {exact} deg", [o for o in objects if o["angle"] == exact])
     for key in ("blur", "light", "tone", "edge"):
         values = sorted({str(o[key]) for o in objects if key in o})
-        if len(values) > 1 or key in ("blur", "tone"):
+        if len(values) > 1 or (values and key == "blur"):
             for value in values:
                 add(f"{key}: {value}", [o for o in objects if str(o.get(key)) == value])
     if any(o.get("outside") is None and "edge" in o for o in objects):
