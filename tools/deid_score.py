@@ -151,13 +151,13 @@ def breakdown(objects: list[dict[str, Any]], threshold: float) -> list[tuple[str
             add(name, [o for o in objects if low <= _deviation(o["angle"]) < high])
         for exact in (90, 180, 270):
             add(f"exactly {exact} deg", [o for o in objects if o["angle"] == exact])
-    for key in ("blur", "light", "tone", "edge"):
-        values = sorted({str(o[key]) for o in objects if key in o})
+    framed = [o for o in objects if o.get("outside") is not None]  # cut by the frame
+    for key, among in (("blur", objects), ("light", objects), ("tone", objects), ("edge", framed)):
+        values = sorted({str(o[key]) for o in among if key in o})
         if len(values) > 1 or (values and key == "blur"):
             for value in values:
-                add(f"{key}: {value}", [o for o in objects if str(o.get(key)) == value])
-    if any(o.get("outside") is None and "edge" in o for o in objects):
-        add("cut in its source photo", [o for o in objects if "edge" in o and o["outside"] is None])
+                add(f"{key}: {value}", [o for o in among if str(o.get(key)) == value])
+    add("cut in its source photo", [o for o in objects if "edge" in o and o["outside"] is None])
     return rows
 
 
