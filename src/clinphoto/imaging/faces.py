@@ -245,7 +245,7 @@ class FaceDetector:
             full = image if image.mode == "RGB" else image.convert("RGB")
             levels.append((1.0, full))
             for cand in merged[: self.max_second_looks]:
-                cand.second = self._look_again(levels, cand)
+                self._look_again(levels, cand)
             # A face is often found twice, a little shifted, in two turns or levels; once
             # both have been looked at again, the better second look stands for the face.
             merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
@@ -291,10 +291,44 @@ class FaceDetector:
             tilt=math.degrees(math.atan2(ly - ry, lx - rx)),
         )
 
-    def _look_again(self, levels: Sequence[tuple[float, Image.Image]], cand: Candidate) -> float:
-        """The candidate's score seen upright, centred and ``SECOND_LOOK`` px wide."""
+    def _look_again(self, levels: Sequence[tuple[float, Image.Image]], cand: Candidate) -> None:
+        """Score the candidate again seen upright, centred and ``SECOND_LOOK`` px wide.
+
+        The first look uses the search's box and eyes; when the face it finds there is
+        off-centre, of another size or still tilted, a second one looks at that face. The
+        best look's score and box (in displayed-image px) replace the search's.
+        """
         x, y, w, h = cand.box
-        size = max(w, h, 1.0)
+        pose = (x + w / 2, y + h / 2, max(w, h, 1.0), cand.tilt)
+        best = 0.0
+        for _ in range(2):
+            score, seen = self._look(levels, *pose)
+            if seen is None:
+                break
+            if score > best:
+                best, cand.box = score, seen[4]
+            cx, cy, size, tilt, _box = seen
+            moved = math.hypot(cx - pose[0], cy - pose[1]) > 0.15 * pose[2]
+            resized = not 0.8 <= size / pose[2] <= 1.25
+            turned = abs((tilt - pose[3] + 180) % 360 - 180) > 10
+            if not (moved or resized or turned):
+                break
+            pose = (cx, cy, size, tilt)
+        cand.second = best
+
+    def _look(
+        self,
+        levels: Sequence[tuple[float, Image.Image]],
+        cx: float,
+        cy: float,
+        size: float,
+        tilt: float,
+    ) -> tuple[float, tuple[float, float, float, float, tuple[float, float, float, float]] | None]:
+        """One look at a face centred at (cx, cy), ``size`` px wide, eyes tilted ``tilt``.
+
+        Returns the best face score near the centre of the view and that face's centre,
+        width, tilt and axis-aligned box, all in displayed-image px.
+        """
         # The coarsest level that still shows the face at least SECOND_LOOK px wide: a
         # bilinear sample of it then enlarges or reduces by less than 2 (little aliasing).
         scale, source = levels[-1]
@@ -302,25 +336,41 @@ class FaceDetector:
             if size * level_scale >= SECOND_LOOK and level_scale < scale:
                 scale, source = level_scale, level
         step = size * scale / SECOND_LOOK  # source px per model-input px
-        angle = math.radians(cand.tilt)
-        cos, sin = math.cos(angle) * step, math.sin(angle) * step
+        angle = math.radians(tilt)
+        a, b = math.cos(angle) * step, -math.sin(angle) * step
+        d, e = math.sin(angle) * step, math.cos(angle) * step
         half = INPUT / 2
-        cx, cy = (x + w / 2) * scale, (y + h / 2) * scale
         # Model-input pixel (u, v) shows source pixel centre + R(tilt) (u - half, v - half).
-        coeffs = (cos, -sin, cx - (cos - sin) * half, sin, cos, cy - (sin + cos) * half)
+        c = cx * scale - (a + b) * half
+        f = cy * scale - (d + e) * half
         view = source.transform(
-            (INPUT, INPUT), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR
+            (INPUT, INPUT), Image.Transform.AFFINE, (a, b, c, d, e, f), Image.Resampling.BILINEAR
         )
         pixels = np.asarray(view, dtype=np.float32) / 127.5 - 1.0
         with self._lock:
             raw, logits = self._run(np.ascontiguousarray(pixels))
-        dx = np.abs(raw[:, 0] + self._anchors[:, 0] - half)
-        dy = np.abs(raw[:, 1] + self._anchors[:, 1] - half)
-        near = (dx < 0.35 * SECOND_LOOK) & (dy < 0.35 * SECOND_LOOK)
+        us = raw[:, 0] + self._anchors[:, 0]
+        vs = raw[:, 1] + self._anchors[:, 1]
+        near = (np.abs(us - half) < 0.35 * SECOND_LOOK) & (np.abs(vs - half) < 0.35 * SECOND_LOOK)
         near &= (raw[:, 2] > 0.5 * SECOND_LOOK) & (raw[:, 2] < 2.0 * SECOND_LOOK)
         if not near.any():
-            return 0.0
-        return _sigmoid(float(logits[near].max()))
+            return 0.0, None
+        i = int(np.flatnonzero(near)[np.argmax(logits[near])])
+
+        def shown(u: float, v: float) -> tuple[float, float]:
+            return (a * u + b * v + c) / scale, (d * u + e * v + f) / scale
+
+        u, v, bw, bh = (float(t) for t in (us[i], vs[i], raw[i, 2], raw[i, 3]))
+        corners = [shown(u + du * bw / 2, v + dv * bh / 2) for du in (-1, 1) for dv in (-1, 1)]
+        xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+        box = (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+        ax, ay = float(self._anchors[i, 0]), float(self._anchors[i, 1])
+        rx, ry = shown(float(raw[i, 4]) + ax, float(raw[i, 5]) + ay)
+        lx, ly = shown(float(raw[i, 6]) + ax, float(raw[i, 7]) + ay)
+        centre = shown(u, v)
+        width = max(bw, bh) * step / scale
+        seen_tilt = math.degrees(math.atan2(ly - ry, lx - rx))
+        return _sigmoid(float(logits[i])), (centre[0], centre[1], width, seen_tilt, box)
 
 
 def _logit(p: float) -> float:
