@@ -7,20 +7,30 @@ display it:
 * SOI, a fresh minimal JFIF APP0 (no thumbnail), and - only when the input's EXIF Orientation
   is not 1 - a minimal EXIF APP1 carrying that single tag, so the picture still displays
   upright (see :mod:`clinphoto.imaging.exif`);
-* frame, table and restart segments (SOFn, DHT, DAC, DQT, DRI, DNL);
+* the frame header (SOFn) and the table and restart segments a scan uses (DHT, DAC, DQT, DRI);
 * ICC colour profiles (APP2 ``ICC_PROFILE``) when they assemble into a valid profile
-  (:mod:`clinphoto.imaging.icc`), and Adobe APP14 colour-transform segments;
+  (:mod:`clinphoto.imaging.icc`), and the Adobe APP14 colour-transform segment that decoders
+  read (the last one before the first scan, its 12 bytes only);
 * every SOS header with its entropy-coded data, byte for byte;
 * EOI.
 
 Everything else is dropped wherever it appears, before the frame or between scans: other
-APPn segments (EXIF, XMP, IPTC, MPF, maker notes, JFXX thumbnails...), comments, and anything
-after the EOI that ends the last scan (multi-picture files hide whole second images there).
-The pixels decode bit-identical to the input's. The file type is judged by magic bytes only.
+APPn segments (EXIF, XMP, IPTC, MPF, maker notes, JFXX thumbnails...), comments, DNL
+segments (the frame must give the height), and anything after the EOI that ends the last scan
+(multi-picture files hide whole second images there). The pixels decode bit-identical to the
+input's. The file type is judged by magic bytes only.
+
+Nothing is copied unread. The frame header, every scan header and every table segment is
+parsed field by field and must be filled exactly by what its length declares, with every
+field in the range a decoder accepts; anything else is refused as malformed, so no segment
+can carry bytes that decoders skip. A table definition that no scan uses before it is
+replaced (or at all) is left out, as decoders never read it either: a segment whose tables
+are all used is copied unchanged, one with unused tables is rewritten without them.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 
 from clinphoto.imaging.errors import Reason, ScrubError
@@ -49,12 +59,32 @@ _M_APP1 = 0xE1
 _M_APP2 = 0xE2
 _M_APP14 = 0xEE
 _M_DHP = 0xDE
+_M_DHT = 0xC4
+_M_DAC = 0xCC
+_M_DQT = 0xDB
+_M_DRI = 0xDD
 _SOF_MARKERS = frozenset(
     (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF)
 )
-# DHT, DAC, DQT, DNL, DRI: tables and restart/line-count information a decoder needs.
-_TABLE_MARKERS = frozenset((0xC4, 0xCC, 0xDB, 0xDC, 0xDD))
+_PROGRESSIVE = frozenset((0xC2, 0xC6, 0xCA, 0xCE))
+_LOSSLESS = frozenset((0xC3, 0xC7, 0xCB, 0xCF))
+_ARITHMETIC = frozenset((0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF))
+# Huffman tables, arithmetic conditioning, quantisation tables, restart interval: what a scan
+# reads. (DNL, the height given after the first scan, is dropped: the frame must give it.)
+_TABLE_MARKERS = frozenset((_M_DHT, _M_DAC, _M_DQT, _M_DRI))
+_SEGMENT_NAMES = {
+    _M_DHT: "Huffman table segment (DHT)",
+    _M_DAC: "arithmetic conditioning segment (DAC)",
+    _M_DQT: "quantisation table segment (DQT)",
+    _M_DRI: "restart interval segment (DRI)",
+    _M_SOS: "scan header (SOS)",
+    **{marker: f"frame header (SOF{marker - 0xC0})" for marker in _SOF_MARKERS},
+}
+# Bytes holding two numbers of 1 to 4 (sampling factors), and two of 0 to 3 (table numbers).
+_SAMPLING_FACTORS = bytes(h << 4 | v for h in range(1, 5) for v in range(1, 5))
+_TABLE_PAIRS = bytes(dc << 4 | ac for dc in range(4) for ac in range(4))
 _RST_MARKERS = frozenset(range(0xD0, 0xD8))
+_ADOBE_LENGTH = 12  # "Adobe", version, flags0, flags1, transform: all that decoders read
 
 
 def entropy_end(data: bytes, pos: int) -> int:
@@ -185,21 +215,218 @@ def _wants_jfif(had_jfif: bool, has_adobe: bool, component_ids: bytes) -> bool:
     return len(component_ids) == 3 and component_ids != b"RGB"
 
 
-def _frame(data: bytes, body: int, end: int, limits: Limits) -> bytes:
-    """Check a frame header (SOFn) against the limits; return its component ids."""
-    if end - body < 6:
-        raise _fail(f"malformed JPEG: frame header at offset {body - 4} is too short")
+class _Frame:
+    """What the scans need from the frame header: the coding process and the components."""
+
+    __slots__ = ("ids", "latched", "marker", "precision", "quant")
+
+    def __init__(self, marker: int, precision: int, ids: bytes, quant: bytes) -> None:
+        self.marker = marker
+        self.precision = precision
+        self.ids = ids  # component ids, in frame order (not always distinct: decoders cope)
+        self.quant = quant  # each component's quantisation table
+        self.latched = [False] * len(ids)  # whether a scan has taken in the component yet
+
+
+def _bad(marker: int, offset: int, problem: str) -> ScrubError:
+    """A "malformed" refusal naming the segment and its offset (built only when raised)."""
+    return _fail(f"malformed JPEG: {_SEGMENT_NAMES[marker]} at offset {offset} {problem}")
+
+
+def _frame(data: bytes, marker: int, body: int, end: int, limits: Limits) -> _Frame:
+    """Parse a frame header (SOFn): it must hold exactly its components, each in range."""
+    size = end - body
+    if size < 6:
+        raise _bad(marker, body - 4, "is too short")
+    precision = data[body]
     height, width = struct.unpack_from(">HH", data, body + 1)
     count = data[body + 5]
-    if end - body < 6 + 3 * count or count == 0:
-        raise _fail(f"malformed JPEG: frame header at offset {body - 4} is inconsistent")
+    if size != 6 + 3 * count:
+        raise _bad(
+            marker,
+            body - 4,
+            f"declares {size + 2} bytes for {count} components, not {8 + 3 * count}",
+        )
+    if count == 0:
+        raise _bad(marker, body - 4, "declares no components")
+    if count > 4:
+        raise _fail(
+            f"JPEG with {count} components is not supported (1 to 4)", "unsupported-feature"
+        )
+    if not (2 <= precision <= 16 if marker in _LOSSLESS else precision in (8, 12)):
+        raise _bad(marker, body - 4, f"declares {precision}-bit samples")
     if height == 0:
         raise _fail(
             "JPEG with the height deferred to a DNL segment is not supported",
             "unsupported-feature",
         )
     check_size(width, height, limits, "the JPEG frame header")
-    return bytes(data[body + 6 + 3 * i] for i in range(count))
+    if data[body + 7 : end : 3].translate(None, _SAMPLING_FACTORS):
+        raise _bad(marker, body - 4, "gives a sampling factor outside 1 to 4")
+    quant = data[body + 8 : end : 3]
+    if max(quant) > 3:
+        raise _bad(marker, body - 4, "names a quantisation table outside 0 to 3")
+    return _Frame(marker, precision, data[body + 6 : end : 3], quant)
+
+
+class _Tables:
+    """A kept DHT, DAC, DQT or DRI segment: where each definition in it lies, and whether a
+    scan has used it. Definitions no scan uses are left out of the output."""
+
+    __slots__ = ("end", "spans", "start", "used")
+
+    def __init__(self, start: int, end: int) -> None:
+        self.start = start  # offset of the marker
+        self.end = end
+        self.spans: list[tuple[int, int]] = []
+        self.used: list[bool] = []
+
+    def output(self, data: bytes, view: memoryview) -> bytes | memoryview | None:
+        """The segment as it is when every definition is used, without the unused ones
+        otherwise, or None when none is used (or it defines nothing)."""
+        if not any(self.used):
+            return None
+        if all(self.used):
+            return view[self.start : self.end]
+        kept = [data[a:b] for (a, b), used in zip(self.spans, self.used, strict=True) if used]
+        payload = b"".join(kept)
+        return data[self.start : self.start + 2] + struct.pack(">H", 2 + len(payload)) + payload
+
+
+class _Definitions:
+    """Table definitions waiting for the first scan that reads them.
+
+    A key names a table slot (``(marker, slot)``); a definition is used when a scan reads its
+    slot before the slot is defined again. Decoders parse but never apply one that is replaced
+    first, or one no scan reads (a quantisation table is taken in by the first scan of each
+    component that names it, as libjpeg does), so such a definition could carry anything: it
+    is not kept.
+    """
+
+    __slots__ = ("waiting",)
+
+    def __init__(self) -> None:
+        self.waiting: dict[tuple[int, int], tuple[_Tables, int]] = {}
+
+    def define(self, key: tuple[int, int], segment: _Tables, start: int, end: int) -> None:
+        segment.spans.append((start, end))
+        segment.used.append(False)
+        self.waiting[key] = (segment, len(segment.used) - 1)  # replaces any unused one
+
+    def use(self, keys: list[tuple[int, int]]) -> None:
+        pop = self.waiting.pop
+        for key in keys:
+            found = pop(key, None)
+            if found is not None:
+                found[0].used[found[1]] = True
+
+
+@functools.lru_cache(maxsize=64)  # encoders reuse a few tables: 1 us each, 0.05 us cached
+def _huffman_codes_fit(counts: bytes) -> bool:
+    """Whether code-length counts make a Huffman code with no all-ones code (libjpeg's check)."""
+    code = 0
+    for length, count in enumerate(counts, 1):
+        code += count
+        if code >= 1 << length:
+            return False
+        code <<= 1
+    return True
+
+
+def _tables(data: bytes, marker: int, start: int, end: int, definitions: _Definitions) -> _Tables:
+    """Parse a DHT, DAC, DQT or DRI segment: its definitions must fill it exactly."""
+    segment = _Tables(start, end)
+    at = start + 4  # a segment that defines nothing is dropped (see _Tables.output)
+    if marker == _M_DRI:
+        if end - at != 2:
+            raise _bad(marker, start, f"declares {end - start - 2} bytes, not 4")
+        definitions.define((marker, 0), segment, at, end)
+        return segment
+    while at < end:
+        slot = data[at]
+        if slot & 0xEC:  # class or precision over 1, or table number over 3
+            raise _bad(marker, start, "defines a table other than DC/AC or 8/16-bit 0 to 3")
+        if marker == _M_DQT:
+            after = at + 1 + (64 << (slot >> 4))
+            slot &= 15  # the precision is not part of the table's number
+        elif marker == _M_DHT:
+            counts = data[at + 1 : at + 17]
+            after = at + 17 + sum(counts)
+            if len(counts) == 16 and after <= end:
+                if after - at > 17 + 256 or not _huffman_codes_fit(counts):
+                    raise _bad(marker, start, "has code lengths that do not fit")
+                if slot < 0x10 and after > at + 17 and max(data[at + 17 : after]) > 16:
+                    raise _bad(marker, start, "has a DC symbol over 16")
+        else:  # DAC: a DC pair of bounds L <= U, or an AC threshold 1..63
+            after = at + 2
+            value = data[at + 1] if after <= end else 1
+            if not (1 <= value <= 63 if slot >> 4 else value & 15 <= value >> 4):
+                raise _bad(marker, start, "has a conditioning value out of range")
+        if after > end:
+            raise _bad(
+                marker, start, f"declares {end - start - 2} bytes, which its tables do not fill"
+            )
+        definitions.define((marker, slot), segment, at, after)
+        at = after
+    return segment
+
+
+def _scan(data: bytes, body: int, end: int, frame: _Frame, definitions: _Definitions) -> None:
+    """Parse a scan header (SOS) and mark the table definitions the scan reads as used.
+
+    It must hold exactly its components, each one of the frame's, with table numbers and
+    spectral and successive-approximation parameters that decoders accept.
+    """
+    size = end - body
+    count = data[body] if size else 0
+    if size != 4 + 2 * count:
+        raise _bad(
+            _M_SOS,
+            body - 4,
+            f"declares {size + 2} bytes for {count} components, not {6 + 2 * count}",
+        )
+    if not 1 <= count <= 4:
+        raise _bad(_M_SOS, body - 4, f"declares {count} components, not 1 to 4")
+    selectors = data[body + 1 : end - 3 : 2]
+    tables = data[body + 2 : end - 3 : 2]
+    if tables.translate(None, _TABLE_PAIRS):
+        raise _bad(_M_SOS, body - 4, "names a table outside 0 to 3")
+    members: list[int] = []
+    ids = frame.ids
+    for selector in selectors:
+        # The first frame component with this id not already in the scan, as libjpeg picks.
+        index = ids.find(selector)
+        while index in members:
+            index = ids.find(selector, index + 1)
+        if index < 0:
+            raise _bad(_M_SOS, body - 4, "names a component the frame does not have")
+        members.append(index)
+    ss, se, ah, al = data[end - 3], data[end - 2], data[end - 1] >> 4, data[end - 1] & 15
+    marker = frame.marker
+    if marker in _LOSSLESS:
+        bad = not 1 <= ss <= 7 or se != 0 or ah != 0 or al >= frame.precision
+        dc, ac = True, False
+    elif marker in _PROGRESSIVE:  # as libjpeg checks them
+        bad = se != 0 if ss == 0 else ss > se or se > 63 or count != 1
+        bad = bad or (ah != 0 and al != ah - 1) or al > 13
+        dc, ac = ss == 0 and ah == 0, ss > 0
+    else:  # sequential: decoders only warn about odd Ss, Se, Ah, Al (some phones write them)
+        bad = False
+        dc = ac = True
+    if bad:
+        raise _bad(_M_SOS, body - 4, "has spectral or approximation values out of range")
+    coding = _M_DAC if marker in _ARITHMETIC else _M_DHT
+    read = [(_M_DRI, 0)]
+    if dc:
+        read += [(coding, pair >> 4) for pair in tables]
+    if ac:
+        read += [(coding, 0x10 | pair & 15) for pair in tables]
+    if marker not in _LOSSLESS:
+        for index in members:
+            if not frame.latched[index]:
+                frame.latched[index] = True  # decoders take the quantisation table in now
+                read.append((_M_DQT, frame.quant[index]))
+    definitions.use(read)
 
 
 def _icc_is_valid(segments: list[memoryview]) -> bool:
@@ -243,11 +470,12 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
     """
     _check_input(data, limits)
     view = memoryview(data)
-    kept: list[bytes | memoryview] = []
+    kept: list[bytes | memoryview | _Tables | None] = []
     orientation: int | None = None
     had_jfif = False
-    has_adobe = False
-    component_ids: bytes | None = None
+    adobe: int | None = None  # index in kept of the Adobe segment decoders will read
+    frame: _Frame | None = None
+    definitions = _Definitions()
     seen_sos = False
     icc: list[memoryview] = []
     pos = 2
@@ -260,16 +488,16 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
         end = _segment_end(data, pos, marker)
         body = pos + 2
         if marker in _SOF_MARKERS:
-            if component_ids is None:
-                component_ids = _frame(data, body, end, limits)
-            else:
+            if frame is not None:
                 raise _fail("malformed JPEG: a second frame header (SOF) in one image")
+            frame = _frame(data, marker, body, end, limits)
             kept.append(view[pos - 2 : end])
         elif marker in _TABLE_MARKERS:
-            kept.append(view[pos - 2 : end])
+            kept.append(_tables(data, marker, pos - 2, end, definitions))
         elif marker == _M_SOS:
-            if component_ids is None:
+            if frame is None:
                 raise _fail("malformed JPEG: a scan (SOS) comes before any frame header (SOF)")
+            _scan(data, body, end, frame, definitions)
             seen_sos = True
             found = entropy_end(data, end)
             if found < 0:
@@ -286,16 +514,27 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
         elif marker == _M_APP2 and data.startswith(_ICC_HEADER, body):
             icc.append(view[pos - 2 : end])
             kept.append(icc[-1])
-        elif marker == _M_APP14 and data.startswith(_ADOBE_HEADER, body):
-            has_adobe = True
-            kept.append(view[pos - 2 : end])
+        elif (
+            marker == _M_APP14
+            and not seen_sos
+            and end - body >= _ADOBE_LENGTH
+            and data.startswith(_ADOBE_HEADER, body)
+        ):
+            # Decoders read the first 12 bytes of the last one before the first scan.
+            if adobe is not None:
+                kept[adobe] = None
+            adobe = len(kept)
+            if end - body == _ADOBE_LENGTH:
+                kept.append(view[pos - 2 : end])
+            else:
+                kept.append(b"\xff\xee\x00\x0e" + data[body : body + _ADOBE_LENGTH])
         elif marker == _M_APP1 and orientation is None and data.startswith(EXIF_HEADER, body):
             orientation = orientation_from_tiff(data[body + len(EXIF_HEADER) : end])
         elif marker == _M_APP0 and data.startswith(_JFIF_HEADER, body):
             had_jfif = True
-        # Every other segment (APPn, COM, JPGn, reserved) is dropped.
+        # Every other segment (APPn, COM, DNL, JPGn, reserved) is dropped.
         pos = end
-    if component_ids is None:
+    if frame is None:
         raise _fail("malformed JPEG: no frame header (SOF) before EOI")
     if not seen_sos:
         raise _fail("malformed JPEG: no scan (SOS) before EOI")
@@ -303,8 +542,15 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
         dropped = {id(segment) for segment in icc}
         kept = [segment for segment in kept if id(segment) not in dropped]
     head: list[bytes | memoryview] = [_SOI]
-    if _wants_jfif(had_jfif, has_adobe, component_ids):
+    if _wants_jfif(had_jfif, adobe is not None, frame.ids):
         head.append(_JFIF_APP0)
     if orientation is not None and orientation != 1:
         head.append(_exif_app1(orientation))
-    return [*head, *kept, _EOI]
+    parts = head
+    for part in kept:
+        if isinstance(part, _Tables):
+            part = part.output(data, view)
+        if part is not None:
+            parts.append(part)
+    parts.append(_EOI)
+    return parts
