@@ -345,7 +345,8 @@ def _tables(data: bytes, marker: int, start: int, end: int, definitions: _Defini
     while at < end:
         slot = data[at]
         if slot & 0xEC:  # class or precision over 1, or table number over 3
-            raise _bad(marker, start, "defines a table other than DC/AC or 8/16-bit 0 to 3")
+            kind = "of 8- or 16-bit values" if marker == _M_DQT else "for DC or AC"
+            raise _bad(marker, start, f"defines a table other than 0 to 3 {kind}")
         if marker == _M_DQT:
             after = at + 1 + (64 << (slot >> 4))
             slot &= 15  # the precision is not part of the table's number
