@@ -146,13 +146,27 @@ def test_dei2_a_face_blocks_sharing_until_redacted(
     assert refused.status_code == 422  # type: ignore[attr-defined]
     assert "identifiable" in refused.json()["error"]["message"]  # type: ignore[attr-defined]
 
-    # The clinician redacts the suggested region and uploads the result as a new version.
-    redacted = redact_to_jpeg(
-        Image.open(io.BytesIO(plain)), [Box(*faces[0]["box"]).clipped(1600, 1200)], "box"
-    )
-    version = _capture(client, instance, alice, redacted, pid, eid, derived_from=sealed.object_id)
-    [second] = inspect_pending(instance)
-    assert (second.status, second.identifiable) == ("done", False), second.reasons
+    # The clinician redacts the suggested regions and uploads the result as a new version,
+    # then looks at the new version's verdict, as the app shows it, and redacts again what
+    # it still suggests: a solid box can make a neighbouring texture (here the collar of a
+    # space suit) look like a face. Two rounds at most.
+    picture, parent, regions = plain, sealed.object_id, faces
+    for _round in range(2):
+        boxes = [Box(*r["box"]).clipped(1600, 1200) for r in regions]  # type: ignore[index]
+        redacted = redact_to_jpeg(Image.open(io.BytesIO(picture)), boxes, "box")
+        version = _capture(client, instance, alice, redacted, pid, eid, derived_from=parent)
+        [second] = inspect_pending(instance)
+        assert second.status == "done"
+        if not second.identifiable:
+            break
+        picture, parent = crypto.open_sealed(version.ciphertext, alice.age), version.object_id
+        regions = [
+            r
+            for r in _verdict(client, alice, version.object_id)["regions"]  # type: ignore[attr-defined]
+            if r["kind"] == "face"
+        ]
+        assert regions, second.reasons  # what makes it identifiable is shown to redact
+    assert not second.identifiable, second.reasons
     opened = crypto.open_sealed(version.ciphertext, alice.age)
     sent = _share(client, instance, alice, version.object_id, opened, "bob@h.example")
     assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]

