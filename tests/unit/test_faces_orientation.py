@@ -8,6 +8,7 @@ redaction covers it whatever way it faces.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -121,3 +122,21 @@ def test_merge_keeps_a_small_face_beside_a_large_box() -> None:
     shifted = Candidate(box=(10, 10, 400, 400), score=0.7, tilt=0)
     kept = _merge([big, small, shifted], centre_inside=True)
     assert kept == [big, small]
+
+
+def test_an_upside_down_face_in_an_iphone_heic_is_found(tmp_path: Path) -> None:
+    """`clinphoto inspect` reads HEIC (what an iPhone saves) the way the scrubber decodes it."""
+    import pillow_heif
+
+    from clinphoto.imaging.inspect import frames_to_inspect
+
+    photo = _ward((1600, 1200))
+    head, mask = _head(240, 180)
+    photo.paste(head, (600, 400), mask)
+    path = tmp_path / "IMG_0001.HEIC"
+    pillow_heif.from_pillow(photo).save(path, quality=90)
+    [picture] = frames_to_inspect(path)
+    assert picture.size == (1600, 1200)
+    faces = detect_faces(picture)
+    pasted = Box(600, 400, head.width, head.height)
+    assert any(_overlap(f.box, pasted) >= 0.8 and f.score >= 0.7 for f in faces)

@@ -66,7 +66,7 @@ from clinphoto.imaging.metadata_tags import (
     UNSCRUBBED_METADATA,
 )
 from clinphoto.imaging.regions import Box, Region
-from clinphoto.imaging.sniff import HEAD_BYTES, sniff
+from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
 
 __all__ = [
     "FACE_THRESHOLD",
@@ -181,6 +181,22 @@ def open_picture(source: bytes | Path, limits: Limits = DEFAULT_LIMITS) -> Image
     decompression bomb is refused with :class:`ScrubError` (``too-many-pixels``) instead of
     taking the process's memory; anything Pillow cannot read raises ``OSError``.
     """
+    if isinstance(source, bytes):
+        head = source[:HEAD_BYTES]
+    else:
+        with source.open("rb") as handle:
+            head = handle.read(HEAD_BYTES)
+    try:
+        kind: Kind | None = sniff(head)
+    except ScrubError:
+        kind = None  # Pillow says what it is not (OSError), as for any other picture
+    if kind in (Kind.HEIF, Kind.AVIF):
+        # Phones' own formats (an iPhone saves HEIC): decoded as the scrubber decodes them,
+        # in its isolated, memory- and time-capped child, into the picture it would keep.
+        from clinphoto.imaging.scrub import scrub_bytes
+
+        data = source if isinstance(source, bytes) else source.read_bytes()
+        source = scrub_bytes(data, limits).data
     try:
         opened = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
     except Image.DecompressionBombError as exc:  # Pillow's own, larger, limit
