@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -46,39 +45,28 @@ def scrub(
 
     Example: clinphoto scrub ~/Downloads/IMG_2231.HEIC wound.jpg --out /secure/clean --json
     """
-    from clinphoto.imaging.scrub import scrub_file
+    from clinphoto.cli.scrubtool import scrub_one
 
     out_dir.mkdir(parents=True, exist_ok=True)
     refused = 0
     with progress(len(inputs)) as bar:
         task = bar.add_task("scrubbing", total=len(inputs))
         for src in inputs:
-            record: dict[str, Any] = {"file": str(src)}
-            try:
-                dst = out_dir / f"{secrets.token_hex(8)}"
-                result = scrub_file(src, dst)
-                final = dst.with_suffix(result.extension)
-                os.replace(dst, final)
-                record |= {
-                    "ok": True,
-                    "out": str(final),
-                    "format": result.source_kind,
-                    "output_format": result.kind,
-                    "converted": result.converted,
-                    "note": result.note,
-                }
-            except ScrubError as exc:
-                refused += 1
-                record |= {"ok": False, "reason": exc.reason, "message": str(exc)}
-            except OSError as exc:
-                refused += 1
-                record |= {"ok": False, "reason": "unreadable", "message": exc.strerror or ""}
+            record = scrub_one(src, out_dir)
+            refused += not record["ok"]
             if as_json:
                 print(json.dumps(record), flush=True)
             elif record["ok"]:
-                out.print(f"{src} -> {record['out']} ({record['note']})")
+                # Plain lines, as the fast path prints them: a file name is not markup.
+                out.print(
+                    f"{src} -> {record['out']} ({record['note']})", markup=False, soft_wrap=True
+                )
             else:
-                err.print(f"{src}: refused ({record['reason']}): {record['message']}")
+                err.print(
+                    f"{src}: refused ({record['reason']}): {record['message']}",
+                    markup=False,
+                    soft_wrap=True,
+                )
             bar.advance(task)
     if refused:
         raise typer.Exit(2)
