@@ -260,23 +260,25 @@ class FaceDetector:
             pixels = padded
         step = INPUT - self.overlap
         cutoff = _logit(self.candidate_threshold)
-        found = []
+        found: list[Candidate] = []
         for top in _positions(pixels.shape[0], step):
             for left in _positions(pixels.shape[1], step):
                 tile = pixels[top : top + INPUT, left : left + INPUT]
                 for turn in self.turns:
-                    turned = np.ascontiguousarray(np.rot90(tile, turn)) if turn else tile
+                    turned = np.ascontiguousarray(np.rot90(tile, turn))
                     with self._lock:
-                        raw, logits = self._run(np.ascontiguousarray(turned))
-                    for i in np.flatnonzero(logits > cutoff):
-                        cand = self._candidate(raw[i], int(i), float(logits[i]), turn)
-                        x, y, w, h = cand.box
-                        cand.box = ((x + left) / scale, (y + top) / scale, w / scale, h / scale)
-                        found.append(cand)
+                        raw, logits = self._run(turned)
+                    found.extend(
+                        self._candidate(raw[i], int(i), float(logits[i]), turn, left, top, scale)
+                        for i in np.flatnonzero(logits > cutoff)
+                    )
         return found
 
-    def _candidate(self, raw: NDArray[Any], i: int, logit: float, turn: int) -> Candidate:
-        """One detection of a turned tile, in the unturned tile's pixels."""
+    def _candidate(
+        self, raw: NDArray[Any], i: int, logit: float, turn: int, left: int, top: int, scale: float
+    ) -> Candidate:
+        """One detection of a turned tile at (left, top) of a level at ``scale``, in
+        displayed-image pixels."""
         ax, ay = float(self._anchors[i, 0]), float(self._anchors[i, 1])
         cx, cy = float(raw[0]) + ax, float(raw[1]) + ay
         w, h = float(raw[2]), float(raw[3])
@@ -285,8 +287,9 @@ class FaceDetector:
         # Keypoints 0 and 1 are the subject's right and left eye.
         rx, ry = _unturn(float(raw[4]) + ax, float(raw[5]) + ay, turn)
         lx, ly = _unturn(float(raw[6]) + ax, float(raw[7]) + ay, turn)
+        x, y = (min(x0, x1) + left) / scale, (min(y0, y1) + top) / scale
         return Candidate(
-            box=(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0)),
+            box=(x, y, abs(x1 - x0) / scale, abs(y1 - y0) / scale),
             score=_sigmoid(logit),
             tilt=math.degrees(math.atan2(ly - ry, lx - rx)),
         )

@@ -93,8 +93,9 @@ __all__ = [
 # Weaker candidates, down to the detector's own 0.6, are kept as notes and redaction
 # suggestions.
 FACE_THRESHOLD = 0.7
-# The detectors never look at more than this: faces are searched at about 1,200 px on the
-# long side and text at 2,000 (faces.py, text.py). A larger picture is decoded reduced.
+# The detectors never look at more than this: faces are searched at about 930 px on the long
+# side and looked at again from the picture itself, text at 2,000 (faces.py, text.py). A
+# larger picture is decoded reduced.
 INSPECT_MAX_SIDE = 2048
 
 RegionDetector = Callable[[Image.Image], list[Region]]
