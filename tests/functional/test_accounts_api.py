@@ -123,7 +123,9 @@ def test_revoked_device_session_ends_at_once_and_cannot_sign_in(
     r = client.delete(f"/v1/devices/{dev.device_id}", headers=dev.auth)
     assert r.status_code == 200
     assert r.json()["status"] == "revoked"
-    assert client.get("/v1/me", headers=dev.auth).status_code == 401
+    after = client.get("/v1/me", headers=dev.auth)
+    # A distinct code, so the device's app knows to wipe what it holds (BRE-4).
+    assert (after.status_code, after.json()["error"]["code"]) == (401, "device_revoked")
     assert _login(client, dev).status_code == 401  # type: ignore[attr-defined]
 
 

@@ -29,6 +29,7 @@ from clinphoto.audit.service import Action
 from clinphoto.core import text
 from clinphoto.core.clock import new_id, utcnow
 from clinphoto.core.errors import (
+    DeviceRevoked,
     DomainError,
     Forbidden,
     Invalid,
@@ -377,7 +378,7 @@ def authenticate(db: DbSession, token: str) -> Principal:
     device = db.get(Device, sess.device_id)
     user = db.get(User, sess.user_id)
     if device is None or user is None or device.status is not DeviceStatus.ACTIVE:
-        raise Unauthenticated(DEVICE_REVOKED)
+        raise DeviceRevoked(DEVICE_REVOKED)
     if not user.active:
         raise Unauthenticated(ACCOUNT_DISABLED)
     if sess.revoked_at is not None:
@@ -406,16 +407,14 @@ def require_still_signed_in(db: DbSession, principal: Principal) -> None:
     sess = db.get(Session, principal.session_id)
     device = db.get(Device, principal.device.id)
     now = utcnow()
-    if (
-        sess is None
-        or sess.revoked_at is not None
-        or sess.expires_at <= now
-        or device is None
-        or device.status is not DeviceStatus.ACTIVE
-    ):
+    if device is None or device.status is not DeviceStatus.ACTIVE:
+        raise DeviceRevoked(
+            "this device was revoked during the upload: nothing was recorded; ask for a new "
+            "enrollment code"
+        )
+    if sess is None or sess.revoked_at is not None or sess.expires_at <= now:
         raise Unauthenticated(
-            "this device was revoked or its session ended during the upload: nothing was "
-            "recorded; sign in again, or ask for a new enrollment code if the device was revoked"
+            "your session ended during the upload: nothing was recorded; sign in again"
         )
 
 

@@ -27,6 +27,7 @@ from clinphoto.core.errors import DomainError, Invalid
 STATUS = {
     "invalid_request": 422,
     "unauthenticated": 401,
+    "device_revoked": 401,
     "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,

@@ -31,6 +31,12 @@ class Unauthenticated(DomainError):
         super().__init__(message)
 
 
+class DeviceRevoked(Unauthenticated):
+    """The token's device was revoked: its app wipes what it holds (BRE-4) and enrolls again."""
+
+    code = "device_revoked"
+
+
 class Forbidden(DomainError):
     """The caller is known and the object is theirs to know of, but the action is not theirs."""
 
