@@ -1,0 +1,51 @@
+// Messages that the device signs, and names of the wire format: the TypeScript twin of
+// src/clinphoto/core/protocol.py (tests/vectors/messages.json checks both).
+
+import { utf8 } from "./bytes";
+
+/** The HTTP header that carries the manifest (base64url of its canonical bytes). */
+export const MANIFEST_HEADER = "X-Clinphoto-Manifest";
+/** The HTTP header that carries the device's Ed25519 signature of the manifest bytes. */
+export const SIGNATURE_HEADER = "X-Clinphoto-Signature";
+/** The first line of every age v1 file. */
+export const AGE_MAGIC = "age-encryption.org/v1\n";
+/** The server's bound on a manifest's size in bytes. */
+export const MAX_MANIFEST_BYTES = 16 * 1024;
+/** The server's bound on a manifest's nesting. */
+export const MAX_MANIFEST_DEPTH = 8;
+/** Manifest fields that carry text sealed to the object's recipients (TRN-3). */
+export const SEALED_TEXT_FIELDS = ["caption_sealed", "message_sealed"] as const;
+/** The server's bound on a sealed text field (base64 characters). */
+export const MAX_SEALED_TEXT = 12 * 1024;
+/** Manifest field: the kinds of identifier the device found in the text (never the values). */
+export const TEXT_WARNINGS_FIELD = "text_warnings";
+/** Manifest field: why the user kept text the device warned about. */
+export const TEXT_CONFIRMED_FIELD = "text_warnings_confirmed";
+/** The only reasons the server accepts for keeping a warned-about text. */
+export const TEXT_CONFIRMATIONS = ["patient-requested", "clinically-necessary", "false-positive"] as const;
+
+/** A manifest field that carries sealed text. */
+export type SealedTextField = (typeof SEALED_TEXT_FIELDS)[number];
+/** A reason the server accepts for keeping a warned-about text. */
+export type TextConfirmation = (typeof TEXT_CONFIRMATIONS)[number];
+
+const SEP = "\x1f";
+
+/** What a device signs to sign in, alongside the password (email lower-cased, as Python). */
+export function loginMessage(deviceId: string, email: string, timestamp: string): Uint8Array<ArrayBuffer> {
+  return utf8(["clinphoto-login-v1", deviceId, email.toLowerCase(), timestamp].join(SEP));
+}
+
+/** What a recipient's device signs to acknowledge receipt of a share (TRN-4). */
+export function ackMessage(shareId: string, plaintextSha256: string): Uint8Array<ArrayBuffer> {
+  return utf8(["clinphoto-ack-v1", shareId, plaintextSha256].join(SEP));
+}
+
+/** A UTC instant as Python's datetime.isoformat() writes it: microseconds, "+00:00";
+ * no fraction when it is a whole second. */
+export function isoTimestamp(d: Date): string {
+  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const ms = d.getUTCMilliseconds();
+  const whole = iso.slice(0, 19);
+  return ms === 0 ? `${whole}+00:00` : `${whole}.${String(ms * 1000).padStart(6, "0")}+00:00`;
+}
