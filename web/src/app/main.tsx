@@ -1,8 +1,15 @@
+// Entry point: language, the app, and the service worker that keeps the shell offline.
 import { render } from "preact";
+import { App } from "./app";
+import { applyLang } from "./i18n";
+import "./styles.css";
 
-function App() {
-  return <main><h1>clinphoto</h1></main>;
-}
-
+applyLang();
 const root = document.getElementById("app");
 if (root) render(<App />, root);
+
+if ("serviceWorker" in navigator && location.protocol !== "file:") {
+  addEventListener("load", () => {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => undefined);
+  });
+}

@@ -1,0 +1,165 @@
+// The browser's client for clinphoto's HTTP API, on the page's own origin. Every error
+// arrives as {"error": {"code", "message", "request_id"}}; a revoked device and an ended
+// session are reported to the app (which wipes, or asks for the password again).
+import { loginMessage, MANIFEST_HEADER, SIGNATURE_HEADER } from "../lib/protocol";
+import { sign } from "../lib/keys";
+import { t } from "./i18n";
+import { unlocked } from "./session";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface AuthHandlers {
+  revoked: () => void;
+  expired: () => void;
+}
+let handlers: AuthHandlers = { revoked: () => undefined, expired: () => undefined };
+
+/** Who to tell when the server says this device is revoked or its session ended. */
+export function setAuthHandlers(h: AuthHandlers): void {
+  handlers = h;
+}
+
+interface CallOptions {
+  json?: unknown;
+  body?: BodyInit;
+  headers?: Record<string, string>;
+  auth?: boolean;
+}
+
+async function send(method: string, path: string, o: CallOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/json", ...(o.headers ?? {}) };
+  const auth = o.auth ?? true;
+  if (auth) {
+    const token = unlocked()?.secrets.token;
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+  }
+  let body: BodyInit | null = o.body ?? null;
+  if (o.json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(o.json);
+  }
+  let response: Response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: "omit", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "unreachable", t("unreachable"));
+  }
+  if (response.status >= 400) {
+    let code = "http_error";
+    let message = `HTTP ${response.status}`;
+    try {
+      const err = (await response.json()) as { error?: { code?: string; message?: string } };
+      code = err.error?.code ?? code;
+      message = err.error?.message ?? message;
+    } catch {
+      /* not the API's JSON: keep the status */
+    }
+    if (code === "device_revoked") handlers.revoked();
+    else if (auth && response.status === 401) handlers.expired();
+    throw new ApiError(response.status, code, message);
+  }
+  return response;
+}
+
+async function call<T>(method: string, path: string, o: CallOptions = {}): Promise<T> {
+  const r = await send(method, path, o);
+  return (r.status === 204 ? null : await r.json()) as T;
+}
+
+export interface UserOut {
+  id: string;
+  email: string;
+  display_name: string;
+  institution: string;
+  role: string;
+}
+export interface DeviceOut {
+  id: string;
+  user_id: string;
+  name: string;
+  age_recipient: string;
+  signing_public: string;
+  fingerprint: string;
+  status: string;
+}
+export interface SessionOut {
+  token: string;
+  user: UserOut;
+  device: DeviceOut;
+}
+export interface PatientMatch {
+  id: string;
+  name: string;
+  dob: string;
+  province: string;
+  relation: string | null;
+}
+export interface PatientOut {
+  id: string;
+  name: string;
+  dob: string;
+  mrn: string;
+  hcn: string | null;
+  province: string;
+}
+export interface ConsentOut {
+  id: string;
+  patient_id: string;
+  encounter_id: string;
+  effective_purposes: string[];
+}
+export interface MediaOut {
+  id: string;
+  ciphertext_sha256: string;
+}
+
+export const api = {
+  enroll: (body: {
+    code: string;
+    password: string;
+    device_name: string;
+    age_recipient: string;
+    signing_public: string;
+  }) => call<SessionOut>("POST", "/v1/enroll", { json: body, auth: false }),
+
+  /** Sign in with the password and this device's signature of the login message. */
+  async login(email: string, password: string, deviceId: string, seed: Uint8Array) {
+    const timestamp = new Date().toISOString();
+    const signature = await sign(seed, loginMessage(deviceId, email, timestamp));
+    return call<SessionOut>("POST", "/v1/sessions", {
+      json: { email, password, device_id: deviceId, timestamp, signature },
+      auth: false,
+    });
+  },
+
+  me: () => call<{ user: UserOut; device: DeviceOut; records_recipient: string }>("GET", "/v1/me"),
+  devices: () => call<DeviceOut[]>("GET", "/v1/devices"),
+  revokeDevice: (id: string) => call<DeviceOut>("DELETE", `/v1/devices/${encodeURIComponent(id)}`),
+  findPatients: (kind: "mrn" | "hcn" | "name", value: string) =>
+    call<PatientMatch[]>("GET", `/v1/patients?${new URLSearchParams({ [kind]: value })}`),
+  createPatient: (body: { name: string; dob: string; mrn: string; hcn: string | null; province: string }) =>
+    call<PatientOut>("POST", "/v1/patients", { json: body }),
+  patient: (id: string) => call<PatientOut>("GET", `/v1/patients/${id}`),
+  recordConsent: (body: Record<string, unknown>) => call<ConsentOut>("POST", "/v1/consents", { json: body }),
+  media: (id: string, purpose: string) =>
+    call<MediaOut>("GET", `/v1/media/${id}?${new URLSearchParams({ purpose })}`),
+
+  /** Upload one sealed object: the signed manifest in headers, the age ciphertext as body. */
+  upload: (path: string, manifestHeader: string, signature: string, ciphertext: Uint8Array) =>
+    call<MediaOut>("POST", path, {
+      headers: {
+        [MANIFEST_HEADER]: manifestHeader,
+        [SIGNATURE_HEADER]: signature,
+        "Content-Type": "application/octet-stream",
+      },
+      body: new Blob([ciphertext as BlobPart]),
+    }),
+};

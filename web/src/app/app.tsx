@@ -1,0 +1,257 @@
+// The app shell: which screen shows (install, enroll, unlock, sign in, the clinical screens,
+// or an ending), the idle lock and its warning, the language switch and the navigation.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { Vault } from "../lib/vault";
+import { setAuthHandlers } from "./api";
+import { camera } from "./camera";
+import { idle } from "./idle";
+import { lang, onLangChange, setLang, t } from "./i18n";
+import { syncOutbox, whenCapturesQueued } from "./outbox";
+import { href, useRoute } from "./router";
+import { Capture } from "./screens/Capture";
+import { Ended, Enroll, InstallFirst, needsInstall, SignIn, Unlock } from "./screens/Access";
+import { OutboxScreen } from "./screens/OutboxScreen";
+import { Consent, FindPatient, NewPatient, Patient } from "./screens/Patients";
+import { drop, need, unlocked } from "./session";
+import { announce, clearStatus, StatusRegion } from "./status";
+import { wipeEverything } from "./wipe";
+
+type Phase = "loading" | "install" | "enroll" | "locked" | "signin" | "ready" | "wiped" | "revoked";
+
+let vaultRef: Vault | null = null;
+
+function LockWarning({ seconds, onStay, onLock }: { seconds: number; onStay: () => void; onLock: () => void }) {
+  const stay = useRef<HTMLButtonElement>(null);
+  const before = useRef<Element | null>(null);
+  useEffect(() => {
+    before.current = document.activeElement;
+    stay.current?.focus();
+    return () => {
+      if (before.current instanceof HTMLElement && before.current.isConnected) before.current.focus();
+    };
+  }, []);
+  return (
+    <div class="backdrop">
+      <div
+        class="dialog"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby="lock-title"
+        aria-describedby="lock-body"
+        onKeyDown={(e) => {
+          if (e.key === "Escape") onStay();
+          if (e.key === "Tab") {
+            // Keep focus inside the dialog.
+            const buttons = [...(e.currentTarget as HTMLElement).querySelectorAll("button")];
+            const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+            const next = buttons[(i + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length];
+            next?.focus();
+            e.preventDefault();
+          }
+        }}
+      >
+        <h2 id="lock-title">{t("lockWarningTitle")}</h2>
+        <p id="lock-body">{t("lockWarningBody", { seconds })}</p>
+        <button ref={stay} type="button" class="primary" onClick={onStay}>
+          {t("stayUnlocked")}
+        </button>
+        <button type="button" class="secondary" onClick={onLock}>
+          {t("lockNow")}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function Header({ phase, onLock }: { phase: Phase; onLock: () => void }) {
+  const other = lang() === "en" ? "fr" : "en";
+  return (
+    <header class="top">
+      <a class="skip" href="#main">
+        {t("skipToContent")}
+      </a>
+      <div class="bar">
+        <span class="brand" aria-hidden="true">
+          clinphoto
+        </span>
+        <button
+          type="button"
+          class="link"
+          lang={other === "fr" ? "fr-CA" : "en-CA"}
+          aria-label={t("switchLanguageLabel")}
+          onClick={() => setLang(other)}
+        >
+          {t("switchLanguage")}
+        </button>
+      </div>
+      {phase === "ready" ? (
+        <nav aria-label={t("mainNav")}>
+          <a href={href({ name: "patients" })}>{t("navPatients")}</a>
+          <a href={href({ name: "outbox" })}>{t("navOutbox")}</a>
+          <button type="button" class="link" onClick={onLock}>
+            {t("navLock")}
+          </button>
+        </nav>
+      ) : null}
+    </header>
+  );
+}
+
+function Screens() {
+  const route = useRoute();
+  switch (route.name) {
+    case "patients":
+      return <FindPatient />;
+    case "new-patient":
+      return <NewPatient />;
+    case "patient":
+      return <Patient key={route.patientId} patientId={route.patientId} />;
+    case "consent":
+      return <Consent key={route.patientId} patientId={route.patientId} />;
+    case "capture":
+      return <Capture key={route.encounterId} patientId={route.patientId} encounterId={route.encounterId} />;
+    case "outbox":
+      return <OutboxScreen />;
+  }
+}
+
+export function App() {
+  const [phase, setPhase] = useState<Phase>("loading");
+  const [warning, setWarning] = useState<number | null>(null);
+  const [, setLangTick] = useState(0);
+
+  useEffect(() => onLangChange(() => setLangTick((n) => n + 1)), []);
+
+  async function lock() {
+    // A capture being sealed finishes and is queued first: nothing taken is lost.
+    await whenCapturesQueued();
+    await camera.stop();
+    idle.stop();
+    vaultRef?.lock();
+    drop();
+    clearStatus();
+    setWarning(null);
+    setPhase("locked");
+    announce(t("locked"));
+  }
+
+  async function ended(kind: "revoked") {
+    idle.stop();
+    await camera.stop();
+    await wipeEverything(vaultRef);
+    vaultRef = null;
+    setWarning(null);
+    setPhase(kind);
+  }
+
+  function afterUnlock() {
+    idle.start();
+    setPhase("ready");
+    if (!location.hash) location.hash = href({ name: "patients" });
+    void syncOutbox().catch(() => undefined);
+  }
+
+  useEffect(() => {
+    setAuthHandlers({
+      revoked: () => void ended("revoked"),
+      expired: () => {
+        if (unlocked()) setPhase("signin");
+      },
+    });
+    const unsub = idle.subscribe((state, ms) => {
+      if (state === "locked") void lock();
+      else if (state === "warning") setWarning(Math.max(0, Math.ceil(ms / 1000)));
+      else setWarning(null);
+    });
+    const sync = () => {
+      if (document.visibilityState === "visible") void syncOutbox().catch(() => undefined);
+    };
+    addEventListener("online", sync);
+    addEventListener("visibilitychange", sync);
+    (async () => {
+      vaultRef = await Vault.load();
+      if (vaultRef.exists()) setPhase("locked");
+      else setPhase(needsInstall() ? "install" : "enroll");
+    })().catch(() => setPhase("enroll"));
+    return () => {
+      unsub();
+      removeEventListener("online", sync);
+      removeEventListener("visibilitychange", sync);
+    };
+  }, []);
+
+  let body;
+  switch (phase) {
+    case "loading":
+      body = <main id="main" class="screen" aria-busy="true" />;
+      break;
+    case "install":
+      body = <InstallFirst />;
+      break;
+    case "enroll":
+      body = (
+        <Enroll
+          onDone={(v) => {
+            vaultRef = v;
+            afterUnlock();
+          }}
+        />
+      );
+      break;
+    case "locked":
+      body = vaultRef ? (
+        <Unlock
+          vault={vaultRef}
+          onUnlocked={afterUnlock}
+          onWiped={() => {
+            void wipeEverything(null).then(() => {
+              vaultRef = null;
+              setPhase("wiped");
+            });
+          }}
+        />
+      ) : null;
+      break;
+    case "signin":
+      body = (
+        <SignIn
+          onSignedIn={async (token) => {
+            const held = need();
+            held.secrets = { ...held.secrets, token };
+            await vaultRef?.save(held.secrets);
+            setPhase("ready");
+            void syncOutbox().catch(() => undefined);
+          }}
+        />
+      );
+      break;
+    case "ready":
+      body = <Screens />;
+      break;
+    case "wiped":
+    case "revoked":
+      body = (
+        <Ended
+          kind={phase}
+          onEnroll={() => {
+            void Vault.load().then((v: Vault) => {
+              vaultRef = v;
+              setPhase(needsInstall() ? "install" : "enroll");
+            });
+          }}
+        />
+      );
+      break;
+  }
+
+  return (
+    <>
+      <Header phase={phase} onLock={() => idle.lockNow()} />
+      {body}
+      <StatusRegion />
+      {warning !== null && phase === "ready" ? (
+        <LockWarning seconds={warning} onStay={() => idle.extend()} onLock={() => idle.lockNow()} />
+      ) : null}
+    </>
+  );
+}
