@@ -24,6 +24,23 @@ from starlette.types import Scope
 
 from clinphoto.core.errors import DomainError, Invalid
 
+# Every machine-readable error code, listed in the OpenAPI document: a client may switch on
+# them. device_revoked means the device must wipe what it holds (BRE-4).
+ErrorCode = typing.Literal[
+    "invalid_request",
+    "unauthenticated",
+    "device_revoked",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "payload_too_large",
+    "unsupported_media_type",
+    "rate_limited",
+    "internal_error",
+    "http_error",
+]
+
 STATUS = {
     "invalid_request": 422,
     "unauthenticated": 401,
@@ -56,7 +73,7 @@ class FieldError(BaseModel):
 
 
 class ErrorDetail(BaseModel):
-    code: str
+    code: ErrorCode
     message: str
     request_id: str
     fields: list[FieldError] | None = None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from clinphoto.accounts.service import Principal
 from clinphoto.api.deps import Auth, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
-from clinphoto.core import protocol
+from clinphoto.core import protocol, wire
 from clinphoto.core.errors import DomainError, Invalid
 from clinphoto.inspection import service as inspection
 from clinphoto.instance.runtime import Instance
@@ -60,6 +60,48 @@ class MediaOut(BaseModel):
             signature=m.signature,
             created_at=m.created_at,
         )
+
+
+def sealed_upload_openapi(model: type[BaseModel], what: str) -> dict[str, Any]:
+    """OpenAPI for a sealed upload: the signed manifest and its signature travel in headers
+    (its decoded JSON is ``model``; docs/wire/manifest.schema.json), the body is the age
+    ciphertext, streamed."""
+    return {
+        "parameters": [
+            {
+                "name": protocol.MANIFEST_HEADER,
+                "in": "header",
+                "required": True,
+                "description": f"The {what} manifest: base64url (with padding) of its "
+                "canonical JSON (keys sorted, no spaces, non-ASCII as \\uXXXX escapes); "
+                "at most 16 KiB decoded. Unknown fields are refused.",
+                "schema": {
+                    "type": "string",
+                    "contentEncoding": "base64url",
+                    "contentMediaType": "application/json",
+                    "contentSchema": model.model_json_schema(),
+                },
+            },
+            {
+                "name": protocol.SIGNATURE_HEADER,
+                "in": "header",
+                "required": True,
+                "description": "Ed25519 signature of the manifest's decoded bytes by the "
+                "session's device, base64url of the 64 bytes",
+                "schema": {"type": "string", "maxLength": 100},
+            },
+        ],
+        "requestBody": {
+            "required": True,
+            "description": "The age v1 ciphertext (starts with age-encryption.org/v1), exactly "
+            "the manifest's size and ciphertext_sha256",
+            "content": {
+                "application/octet-stream": {
+                    "schema": {"type": "string", "contentMediaType": "application/octet-stream"}
+                }
+            },
+        },
+    }
 
 
 def read_signed_manifest(request: Request) -> tuple[bytes, dict[str, Any], str]:
@@ -135,6 +177,7 @@ async def _sealed_upload(
     status_code=201,
     responses=CONFLICT,
     summary="Upload a sealed object: signed manifest in headers, age ciphertext as the body",
+    openapi_extra=sealed_upload_openapi(wire.PhotoManifest, "photo"),
 )
 async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
     def check(
@@ -158,6 +201,7 @@ async def upload(request: Request, principal: Auth, inst: Inst) -> MediaOut:
     responses=CONFLICT,
     tags=["consent"],
     summary="Attach the patient's signature image to a consent, sealed like a photo (CON-3)",
+    openapi_extra=sealed_upload_openapi(wire.ConsentSignatureManifest, "consent signature"),
 )
 async def upload_signature(
     consent_id: ObjectId, request: Request, principal: Auth, inst: Inst

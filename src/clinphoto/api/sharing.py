@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 from clinphoto.accounts.models import Role
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
-from clinphoto.api.media import MediaOut, read_signed_manifest, store_body
+from clinphoto.api.media import MediaOut, read_signed_manifest, sealed_upload_openapi, store_body
+from clinphoto.core import wire
 from clinphoto.core.errors import DomainError
 from clinphoto.sharing import service as sharing
 from clinphoto.sharing.models import Share
@@ -95,6 +96,7 @@ def directory(
     status_code=201,
     summary="Send a re-sealed copy",
     responses=CONFLICT,
+    openapi_extra=sealed_upload_openapi(wire.ShareManifest, "share"),
 )
 async def send(media_id: ObjectId, request: Request, principal: Auth, inst: Inst) -> ShareOut:
     manifest_bytes, manifest, signature = read_signed_manifest(request)

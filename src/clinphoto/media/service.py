@@ -32,7 +32,7 @@ from clinphoto.audit import service as audit
 from clinphoto.audit.service import Action
 from clinphoto.consent import service as consent
 from clinphoto.consent.models import Encounter
-from clinphoto.core import protocol
+from clinphoto.core import protocol, wire
 from clinphoto.core.clock import utcnow
 from clinphoto.core.errors import Conflict, DomainError, Invalid, NotFound
 from clinphoto.media.models import Media
@@ -121,6 +121,10 @@ def check_manifest(
     if not isinstance(recipients, list) or not all(isinstance(r, str) for r in recipients):
         raise Invalid("manifest field 'recipients' is missing or malformed")
     check_sealed_text(manifest)
+    try:
+        wire.parse_manifest(manifest)  # the whole shape, unknown fields refused
+    except wire.ManifestError as exc:
+        raise Invalid(str(exc), field=f"manifest.{exc.field}") from None
     if db.get(Media, object_id) is not None:
         raise Conflict("an object with this id exists; objects are never overwritten")
     return UploadPlan(manifest_bytes, manifest, signature, "")
