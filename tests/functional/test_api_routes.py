@@ -7,7 +7,7 @@ import re
 import httpx
 from fastapi.testclient import TestClient
 
-from clinphoto.api.app import PUBLIC_METHODS, PUBLIC_PATHS
+from clinphoto.api.app import API_PREFIXES, PUBLIC_METHODS, PUBLIC_PATHS
 
 
 def _is_public(path: str, method: str) -> bool:
@@ -59,6 +59,26 @@ def test_allow_list_holds_only_what_must_be_public() -> None:
         "/v1/enroll",
         "/v1/sessions",
     }
+
+
+def test_every_route_lies_under_the_api_prefixes(client: TestClient) -> None:
+    """Outside API_PREFIXES, GET and HEAD serve the phone app's public files (api/webapp.py).
+    A route there would be hidden behind them, and the walk above would not prove it needs
+    a session; so there is none."""
+    assert API_PREFIXES == ("/v1", "/docs", "/openapi.json", "/healthz")
+    paths = set(client.get("/openapi.json").json()["paths"])
+    paths |= {p for p in (getattr(r, "path", None) for r in client.app.routes) if p}  # type: ignore[attr-defined]
+    assert len(paths) >= 10
+    assert [
+        p for p in paths if not any(p == a or p.startswith(a + "/") for a in API_PREFIXES)
+    ] == []
+
+
+def test_the_phone_app_never_answers_an_api_path(client: TestClient) -> None:
+    for path in ("/v1", "/v1/", "/v1/index.html", "/v1/patients/x", "/docs/x", "/healthz/x"):
+        response = client.get(path)
+        assert response.status_code in (401, 404), path
+        assert response.headers["content-type"] == "application/json", path
 
 
 def test_unknown_route_answers_in_the_one_error_shape(client: TestClient) -> None:

@@ -314,14 +314,36 @@ def test_docs_load_nothing_from_outside_the_server(client: TestClient) -> None:
     assert urls, page.text
     assert not [u for u in urls if re.match(r"(?i)(https?:)?//", u)], urls
     assets = [u for u in urls if u.startswith("/docs/assets/")]
-    assert len(assets) == 3, urls
+    assert len(assets) == 4, urls  # Swagger UI's script, stylesheet and icon, and init.js
     for url in assets:
         asset = client.get(url)
         assert asset.status_code == 200, url
         assert len(asset.content) > 0
+    assert "SwaggerUIBundle(" in client.get("/docs/assets/init.js").text
     assert client.get("/docs/assets/redoc.standalone.js").status_code == 404
     assert client.get("/docs/assets/..%2F__init__.py").status_code == 404
     assert client.get("/docs/oauth2-redirect").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/docs", "/docs/oauth2-redirect"])
+def test_docs_pages_run_no_inline_script(client: TestClient, path: str) -> None:
+    page = client.get(path)
+    assert page.status_code == 200
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", page.text, re.DOTALL)
+    assert scripts
+    for attributes, body in scripts:
+        assert re.search(r"\bsrc=\"/docs/assets/[\w.-]+\.js\"", attributes), attributes
+        assert not body.strip()
+        src = re.search(r'src="([^"]+)"', attributes)
+        assert src is not None
+        assert client.get(src.group(1)).status_code == 200
+    assert not re.search(r"\bon[a-z]+\s*=", page.text)  # no inline event handlers
+    policy = dict(
+        d.strip().split(" ", 1) for d in page.headers["Content-Security-Policy"].split(";")
+    )
+    assert policy["script-src"] == "'self'"
+    assert "'unsafe-inline'" not in policy.get("default-src", "")
+    assert policy["frame-ancestors"] == "'none'"
 
 
 def test_an_anonymous_client_cannot_fill_the_audit_trail_with_refused_requests(
@@ -341,3 +363,34 @@ def test_an_anonymous_client_cannot_fill_the_audit_trail_with_refused_requests(
     response = client.get("/v1/devices", params={"user_id": "ab\u2066cd"}, headers=dev.auth)
     _assert_error_shape(response, 422, "invalid_request")
     assert _refusals(instance)[-1].actor == dev.user_id
+
+
+# --- a revoked device is told to wipe itself -----------------------------------------------
+
+
+def test_a_revoked_device_is_told_to_clear_what_the_app_kept(
+    client: TestClient, new_device: NewDevice
+) -> None:
+    dev = new_device()
+    assert client.get("/v1/me", headers=dev.auth).status_code == 200
+    revoked = client.delete(f"/v1/devices/{dev.device_id}", headers=dev.auth)
+    assert revoked.status_code == 200, revoked.text
+
+    response = client.get("/v1/me", headers=dev.auth)
+
+    _assert_error_shape(response, 401, "device_revoked")
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_a_signed_out_or_unknown_session_keeps_the_devices_data(
+    client: TestClient, new_device: NewDevice
+) -> None:
+    """Signing out leaves the device enrolled: its keys and unsent photos stay on it."""
+    dev = new_device()
+    signed_out = client.delete("/v1/sessions/current", headers=dev.auth)
+    assert signed_out.status_code == 204
+    after = client.get("/v1/me", headers=dev.auth)
+    _assert_error_shape(after, 401, "unauthenticated")
+    unknown = client.get("/v1/me", headers={"Authorization": "Bearer not-a-session"})
+    for response in (signed_out, after, unknown):
+        assert "Clear-Site-Data" not in response.headers

@@ -10,10 +10,11 @@ from clinphoto import __version__
 from clinphoto.api import accounts, consent, docs, errors, media, patients, review, sharing
 from clinphoto.api.errors import error_body
 from clinphoto.api.guard import InputGuard, RequestContext
+from clinphoto.api.webapp import API_PREFIXES, SecurityHeaders, WebApp
 from clinphoto.core.config import Settings
 from clinphoto.instance.runtime import Instance
 
-__all__ = ["PUBLIC_METHODS", "PUBLIC_PATHS", "create_app", "error_body"]
+__all__ = ["API_PREFIXES", "PUBLIC_METHODS", "PUBLIC_PATHS", "create_app", "error_body"]
 
 # Routes reachable without a session. Everything else must depend on authentication, and
 # tests/functional/test_api_routes.py walks every route to prove it (STYLE 7).
@@ -30,6 +31,9 @@ PUBLIC_PATHS = frozenset(
 )
 # Methods allowed on a public path; anything else there still needs a session.
 PUBLIC_METHODS = {"/v1/sessions": {"POST"}}
+# Also public: GET and HEAD of any path outside API_PREFIXES, the phone app's files
+# (api/webapp.py), which hold no patient data. Every route lies under API_PREFIXES, and the
+# same test proves it, so the app's files can never stand in front of a route.
 
 
 def create_app(settings: Settings, instance: Instance) -> FastAPI:
@@ -45,9 +49,13 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     app.state.settings = settings
     app.state.instance = instance
 
-    # Added last, runs first: the request id and the catch-all wrap the input guard.
+    # Added last, runs first: the security headers wrap everything, the request id and
+    # the catch-all wrap the input guard, and the guard screens the path before the phone
+    # app's files are looked up.
+    app.add_middleware(WebApp, root=settings.resolved_web_dir)
     app.add_middleware(InputGuard, max_body=settings.max_json_body)
     app.add_middleware(RequestContext)
+    app.add_middleware(SecurityHeaders)
     errors.install(app)
     docs.install(app)
 

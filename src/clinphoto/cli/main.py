@@ -46,6 +46,8 @@ app.command("share")(clinical.share)
 app.command("shares")(clinical.shares)
 app.command("inbox")(clinical.inbox)
 app.command("ack")(clinical.ack)
+app.command("sync")(clinical.sync)
+app.command("outbox")(clinical.outbox)
 app.command("inspection")(clinical.inspection)
 app.command("scrub")(deid.scrub)
 app.command("inspect")(deid.inspect)
@@ -198,21 +200,52 @@ def serve(
         int | None,
         typer.Option(min=1, max=65535, help="Port to listen on (default CLINPHOTO_PORT, 8000)."),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            help="The institution's certificate, PEM with its chain, to serve HTTPS "
+            "(default CLINPHOTO_TLS_CERT); needs --tls-key."
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="Its private key, PEM, not encrypted (default CLINPHOTO_TLS_KEY); needs "
+            "--tls-cert."
+        ),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs).
+    """Serve the HTTP API (OpenAPI at /docs) and the phone app at /.
+
+    The phone app is web/dist of the source checkout (`make web` builds it) or the build
+    named by CLINPHOTO_WEB_DIR. Phones use their camera only over HTTPS: give the
+    institution's certificate and key here, or serve behind a reverse proxy that ends TLS
+    (docs/deployment.md).
 
     Outside development (CLINPHOTO_ENV=development) it refuses to start with the test
     password-hashing profile, a placeholder CLINPHOTO_KEK, or the key-encryption key on disk.
 
-    Example: CLINPHOTO_KEK=... clinphoto --data-dir /srv/clinphoto serve --host 0.0.0.0 --port 8443
+    Example: CLINPHOTO_KEK=... clinphoto --data-dir /srv/clinphoto serve --host 0.0.0.0
+    --port 8443 --tls-cert /etc/clinphoto/cert.pem --tls-key /etc/clinphoto/key.pem
     """
     import uvicorn
 
     from clinphoto.api.app import create_app
 
     settings = _settings(ctx)
-    chosen = {name: v for name, v in (("host", host), ("port", port)) if v is not None}
+    chosen = {
+        name: v
+        for name, v in (
+            ("host", host),
+            ("port", port),
+            ("tls_cert", tls_cert),
+            ("tls_key", tls_key),
+        )
+        if v is not None
+    }
     settings = settings.model_copy(update=chosen)
+    _check_tls(settings)
+    _check_web_dir(settings)
     _refuse_unsafe(settings)
     inst = _open(settings)
     if inst.keys.kek_on_disk:
@@ -234,6 +267,11 @@ def serve(
             port=settings.port,
             log_level=settings.log_level,
             access_log=False,
+            ssl_certfile=settings.tls_cert,
+            ssl_keyfile=settings.tls_key,
+            # X-Forwarded-For and -Proto are believed from these proxies only.
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
             # The signed manifest travels in a header: up to 16 KiB decoded (core/protocol),
             # about 22 KiB in base64, above h11's default 16 KiB limit for a request head.
             h11_max_incomplete_event_size=64 * 1024,
@@ -241,6 +279,54 @@ def serve(
     finally:
         if worker is not None:
             worker.stop()
+
+
+def _check_tls(settings: Settings) -> None:
+    """Both the certificate and its key, readable and matching, or neither."""
+    import ssl
+
+    cert, key = settings.tls_cert, settings.tls_key
+    if cert is None and key is None:
+        return
+    if cert is None or key is None:
+        given, missing = ("--tls-cert", "--tls-key") if key is None else ("--tls-key", "--tls-cert")
+        err.print(
+            f"[red]error:[/] {given} was given without {missing}: HTTPS needs both the "
+            "certificate and its private key (or CLINPHOTO_TLS_CERT and CLINPHOTO_TLS_KEY)."
+        )
+        raise typer.Exit(2)
+    for what, path in (("certificate", cert), ("private key", key)):
+        try:
+            path.read_bytes()
+        except OSError as exc:
+            err.print(f"[red]error:[/] cannot read the TLS {what} {path}: {exc.strerror}.")
+            raise typer.Exit(2) from None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+    except (ssl.SSLError, ValueError) as exc:
+        err.print(
+            f"[red]error:[/] the TLS certificate {cert} and key {key} cannot be used together "
+            f"({exc}): give the PEM certificate (with its chain) and its own private key, "
+            "not encrypted."
+        )
+        raise typer.Exit(2) from None
+
+
+def _check_web_dir(settings: Settings) -> None:
+    """A web directory that was named must hold a build; without one, say how to build."""
+    web = settings.resolved_web_dir
+    if web is not None and (web / "index.html").is_file():
+        return
+    if settings.web_dir is not None:
+        err.print(
+            f"[red]error:[/] CLINPHOTO_WEB_DIR={settings.web_dir} holds no index.html: name "
+            "the phone app's build (web/dist after `make web`), or unset it."
+        )
+        raise typer.Exit(2)
+    err.print(
+        "[yellow]note:[/] the phone app is not built, so / says so; `make run` (or `make "
+        "web`) builds it."
+    )
 
 
 @custodian_cli.command("inspect")
@@ -333,13 +419,15 @@ def quickstart(ctx: typer.Context) -> None:
                 db, inst, settings, FIRST_ADMIN_EMAIL, "Administrator", Role.ADMINISTRATOR, ""
             )
     inst.close()
+    scheme = "https" if settings.tls_cert is not None else "http"
+    url = f"{scheme}://{settings.host}:{settings.port}"
     if first:
         out.print(
             f"First administrator: {FIRST_ADMIN_EMAIL}\n"
             f"One-time enrollment code (valid 24 hours): [bold]{code}[/]\n"
-            f"Enroll your device: clinphoto device enroll --server "
-            f"http://{settings.host}:{settings.port} --code {code}"
+            f"Enroll your device: clinphoto device enroll --server {url} --code {code}"
         )
+    out.print(f"The phone app: {url}/  (the API's documentation: {url}/docs)")
     ctx.invoke(serve, ctx)
 
 

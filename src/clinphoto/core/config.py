@@ -41,6 +41,17 @@ class Settings(BaseSettings):
     # Largest request body, in bytes, of a JSON route; refused (413) before it is parsed.
     # The streamed uploads of sealed media have their own, larger, declared sizes.
     max_json_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # The phone app's build, served at /. Unset: web/dist of the source checkout this
+    # package runs from (`make web` builds it), if it is one.
+    web_dir: Path | None = None
+    # The institution's certificate (PEM, with its chain) and private key (PEM, not
+    # encrypted, readable by the service only): `serve` then speaks HTTPS itself. Both or
+    # neither; behind a reverse proxy that ends TLS, neither (docs/deployment.md).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
+    # addresses or networks, or "*" (uvicorn's forwarded_allow_ips). Only a proxy's.
+    forwarded_allow_ips: str = "127.0.0.1"
 
     @field_validator("kek")
     @classmethod
@@ -88,6 +99,16 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'clinphoto.sqlite3').resolve()}"
+
+    @property
+    def resolved_web_dir(self) -> Path | None:
+        """Where the phone app's build is (or will be, once built), or None."""
+        if self.web_dir is not None:
+            return self.web_dir
+        checkout = Path(__file__).resolve().parents[3]
+        if (checkout / "web" / "package.json").is_file():
+            return checkout / "web" / "dist"
+        return None
 
     @property
     def blob_dir(self) -> Path:
