@@ -2,7 +2,9 @@
 // signing key (manifests, sign-in, receipts), as the Python client makes them.
 // Signing uses WebCrypto Ed25519 where the browser has it and @noble/curves otherwise; both
 // follow RFC 8032, and only RFC 8032 verification is accepted (S below the group order, no
-// ZIP-215 leniency), as Python's `cryptography` does.
+// ZIP-215 leniency), as Python's `cryptography` does. Safari's WebCrypto adds randomness to
+// Ed25519 signatures (still valid RFC 8032 signatures, verified the same way), so signature
+// bytes are compared with Python's only in the test suites, which run on Node.
 
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { generateX25519Identity, identityToRecipient } from "age-encryption";
