@@ -83,7 +83,12 @@ def _instance(tmp_path: Path) -> Path:
 @contextmanager
 def _nginx(tmp_path: Path, config: str) -> Iterator[None]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    assert Path(nginx).exists(), "nginx is needed: apt-get install nginx (.ci/run does)"
+    if not Path(nginx).exists():
+        # Like the other oracles: skipped with the reason on a developer's machine, never in
+        # CI, where .ci/run installs it.
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing in CI: .ci/run installs it")
+        pytest.skip("nginx is not installed: apt-get install nginx")
     prefix = tmp_path / "nginx"
     prefix.mkdir()
     (prefix / "clinphoto.conf").write_text(config)
