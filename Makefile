@@ -20,8 +20,9 @@ NODE_STAMP :=
 NODE_ENV   :=
 endif
 NPM := cd web && $(NODE_ENV) npm
-# What a build of the app is made from: when none changed, web/dist is up to date.
-WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html \
+# What a build of the app is made from (directories too, whose times change when a file is
+# added or removed): when none changed, web/dist is up to date.
+WEB_SOURCES := $(shell find web/src web/public 2>/dev/null) web/index.html \
                web/vite.config.ts web/tsconfig.json web/package.json
 WEB_DEPS := web/node_modules/.clinphoto-installed
 
