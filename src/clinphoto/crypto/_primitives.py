@@ -1,6 +1,8 @@
 """The only module that touches cryptographic primitives.
 
 - Media: age v1 (X25519 recipients) through pyrage; files open with the stock ``age`` CLI.
+- Device grants: a new age header re-wrapping a file key (X25519, HKDF-SHA256,
+  ChaCha20-Poly1305, HMAC-SHA256, as the age spec says; the format is in ``_agehdr``).
 - Signatures: Ed25519 (manifests, receipts, audit checkpoints).
 - Passwords and the device vault: Argon2id, RFC 9106 "second recommended" parameters.
 - Fields at rest: AES-256-GCM with associated data, keys identified by a key id (keyring).
@@ -26,8 +28,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from clinphoto.crypto import _agehdr
+from clinphoto.crypto._errors import CryptoError
 
 # pyrage raises its own exception types (and ValueError/TypeError for malformed input);
 # callers see only CryptoError.
@@ -39,13 +47,6 @@ _AGE_ERRORS = (
     ValueError,
     TypeError,
 )
-
-
-class CryptoError(Exception):
-    """A cryptographic operation failed. The message never says why."""
-
-    def __init__(self) -> None:
-        super().__init__("cryptographic operation failed")
 
 
 # --- Argon2id -------------------------------------------------------------------------
@@ -240,6 +241,73 @@ def open_sealed_stream(src: BinaryIO, dst: BinaryIO | io.BytesIO, identity: AgeI
         pyrage.decrypt_io(src, dst, [identity._identity])
     except _AGE_ERRORS:
         raise CryptoError from None
+
+
+# --- age v1 headers: device grants (decision 011) --------------------------------------
+
+X25519_LABEL = b"age-encryption.org/v1/X25519"
+FILE_KEY_BYTES = 16
+_ZERO_NONCE = bytes(12)
+
+
+def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=32, salt=salt, info=info).derive(ikm)
+
+
+def _header_mac(file_key: bytes, mac_input: bytes) -> bytes:
+    return hmac.new(_hkdf(file_key, b"", b"header"), mac_input, hashlib.sha256).digest()
+
+
+def _exchange(private: X25519PrivateKey, public: bytes) -> bytes:
+    try:
+        return private.exchange(X25519PublicKey.from_public_bytes(public))
+    except ValueError:  # a low-order point: the shared secret would be all zeros
+        raise CryptoError from None
+
+
+def _unwrap_file_key(header: bytes, scalar: bytes) -> bytes:
+    """The file key from the X25519 stanza addressed to ``scalar``, with the header's MAC
+    verified; CryptoError when no stanza is for it or anything fails to check."""
+    parsed = _agehdr.parse_header(header, x25519_only=False)
+    private = X25519PrivateKey.from_private_bytes(scalar)
+    own = private.public_key().public_bytes_raw()
+    for stanza in parsed.stanzas:
+        if stanza.type != "X25519":
+            continue
+        share = _agehdr.b64decode(stanza.args[0].encode())
+        wrap = _hkdf(_exchange(private, share), share + own, X25519_LABEL)
+        try:
+            key = ChaCha20Poly1305(wrap).decrypt(_ZERO_NONCE, stanza.body, None)
+        except InvalidTag:
+            continue  # addressed to somebody else
+        if not hmac.compare_digest(_header_mac(key, parsed.mac_input), parsed.mac):
+            raise CryptoError
+        return key
+    raise CryptoError
+
+
+def grant_header(file_key: bytes, recipients: list[str]) -> bytes:
+    """A new age v1 header wrapping ``file_key`` for each X25519 recipient (a fresh ephemeral
+    key for each stanza), with its MAC: put it in front of the original payload."""
+    if len(file_key) != FILE_KEY_BYTES or not recipients:
+        raise CryptoError
+    lines = [_agehdr.INTRO.rstrip(b"\n")]
+    for recipient in recipients:
+        public = _agehdr.x25519_recipient_bytes(recipient)
+        ephemeral = X25519PrivateKey.generate()
+        share = ephemeral.public_key().public_bytes_raw()
+        wrap = _hkdf(_exchange(ephemeral, public), share + public, X25519_LABEL)
+        body = ChaCha20Poly1305(wrap).encrypt(_ZERO_NONCE, file_key, None)
+        # 32 bytes of body are 43 columns: always one line, shorter than 64.
+        lines += [b"-> X25519 " + _agehdr.b64encode(share), _agehdr.b64encode(body)]
+    mac_input = b"\n".join(lines) + b"\n---"
+    return mac_input + b" " + _agehdr.b64encode(_header_mac(file_key, mac_input)) + b"\n"
+
+
+def file_key(header: bytes, identity: AgeIdentity) -> bytes:
+    """The 16-byte file key of an age header, unwrapped from ``identity``'s X25519 stanza
+    and checked against the header's MAC (decision 011: what a grant re-wraps)."""
+    return _unwrap_file_key(header, _agehdr.x25519_identity_bytes(identity.secret))
 
 
 # --- Ed25519 ---------------------------------------------------------------------------
