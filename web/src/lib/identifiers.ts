@@ -112,7 +112,8 @@ export function patientIdentifiers(patient: {
 // --- Python's character classes ---------------------------------------------------------------
 
 // str.isspace() and re's \s.
-const SPACE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const SPACE =
+  "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 // str.isdigit() beyond \p{Nd}: superscript, subscript, circled, parenthesised... digits.
 const DIGIT_EXTRA =
   "\\u00b2\\u00b3\\u00b9\\u1369-\\u1371\\u19da\\u2070\\u2074-\\u2079\\u2080-\\u2089" +
@@ -577,7 +578,8 @@ function validDate(year: number, month: number, day: number): YMD | null {
 }
 
 function isoDate([y, m, d]: YMD): string {
-  return `${String(y).padStart(4, "0")}-${String(m).padStart(2, "0")}-${String(d).padStart(2, "0")}`;
+  const pad = (value: number, width: number) => String(value).padStart(width, "0");
+  return `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
 }
 
 /** datetime.date.fromisoformat() for the forms the API sends: YYYY-MM-DD (or YYYYMMDD). */
@@ -753,7 +755,9 @@ const NAME_LABEL = re(
     "|given[ \\t]+name)[ \\t]*[:=][ \\t]*",
 );
 const HONORIFIC = re(`${B0}(?:mr|mrs|ms|miss|mme|mlle|mx)\\.?[ \\t]+(?=${WORD})`);
-const FAMILY_COMMA_GIVEN = re(`${B0}(?<family>${WORD}),[ \\t]*(?<given>${WORD})${B1}`);
+const FAMILY_COMMA_GIVEN = re(
+  `${B0}(?<family>${WORD}),[ \\t]*(?<given>${WORD})${B1}`,
+);
 const NAME_GAP = re(",?[ \\t]+");
 
 function originalFirst(folded: Folded, start: number): string {
@@ -1046,15 +1050,66 @@ function* patientValues(
 }
 
 // --- resolution -------------------------------------------------------------------------------
+// The same choices as identifiers.py's _resolve, which compares every candidate with every one
+// kept so far; here the comparisons use sorted spans, so a long text with thousands of
+// findings stays fast on a phone.
 
-function overlaps(a: Candidate, b: Candidate): boolean {
-  return a.start < b.end && b.start < a.end;
+function byTuple(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
-function inside(inner: Candidate, outer: Candidate): boolean {
-  return outer.start <= inner.start && inner.end <= outer.end;
+/** The first index in `sorted` (ascending) whose value is greater than `value`. */
+function upperBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
+/** Spans of one kind; whether one of them holds a given span (prefix maximum of the ends). */
+class Holders {
+  private readonly maxEnd: Int32Array; // a Fenwick tree over start + 1
+
+  constructor(size: number) {
+    this.maxEnd = new Int32Array(size + 2).fill(-1);
+  }
+  add(start: number, end: number): void {
+    for (let i = start + 1; i < this.maxEnd.length; i += i & -i) {
+      if (this.maxEnd[i]! < end) this.maxEnd[i] = end;
+    }
+  }
+  holds(start: number, end: number): boolean {
+    let best = -1;
+    for (let i = start + 1; i > 0; i -= i & -i) best = Math.max(best, this.maxEnd[i]!);
+    return best >= end; // some span starts at or before `start` and ends at or after `end`
+  }
+}
+
+/** Disjoint spans kept so far, sorted by start (and so by end). */
+class Disjoint {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  overlaps(start: number, end: number): boolean {
+    const i = upperBound(this.starts, end - 1) - 1; // the last span starting before `end`
+    return i >= 0 && this.ends[i]! > start;
+  }
+  add(start: number, end: number): void {
+    const i = upperBound(this.starts, start);
+    this.starts.splice(i, 0, start);
+    this.ends.splice(i, 0, end);
+  }
+}
+
+/** Merged spans, sorted; touching spans merge. */
 function merged(spans: Candidate[]): [number, number][] {
   const out: [number, number][] = [];
   const sorted = spans.map((c): [number, number] => [c.start, c.end]).sort(byTuple);
@@ -1066,38 +1121,45 @@ function merged(spans: Candidate[]): [number, number][] {
   return out;
 }
 
-function byTuple(a: readonly number[], b: readonly number[]): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return 0;
-}
-
-/** At least half of `cand`'s characters lie inside the (merged) spans `coveredBy`. */
-function mostlyCovered(cand: Candidate, coveredBy: [number, number][]): boolean {
+/** At least half of `cand`'s characters lie inside the merged spans (`ends` is their ends). */
+function mostlyCovered(cand: Candidate, coveredBy: [number, number][], ends: number[]): boolean {
   let covered = 0;
-  for (const [start, end] of coveredBy) {
-    covered += Math.max(0, Math.min(cand.end, end) - Math.max(cand.start, start));
+  for (let i = upperBound(ends, cand.start); i < coveredBy.length; i++) {
+    const [start, end] = coveredBy[i]!;
+    if (start >= cand.end) break;
+    covered += Math.min(cand.end, end) - Math.max(cand.start, start);
   }
   return 2 * covered >= cand.end - cand.start;
 }
 
-function resolve(candidates: Candidate[]): Candidate[] {
+function resolve(candidates: Candidate[], size: number): Candidate[] {
+  // The patient's own: longest first; one inside another of its kind is dropped.
   const patient: Candidate[] = [];
+  const holders = new Map<FindingKind, Holders>();
   const patientCands = candidates
     .filter((c) => c.rank === R_PATIENT)
     .sort((a, b) => a.start - a.end - (b.start - b.end));
   for (const cand of patientCands) {
-    if (!patient.some((c) => c.kind === cand.kind && inside(cand, c))) patient.push(cand);
+    let sameKind = holders.get(cand.kind);
+    if (!sameKind) holders.set(cand.kind, (sameKind = new Holders(size)));
+    if (sameKind.holds(cand.start, cand.end)) continue;
+    sameKind.add(cand.start, cand.end);
+    patient.push(cand);
   }
+  // Patterns: strongest, then longest, then first; none may overlap one kept before it or be
+  // mostly covered by the patient's own.
   const patientSpans = merged(patient);
+  const patientEnds = patientSpans.map(([, end]) => end);
   const kept: Candidate[] = [];
+  const keptSpans = new Disjoint();
+  const key = (c: Candidate) => [c.rank, c.start - c.end, c.start];
   const others = candidates
     .filter((c) => c.rank !== R_PATIENT)
-    .sort((a, b) => byTuple([a.rank, a.start - a.end, a.start], [b.rank, b.start - b.end, b.start]));
+    .sort((a, b) => byTuple(key(a), key(b)));
   for (const cand of others) {
-    if (mostlyCovered(cand, patientSpans) || kept.some((k) => overlaps(cand, k))) continue;
+    if (mostlyCovered(cand, patientSpans, patientEnds)) continue;
+    if (keptSpans.overlaps(cand.start, cand.end)) continue;
+    keptSpans.add(cand.start, cand.end);
     kept.push(cand);
   }
   return [...patient, ...kept].sort((a, b) =>
@@ -1132,7 +1194,7 @@ export function findIdentifiers(text: string, patient: PatientIdentifiers | null
     candidates.push(...patientNames(folded, patient));
     candidates.push(...patientValues(folded, compact, patient, dob));
   }
-  return resolve(candidates).map((cand) => {
+  return resolve(candidates, folded.text.length).map((cand) => {
     const [start, end] = folded.span(cand.start, cand.end);
     return { kind: cand.kind, start, end, reason: cand.reason };
   });
