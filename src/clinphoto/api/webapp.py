@@ -34,8 +34,9 @@ API_PREFIXES = ("/v1", "/docs", "/openapi.json", "/healthz")
 
 # The phone app's policy: its own scripts only, never inline; WebAssembly compiled from its
 # own files (Argon2id in hash-wasm, the barcode reader); photos previewed from blob: URLs;
-# no other origin for anything. `require-trusted-types-for 'script'` is left out until the
-# app's own code and Preact are shown to run under it in the browsers the app supports.
+# no other origin for anything. `require-trusted-types-for 'script'` is left out: under it
+# Chromium blocks the app's start-up (a script URL given to a worker or the service worker
+# without a Trusted Types policy); add it once the app defines one and runs under it.
 APP_CSP = (
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
     "img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; worker-src 'self'; "
