@@ -80,6 +80,13 @@ PATIENTS: dict[str, PatientIdentifiers] = {
         given_names=["Ann", "Seán"], family_names=["MacLeod"], postal_code="T2P 1J9"
     ),
     "cherokee": PatientIdentifiers(given_names=["ᏣᎳᎩ"], family_names=["Ꮎꮎ"]),
+    # Regular expression syntax in names and values must match literally.
+    "syntax": PatientIdentifiers(
+        given_names=["Ke$ha", "A+B"],
+        family_names=["Smith (Jr.)", "[Ng]"],
+        email="jean-luc.o'neil+x@ex-ample.ca",
+        mrn="(12)*34^56",
+    ),
 }
 
 # --- cases: (rule, text, patient) ------------------------------------------------------------
@@ -225,6 +232,22 @@ CASES: list[Case] = [
         "SEAN MACLEOD",
         "Sean",
         "Ann2",
+    ),
+    *_cases(
+        "patient-name",
+        "syntax",
+        "Ke$ha Smith (Jr.)",
+        "kesha",
+        "a+b smith jr",
+        "ab",
+        "a b",
+        "aaab",
+        "[ng] ng",
+        "Jean-Luc.O'Neil+X@Ex-Ample.ca",
+        "jean-luc.o'neil+x@ex-ample.cat",
+        "mrn 123456",
+        "(12)*34^56",
+        "12.34.56",
     ),
     *_cases("patient-name", "cherokee", "ᏣᎳᎩ", "ꮳꮃꭹ", "Ꮎꮎ ᏣᎳᎩ", "ꮎꮎ"),
     # The patient's values with separators ignored.
