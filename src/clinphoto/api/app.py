@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from clinphoto import __version__
-from clinphoto.api import accounts, consent, docs, errors, media, patients, review, sharing
+from clinphoto.api import accounts, consent, docs, errors, grants, media, patients, review, sharing
 from clinphoto.api.errors import error_body
 from clinphoto.api.guard import InputGuard, RequestContext
 from clinphoto.api.webapp import API_PREFIXES, SecurityHeaders, WebApp
@@ -71,6 +71,6 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for area in (accounts, patients, consent, media, sharing, review):
+    for area in (accounts, patients, consent, media, sharing, grants, review):
         app.include_router(area.router, responses=errors.RESPONSES)
     return app

@@ -21,6 +21,7 @@ from clinphoto.inspection import service as inspection
 from clinphoto.instance.runtime import Instance
 from clinphoto.media import service as media_service
 from clinphoto.media.models import Media
+from clinphoto.sharing import grants
 from clinphoto.storage.blobs import BlobError, StoredBlob
 
 router = APIRouter(prefix="/v1", tags=["media"])
@@ -41,9 +42,16 @@ class MediaOut(BaseModel):
     manifest: str
     signature: str
     created_at: datetime
+    sealed_text_grants: dict[str, str] = Field(
+        default_factory=dict,
+        description="For a caption or message sealed in the manifest that your device is not "
+        "among the recipients of: the grant header (base64) that opens it on your device, "
+        "by field (caption_sealed, message_sealed); put it in front of the sealed text's "
+        "payload (decision 011)",
+    )
 
     @classmethod
-    def of(cls, m: Media) -> MediaOut:
+    def of(cls, m: Media, text_grants: dict[str, str] | None = None) -> MediaOut:
         return cls(
             id=m.id,
             kind=m.kind,
@@ -59,6 +67,7 @@ class MediaOut(BaseModel):
             manifest=m.manifest,
             signature=m.signature,
             created_at=m.created_at,
+            sealed_text_grants=text_grants or {},
         )
 
 
@@ -239,19 +248,28 @@ Purpose = Annotated[
 
 @router.get("/media/{media_id}", summary="A media object's signed manifest (states a purpose)")
 def get_media(media_id: ObjectId, purpose: Purpose, principal: Auth, inst: Inst) -> MediaOut:
-    return MediaOut.of(_readable(inst, principal, media_id, purpose))
+    with inst.unit_of_work() as db:
+        m = media_service.readable(db, principal=principal, media_id=media_id, purpose=purpose)
+        texts = grants.text_grants(db, principal.device, [m]).get(m.id)
+        return MediaOut.of(m, texts)
 
 
 @router.get(
     "/media/{media_id}/content",
     summary="Download the sealed object (states a purpose)",
+    description="The stored age file; for a device enrolled after the object was sealed, "
+    "its grant's header followed by the stored payload (decision 011). Check the plaintext "
+    "against the manifest's plaintext_sha256.",
     response_class=StreamingResponse,
 )
 def get_content(
     media_id: ObjectId, purpose: Purpose, principal: Auth, inst: Inst
 ) -> StreamingResponse:
-    m = _readable(inst, principal, media_id, purpose)
-    chunks: Iterator[bytes] = inst.blobs.open(m.blob_sha256)
+    with inst.unit_of_work() as db:
+        m = media_service.readable(db, principal=principal, media_id=media_id, purpose=purpose)
+        grant = grants.grant_for(db, principal.device, m, grants.CONTENT)
+        sha = m.blob_sha256
+    chunks: Iterator[bytes] = grants.with_grant(grant, inst.blobs.open(sha))
     return StreamingResponse(chunks, media_type="application/octet-stream")
 
 

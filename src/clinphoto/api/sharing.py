@@ -17,6 +17,7 @@ from clinphoto.api.errors import CONFLICT
 from clinphoto.api.media import MediaOut, read_signed_manifest, sealed_upload_openapi, store_body
 from clinphoto.core import wire
 from clinphoto.core.errors import DomainError
+from clinphoto.sharing import grants
 from clinphoto.sharing import service as sharing
 from clinphoto.sharing.models import Share
 
@@ -145,28 +146,33 @@ def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[ShareOut]:
 
 @router.get("/inbox", summary="Photos shared with you")
 def inbox(principal: Auth, db: Db) -> list[InboxItem]:
+    entries = sharing.inbox(db, principal=principal)
+    texts = grants.text_grants(db, principal.device, [e.copy for e in entries])
     return [
         InboxItem(
             share=ShareOut.of(e.share),
-            media=MediaOut.of(e.copy),
+            media=MediaOut.of(e.copy, texts.get(e.copy.id)),
             sender_signing_public=e.sender_signing_public,
             sender_name=e.sender_name,
             sender_institution=e.sender_institution,
         )
-        for e in sharing.inbox(db, principal=principal)
+        for e in entries
     ]
 
 
 @router.get(
     "/shares/{share_id}/content",
     summary="Download a shared copy (marks it delivered)",
+    description="The stored age file; for a device enrolled after the share was sealed, "
+    "its grant's header followed by the stored payload (decision 011).",
     response_class=StreamingResponse,
 )
 def share_content(share_id: ObjectId, principal: Auth, inst: Inst) -> StreamingResponse:
     with inst.unit_of_work() as db:
         _, copy = sharing.deliver(db, principal=principal, share_id=share_id)
+        grant = grants.grant_for(db, principal.device, copy, grants.CONTENT)
         sha = copy.blob_sha256
-    chunks: Iterator[bytes] = inst.blobs.open(sha)
+    chunks: Iterator[bytes] = grants.with_grant(grant, inst.blobs.open(sha))
     return StreamingResponse(chunks, media_type="application/octet-stream")
 
 

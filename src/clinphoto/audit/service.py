@@ -71,6 +71,8 @@ class Action(enum.StrEnum):
     SHARE_LIST = "share.list_sent"
     INBOX_LIST = "share.inbox"
     MEDIA_LIST = "media.list"
+    GRANT_LIST = "device_grant.list_missing"
+    GRANT_WRITE = "device_grant.write"
     REQUEST_REFUSED = "request.refused"
 
 

@@ -6,6 +6,7 @@ Primitives live in ``_primitives`` (and, for age headers written and read direct
 raised as :class:`CryptoError`, which deliberately says nothing about why (TRN-5).
 """
 
+from clinphoto.crypto._agehdr import MAX_HEADER_BYTES as MAX_AGE_HEADER_BYTES
 from clinphoto.crypto._agehdr import AgeHeader, Stanza, parse_header, split_age
 from clinphoto.crypto._errors import CryptoError
 from clinphoto.crypto._primitives import (
@@ -38,6 +39,7 @@ from clinphoto.crypto._primitives import (
 
 __all__ = [
     "FAST_TEST_KDF",
+    "MAX_AGE_HEADER_BYTES",
     "RFC9106_KDF",
     "AgeHeader",
     "AgeIdentity",

@@ -1,10 +1,11 @@
-"""Shares: a copy re-sealed by the sender's device for one recipient (TRN-4)."""
+"""Shares: a copy re-sealed by the sender's device for one recipient (TRN-4); and device
+grants: an object's file key re-wrapped for a device enrolled after it was sealed (011)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinphoto.storage.db import Base, UtcDateTime
@@ -26,3 +27,26 @@ class Share(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ack_device_id: Mapped[str | None] = mapped_column(String(32))
     ack_signature: Mapped[str | None] = mapped_column(String(128))
+
+
+class DeviceGrant(Base):
+    """An age header that opens one sealed object (a stored photo, consent signature or
+    share copy, or a caption or message sealed in its manifest) for one device: written by
+    another device of the same user, or by the custodian with the records key. The object
+    and its signed manifest never change; the header is served in place of the original's
+    when that device downloads it (docs/decisions/011-device-grants.md)."""
+
+    __tablename__ = "device_grants"
+    __table_args__ = (UniqueConstraint("media_id", "field", "device_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    object_kind: Mapped[str] = mapped_column(String(16))  # media | share
+    object_id: Mapped[str] = mapped_column(String(32))  # the media's or the share's id
+    media_id: Mapped[str] = mapped_column(ForeignKey("media.id"))  # the sealed object
+    field: Mapped[str] = mapped_column(String(16))  # content | caption_sealed | message_sealed
+    device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
+    header: Mapped[bytes] = mapped_column(LargeBinary)
+    granted_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    granted_by_device_id: Mapped[str | None] = mapped_column(ForeignKey("devices.id"))
+    custodian: Mapped[str | None] = mapped_column(String(200))  # the named custodian
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
