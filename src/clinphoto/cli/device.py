@@ -15,6 +15,7 @@ from rich.console import Console
 from clinphoto import crypto
 from clinphoto.accounts import passwords
 from clinphoto.client.api import ApiClient, ApiError
+from clinphoto.client.grants import GrantsApi, grant_device
 from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError, check_passcode
 from clinphoto.core import text
 
@@ -358,3 +359,77 @@ def approve(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
         f"One-time enrollment code (valid {result['expires_in_hours']} hours): {result['code']}"
     )
     out.print(f"On the new device: clinphoto device enroll --server {secrets_.server} --code CODE")
+
+
+def _own_device(devices: list[dict[str, Any]], ref: str) -> dict[str, Any]:
+    """The one device of yours that ``ref`` (an id, or its first 8 or more characters) names."""
+    matches = [d for d in devices if len(ref) >= 8 and d["id"].startswith(ref)]
+    if len(matches) != 1:
+        raise _fail(
+            f"{ref}: not one of your devices, or the start of several ids; `clinphoto device "
+            "list` shows them in full"
+        )
+    return matches[0]
+
+
+@device.command("grant")
+def grant(
+    device_id: Annotated[
+        str,
+        typer.Argument(help="Your new device's id, or its first 8 or more characters."),
+    ],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Do not ask (after checking the fingerprint).")
+    ] = False,
+    profile: ProfileOpt = DEFAULT_PROFILE,
+) -> None:
+    """Let a new device of yours open your earlier photos and the shares sent to you.
+
+    Run it on a device that opens them, after `clinphoto device approve` and the new
+    device's enrollment. Shows the new device's name and fingerprint: compare it with what
+    the new device printed when it enrolled (`clinphoto device whoami` there), then confirm.
+    For each object this device can open and the new one cannot, it re-wraps the object's
+    key for the new device (a grant: a few hundred bytes; no photo is downloaded or sent
+    again). Safe to run again: what is granted already is left as it is.
+
+    Example: clinphoto device grant 3f2a9c01
+    """
+    ref = device_id.strip().lower()
+    secrets_ = _unlock(profile)
+    api = GrantsApi(secrets_.server, secrets_.token)
+    try:
+        target = _own_device(api.devices(), ref)
+        if target["status"] != "active":
+            raise _fail(f"device {target['id']} is revoked: grants go only to active devices")
+        if target["id"] == secrets_.device_id:
+            raise _fail("that is this device: run `clinphoto device grant` on another of yours")
+        fingerprint = crypto.fingerprint(target["age_recipient"], target["signing_public"])
+        if fingerprint != target["fingerprint"]:
+            raise _fail("the server's fingerprint for that device does not match its keys")
+        out.print(f"New device: {target['name']!r} ({target['id']})")
+        out.print(f"Fingerprint: {fingerprint}")
+        if not yes and not typer.confirm(
+            "Is this the fingerprint your new device shows? Grant it your photos and shares?",
+            default=False,
+        ):
+            err.print("Nothing was granted.")
+            raise typer.Exit(1)
+        report = grant_device(
+            api, device_id=target["id"], recipient=target["age_recipient"], identity=secrets_.age
+        )
+    except ApiError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        api.close()
+    out.print(
+        f"{report.granted} grant(s) written, {report.existing} already there, "
+        f"for {report.objects} object(s)"
+    )
+    if report.unopenable:
+        err.print(
+            f"[yellow]note:[/] {len(report.unopenable)} object(s) this device cannot open "
+            "either (sealed before it was enrolled): grant from an older device of yours, "
+            "or ask the records custodian (`clinphoto custodian grant`)"
+        )
+        for what in report.unopenable[:20]:
+            err.print(f"  {what}")

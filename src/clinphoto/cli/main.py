@@ -398,6 +398,62 @@ def custodian_run(
         inst.close()
 
 
+@custodian_cli.command("grant")
+def custodian_grant(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Option("--device", help="The new device's full id.")],
+    reason: Annotated[
+        str, typer.Option(help="Why, in a sentence: kept in the audit trail with your name.")
+    ],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="The custodian's name (default: your login name)."),
+    ] = None,
+) -> None:
+    """Let a user's new device open their earlier photos and shares, with the records key.
+
+    For a user who has no other device left to grant from (`clinphoto device grant`): a
+    lost or replaced phone. Each object is granted, not decrypted: its key is re-wrapped
+    for the new device. Audited per object with your name and the reason; the privacy
+    officer reviews it. Check the device's fingerprint with its user first
+    (`clinphoto admin devices --email E`).
+
+    Example: clinphoto custodian grant --device 3f2a9c01... --reason "Phone lost on 3 May,
+    replacement enrolled by the user; ticket 4411"
+    """
+    import getpass
+
+    from clinphoto.instance.grants import grant_with_records_key
+
+    settings = _settings(ctx)
+    inst = _open(settings)
+    try:
+        report = grant_with_records_key(
+            inst,
+            device_id=device.strip().lower(),
+            custodian=by or getpass.getuser(),
+            reason=reason,
+        )
+    except DomainError as exc:
+        message = "no such device" if exc.code == "not_found" else exc.message
+        err.print(f"[red]error:[/] {message}; `clinphoto admin devices --email E` lists them")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    out.print(
+        f"Device {report.device_id} ({report.device_name}) of {report.user_email}, "
+        f"fingerprint {report.fingerprint}:"
+    )
+    out.print(
+        f"{report.granted} grant(s) written, {report.existing} already there, "
+        f"for {report.objects} object(s)"
+    )
+    if report.unopenable:
+        err.print(f"[yellow]note:[/] the records key cannot open {len(report.unopenable)}:")
+        for what in report.unopenable[:20]:
+            err.print(f"  {what}")
+
+
 @app.command()
 def quickstart(ctx: typer.Context) -> None:
     """Create an embedded instance if there is none, then serve it (what `make run` does).
