@@ -20,5 +20,6 @@ export default defineConfig({
     target: "node20",
     rollupOptions: { input: entries, output: { entryFileNames: "[name].mjs", format: "es" } },
   },
+  publicDir: false,
   ssr: { noExternal: true },
 });

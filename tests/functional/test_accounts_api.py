@@ -129,6 +129,20 @@ def test_revoked_device_session_ends_at_once_and_cannot_sign_in(
     assert _login(client, dev).status_code == 401  # type: ignore[attr-defined]
 
 
+def test_a_device_that_revokes_itself_is_told_to_wipe_its_site_data(
+    client: TestClient, new_device: NewDevice
+) -> None:
+    first, second = new_device(), new_device()
+    other = client.delete(f"/v1/devices/{second.device_id}", headers=second.auth)
+    assert other.headers["Clear-Site-Data"] == '"cache", "storage"'
+    code = client.post("/v1/enrollment-codes", json={}, headers=first.auth).json()["code"]
+    spare = enroll(client, code, password=first.password)
+    # Revoking another of one's devices says nothing to wipe on this one.
+    kept = client.delete(f"/v1/devices/{spare.device_id}", headers=first.auth)
+    assert kept.status_code == 200
+    assert "Clear-Site-Data" not in kept.headers
+
+
 def test_logout_ends_the_session(client: TestClient, new_device: NewDevice) -> None:
     dev = new_device()
     assert client.delete("/v1/sessions/current", headers=dev.auth).status_code == 204

@@ -87,7 +87,17 @@ class Live:
 
     def cli(self, caller: str, *args: str) -> Result:
         argv = [*args, "--profile", str(self.tmp / caller)]
-        return CliRunner().invoke(app, argv, env=self.env)
+        if caller != REVOKED or not (self.tmp / caller / "vault.json").exists():
+            return CliRunner().invoke(app, argv, env=self.env)
+        # A revoked device wipes its profile at its first refusal (BRE-4, tested in
+        # tests/e2e/test_cli_outbox.py); the walk asks the server for every row, so the
+        # vault is put back after each command.
+        vault = self.tmp / caller / "vault.json"
+        kept = vault.read_bytes()
+        try:
+            return CliRunner().invoke(app, argv, env=self.env)
+        finally:
+            vault.write_bytes(kept)
 
     def reseal_fast(self, caller: str) -> None:
         """Re-seal an enrolled profile's vault with the tests' fast KDF. Unlocking reads the

@@ -48,6 +48,11 @@ def test_the_cli_devices_manifests_match_the_models() -> None:
         "caption_sealed", "left forearm", recipients=[me.recipient], patient=None, confirmed=None
     ).fields
     assert isinstance(wire.parse_manifest(_capture()), wire.PhotoManifest)
+    forearm = {"system": "http://snomed.info/sct", "code": "14975008", "laterality": "7771000"}
+    site = wire.parse_manifest(_capture(body_site=forearm))
+    assert isinstance(site, wire.PhotoManifest)
+    assert site.body_site is not None
+    assert (site.body_site.code, site.body_site.laterality) == ("14975008", "7771000")
     assert wire.parse_manifest(_capture(derived_from="12" * 16, text=caption)).derived_from
     assert isinstance(
         wire.parse_manifest(_capture(consent_id="34" * 16)), wire.ConsentSignatureManifest
@@ -79,6 +84,17 @@ def test_the_cli_devices_manifests_match_the_models() -> None:
         ({"captured_at": "\uff12\uff10\uff12\uff16-01-01T00:00:00Z"}, "captured_at"),  # fullwidth
         ({"content_type": "image/svg+xml"}, "content_type"),
         ({"text_warnings_confirmed": "because"}, "text_warnings_confirmed"),
+        ({"body_site": {"system": "http://snomed.info/sct", "code": "forearm"}}, "body_site.code"),
+        (
+            {
+                "body_site": {
+                    "system": "http://snomed.info/sct",
+                    "code": "14975008",
+                    "laterality": "L",
+                }
+            },
+            "body_site.laterality",
+        ),
     ],
 )
 def test_a_manifest_off_its_model_is_refused_naming_the_field(

@@ -143,8 +143,11 @@ DeviceRef = Annotated[
     "/devices/{device_id}",
     summary="Revoke a device by id or unambiguous prefix: its sessions end at once",
 )
-def revoke_device(device_id: DeviceRef, principal: Auth, db: Db) -> DeviceOut:
+def revoke_device(device_id: DeviceRef, principal: Auth, db: Db, request: Request) -> DeviceOut:
     device = accounts.revoke_device(db, actor=principal.subject, ref=device_id)
+    if device.id == principal.device.id:
+        # A device that revokes itself (the app's "remove this device") is told to wipe too.
+        request.state.clear_site_data = True
     return DeviceOut.model_validate(device)
 
 

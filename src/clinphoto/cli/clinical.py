@@ -7,21 +7,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from clinphoto import crypto
 from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _unlock
 from clinphoto.cli.ui import parse_box, progress
 from clinphoto.client.api import ApiClient, ApiError
 from clinphoto.client.capture import open_capture, reseal_for_share, seal_capture
-from clinphoto.client.profile import DeviceSecrets
+from clinphoto.client.outbox import Outbox, SyncReport
+from clinphoto.client.profile import DeviceSecrets, Profile
 from clinphoto.client.text import UnresolvedWarnings, open_text, patient_identifiers, seal_text
 from clinphoto.core import protocol
 from clinphoto.imaging.errors import ScrubError
@@ -41,56 +45,64 @@ def capture(
         str | None, typer.Option(help="A caption, sealed with each photo (checked first).")
     ] = None,
     confirm_identifiers: ConfirmOpt = None,
+    body_site: Annotated[
+        str | None,
+        typer.Option(help="Body site: a SNOMED CT body structure concept id (BEY-2)."),
+    ] = None,
+    side: Annotated[
+        str | None, typer.Option(help="Laterality of the body site: left, right or both.")
+    ] = None,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
     """Scrub, seal and upload photos for a patient's encounter.
 
     Each photo is scrubbed of metadata losslessly, named with a random id, sealed to the
-    records key and your own active devices, signed by this device and uploaded. The
-    server refuses it unless a consent covers clinical care for the encounter. The sealed
-    copy waits in the profile's queue until the server confirms it, then is deleted. A file
-    that cannot be made safe (unsupported, malformed, too large) is refused with the reason
-    and the others are still captured; the exit status is then 2.
+    records key and your own active devices, signed by this device and put in the profile's
+    outbox, then uploaded. The server refuses it unless a consent covers clinical care for
+    the encounter. The sealed copy is deleted once the server confirms it; when the server
+    cannot be reached it waits in the outbox (ciphertext only) and the next command that
+    reaches the server sends it (`clinphoto sync`, `clinphoto outbox`). A file that cannot be
+    made safe (unsupported, malformed, too large) is refused with the reason and the others
+    are still captured; the exit status is then 2.
 
     Example: clinphoto capture wound.jpg --patient 6f1c... --encounter 93ab...
     """
+    site = _body_site(body_site, side)
     secrets_ = _unlock(profile)
     api = ApiClient(secrets_.server, secrets_.token)
-    queue = profile / "queue"
-    queue.mkdir(mode=0o700, exist_ok=True)
+    box = Outbox(profile / "queue")
     try:
-        recipients = _own_recipients(api)
+        recipients = _own_recipients(api, profile)
         text = _sealed_text(
             api, "caption_sealed", caption, patient, recipients, confirm_identifiers
         )
         refused = 0
         with progress(len(files)) as bar:
-            task = bar.add_task("capturing", total=len(files))
+            task = bar.add_task("sealing", total=len(files))
             for path in files:
-                if not _capture_one(
-                    api, secrets_, queue, path, patient, encounter, recipients, text
-                ):
+                if not _seal_one(box, secrets_, path, patient, encounter, recipients, text, site):
                     refused += 1
                 bar.advance(task)
+        _report_sync(box.sync(api.send_sealed), profile)
     except ApiError as exc:
-        raise _fail(exc.message) from None
+        raise _refused(exc, profile) from None
     finally:
         api.close()
     if refused:
         raise _fail(f"{refused} of {len(files)} file(s) were not captured (see above)")
 
 
-def _capture_one(
-    api: ApiClient,
+def _seal_one(
+    box: Outbox,
     secrets_: DeviceSecrets,
-    queue: Path,
     path: Path,
     patient: str,
     encounter: str,
     recipients: list[str],
     text: dict[str, object] | None,
+    site: dict[str, str] | None,
 ) -> bool:
-    """Capture one file; False when it cannot be made safe (said on stderr, nothing sent)."""
+    """Seal one file into the outbox; False when it cannot be made safe (said on stderr)."""
     try:
         sealed = seal_capture(
             path.read_bytes(),
@@ -100,6 +112,7 @@ def _capture_one(
             signing=secrets_.signing,
             recipients=recipients,
             text=text,
+            body_site=site,
         )
     except ScrubError as exc:
         err.print(f"[red]refused:[/] {path}: cannot be captured safely ({exc.reason}): {exc}")
@@ -107,25 +120,100 @@ def _capture_one(
     except OSError as exc:
         err.print(f"[red]refused:[/] {path}: {exc.strerror}")
         return False
-    queued = queue / f"{sealed.object_id}.age"
-    queued.write_bytes(sealed.ciphertext)
-    (queue / f"{sealed.object_id}.json").write_text(
-        json.dumps({"manifest": sealed.manifest_bytes.decode(), "signature": sealed.signature})
-    )
-    try:
-        result = api.upload_media(sealed.manifest_bytes, sealed.signature, sealed.ciphertext)
-    except ApiError as exc:
-        if 400 <= exc.status < 500:
-            # Refused: retrying cannot succeed, so the sealed copy goes too.
-            queued.unlink()
-            (queue / f"{sealed.object_id}.json").unlink()
-        else:
-            err.print(f"{path.name}: kept in the encrypted queue for a later retry")
-        raise
-    queued.unlink()
-    (queue / f"{sealed.object_id}.json").unlink()
-    out.print(f"{path.name}: captured as {result['id']}")
+    box.add(sealed, label=f"photo {path.name}")
     return True
+
+
+LATERALITY = {"left": "7771000", "right": "24028007", "both": "51440002"}
+
+
+def _body_site(code: str | None, side: str | None) -> dict[str, str] | None:
+    """The manifest's body site (BEY-2), checked before anything is sealed."""
+    if code is None:
+        if side is not None:
+            raise _fail("--side needs --body-site")
+        return None
+    if not code.isascii() or not code.isdigit() or not 6 <= len(code) <= 18:
+        raise _fail("--body-site must be a SNOMED CT concept id (6 to 18 digits)")
+    site = {"system": "http://snomed.info/sct", "code": code}
+    if side is not None:
+        if side not in LATERALITY:
+            raise _fail("--side must be left, right or both")
+        site["laterality"] = LATERALITY[side]
+    return site
+
+
+def _report_sync(report: SyncReport, profile: Path) -> None:
+    """Say what the outbox sent, refused, purged and still holds."""
+    for item, receipt in report.sent:
+        where = f" as {receipt['id']}" if receipt else " (the server already had it)"
+        out.print(f"{item.label}: captured{where}")
+    for item, reason in report.refused:
+        err.print(f"[red]refused by the server:[/] {item.label}: {reason}")
+    for item in report.purged:
+        err.print(
+            f"[yellow]purged unsent:[/] {item.label}: waited longer than the outbox keeps "
+            "items (STO-1)"
+        )
+    if report.waiting:
+        err.print(
+            f"{len(report.waiting)} sealed item(s) wait in the outbox ({report.unreachable}); "
+            "they are sent by the next command that reaches the server, or `clinphoto sync`"
+        )
+    if report.refused:
+        raise _fail(f"{len(report.refused)} item(s) were refused by the server (see above)")
+
+
+def _refused(exc: ApiError, profile: Path) -> typer.Exit:
+    """The server's refusal as the command's error; a revoked device wipes what it holds."""
+    if exc.code == "device_revoked":
+        Profile(profile).wipe()
+        shutil.rmtree(profile / "queue", ignore_errors=True)
+        (profile / RECIPIENTS).unlink(missing_ok=True)
+        return _fail(
+            f"{exc.message}. This machine's copy of the device's keys and of its outbox was "
+            "wiped (BRE-4)"
+        )
+    return _fail(exc.message)
+
+
+def sync(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
+    """Send what waits in the outbox, oldest first (sealed captures kept while offline).
+
+    Example: clinphoto sync
+    """
+    secrets_ = _unlock(profile)
+    api = ApiClient(secrets_.server, secrets_.token)
+    box = Outbox(profile / "queue")
+    try:
+        report = box.sync(api.send_sealed)
+        if not (report.sent or report.refused or report.waiting or report.purged):
+            out.print("The outbox is empty.")
+        _report_sync(report, profile)
+    except ApiError as exc:
+        raise _refused(exc, profile) from None
+    finally:
+        api.close()
+    if report.waiting:
+        raise typer.Exit(3)
+
+
+def outbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
+    """List what waits in the outbox: sealed items not yet confirmed by the server.
+
+    Needs no passcode and no network: the outbox holds ciphertext and signed manifests only.
+
+    Example: clinphoto outbox
+    """
+    items = Outbox(profile / "queue").items()
+    if not items:
+        out.print("The outbox is empty.")
+        return
+    table = Table("waiting since", "item", "attempts", "last error")
+    for item in items:
+        since = datetime.fromtimestamp(item.created_at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        table.add_row(since, item.label, str(item.attempts), item.last_error or "")
+    out.print(table)
 
 
 ConfirmOpt = Annotated[
@@ -152,7 +240,15 @@ def _sealed_text(
     if confirmed is not None and confirmed not in protocol.TEXT_CONFIRMATIONS:
         choices = ", ".join(protocol.TEXT_CONFIRMATIONS)
         raise _fail(f"--confirm-identifiers must be one of {choices}")
-    patient = patient_identifiers(api.patient(patient_id))
+    try:
+        patient = patient_identifiers(api.patient(patient_id))
+    except ApiError as exc:
+        if exc.status != 0:
+            raise
+        raise _fail(
+            "a caption is checked against the patient's identifiers, which needs the server: "
+            "capture without the caption now, or try again when the server can be reached"
+        ) from None
     try:
         return seal_text(
             field, text, recipients=recipients, patient=patient, confirmed=confirmed
@@ -177,12 +273,29 @@ def _opened_text(secrets_: DeviceSecrets, manifest: str, field: str) -> str | No
         return "(this device cannot open the text)"
 
 
-def _own_recipients(api: ApiClient) -> list[str]:
-    """The records key and this user's active devices: who every capture is sealed to."""
-    me = api.me()
-    return [me["records_recipient"]] + [
-        d["age_recipient"] for d in api.devices() if d["status"] == "active"
-    ]
+RECIPIENTS = "recipients.json"
+
+
+def _own_recipients(api: ApiClient, profile: Path | None = None) -> list[str]:
+    """The records key and this user's active devices: who every capture is sealed to.
+
+    With ``profile``, the list is kept there (public keys only) so that a capture can be
+    sealed while the server cannot be reached; the last list the server gave is used then.
+    """
+    cache = profile / RECIPIENTS if profile is not None else None
+    try:
+        me = api.me()
+        found = [me["records_recipient"]] + [
+            d["age_recipient"] for d in api.devices() if d["status"] == "active"
+        ]
+    except ApiError as exc:
+        if exc.status != 0 or cache is None or not cache.exists():
+            raise
+        err.print("[yellow]offline:[/] sealing to the recipients this device last saw")
+        return [str(r) for r in json.loads(cache.read_text(encoding="utf-8"))]
+    if cache is not None:
+        cache.write_text(json.dumps(found), encoding="utf-8")
+    return found
 
 
 def _open_own(api: ApiClient, media_id: str, purpose: str) -> tuple[dict[str, Any], bytes, str]:
@@ -399,7 +512,7 @@ def _connected(profile: Path) -> Iterator[ApiClient]:
     try:
         yield api
     except ApiError as exc:
-        raise _fail(exc.message) from None
+        raise _refused(exc, profile) from None
     finally:
         api.close()
 

@@ -116,6 +116,12 @@ class ApiClient:
         result: dict[str, Any] = self._call("POST", path, content=body, headers=headers)
         return result
 
+    def send_sealed(
+        self, manifest_bytes: bytes, signature: str, ciphertext: bytes, path: str
+    ) -> dict[str, Any]:
+        """An outbox item to its upload route (/v1/media, a consent's signature, a share)."""
+        return self.upload_media(manifest_bytes, signature, ciphertext, path=path)
+
     def media(self, media_id: str, purpose: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
             "GET", f"/v1/media/{media_id}", params={"purpose": purpose}

@@ -56,6 +56,7 @@ def seal_capture(
     consent_id: str | None = None,
     derived_from: str | None = None,
     text: dict[str, object] | None = None,
+    body_site: dict[str, str] | None = None,
 ) -> SealedCapture:
     """Scrub an image, seal it to ``recipients`` and sign its manifest.
 
@@ -85,6 +86,8 @@ def seal_capture(
         manifest["consent_id"] = consent_id
     if derived_from is not None:
         manifest["derived_from"] = derived_from  # a redacted version of that photo
+    if body_site is not None:
+        manifest["body_site"] = body_site  # SNOMED CT body structure (BEY-2)
     manifest.update(text or {})  # a sealed caption and its resolved warnings (TRN-3)
     manifest_bytes = protocol.encode_manifest(manifest)
     return SealedCapture(

@@ -54,6 +54,24 @@ Purpose = Literal["clinical_care", "education", "research", "publication"]
 TextConfirmation = Literal["patient-requested", "clinically-necessary", "false-positive"]
 
 
+# SNOMED CT laterality qualifiers: left, right, right and left.
+Laterality = Literal["7771000", "24028007", "51440002"]
+
+
+class BodySite(BaseModel):
+    """Where on the body a photo was taken (BEY-2): a SNOMED CT body structure concept, with
+    laterality where the structure is paired. Not an identifier, so it travels in the clear
+    and the FHIR export can carry it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    system: Literal["http://snomed.info/sct"]
+    code: Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{5,17}$")] = Field(
+        description="SNOMED CT concept id of a body structure"
+    )
+    laterality: Laterality | None = None
+
+
 class _Signed(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
@@ -82,6 +100,7 @@ class PhotoManifest(_Signed):
     encounter_id: Hex32
     captured_at: Timestamp
     derived_from: Hex32 | None = Field(default=None, description="The photo this redacts")
+    body_site: BodySite | None = None
     caption_sealed: SealedText | None = None
 
 
