@@ -136,6 +136,20 @@ MATRIX = [
         cli=Cli(("consent", "list", "--patient", "{pid}"), "{cid}"),
     ),
     _row("read consent", "GET", "/v1/consents/{cid}", (200, 200, 404, 404, 200, 404)),
+    # The timeline lists the caller's own photos only, and only for a purpose the consent
+    # still covers (education was withdrawn); to anyone else the patient does not exist.
+    _row(
+        "timeline, clinical care",
+        "GET",
+        "/v1/patients/{pid}/media?purpose=clinical_care",
+        (FOUND, NONE, NONE, 404, NONE, 404),
+    ),
+    _row(
+        "timeline, withdrawn purpose",
+        "GET",
+        "/v1/patients/{pid}/media?purpose=education",
+        (NONE, NONE, NONE, 404, NONE, 404),
+    ),
     _row(
         "withdraw a purpose never given",
         "POST",

@@ -202,6 +202,25 @@ def test_aud2_reads_need_care_relationship_and_purpose_else_not_found(
     assert any('"media.upload"' in line for line in lines)
 
 
+def test_aud1_timeline_lists_own_photos_oldest_first_and_is_audited_per_photo(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    dev = new_device()
+    pid, eid, _ = _patient_and_encounter(client, dev)
+    first, second = _seal(instance, dev, pid, eid), _seal(instance, dev, pid, eid)
+    for sealed in (first, second):
+        assert _upload(client, dev, sealed).status_code == 201  # type: ignore[attr-defined]
+    listed = client.get(f"/v1/patients/{pid}/media?purpose=clinical_care", headers=dev.auth)
+    assert [m["id"] for m in listed.json()] == [first.object_id, second.object_id]
+    assert listed.json()[0]["manifest"] == first.manifest_bytes.decode()  # signed, as sent
+    with instance.unit_of_work() as db:
+        lines = [line for line in audit.export_patient(db, pid) if '"media.list"' in line]
+    assert len(lines) == 2
+    assert {first.object_id, second.object_id} <= {
+        oid for line in lines for oid in (first.object_id, second.object_id) if oid in line
+    }
+
+
 def test_revoked_device_can_neither_upload_nor_download(
     client: TestClient, instance: Instance, new_device: NewDevice
 ) -> None:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
+from clinphoto.api.media import MediaOut, Purpose
+from clinphoto.media import service as media_service
 from clinphoto.patients import service as patients
 
 router = APIRouter(prefix="/v1", tags=["patients"])
@@ -147,6 +149,19 @@ def find_patients(
 def get_patient(patient_id: ObjectId, principal: Auth, db: Db, inst: Inst) -> PatientOut:
     patient = patients.get(db, actor=principal, patient_id=patient_id)
     return PatientOut.model_validate(patients.view(patient, inst.keys.fields))
+
+
+@router.get(
+    "/patients/{patient_id}/media",
+    summary="Your own photos of a patient, oldest first, that the consent lets you view for "
+    "the purpose you state (the timeline)",
+    tags=["media"],
+)
+def patient_media(
+    patient_id: ObjectId, purpose: Purpose, principal: Auth, db: Db
+) -> list[MediaOut]:
+    found = media_service.timeline(db, principal=principal, patient_id=patient_id, purpose=purpose)
+    return [MediaOut.of(m) for m in found]
 
 
 @router.get("/patients/{patient_id}/care-team", summary="A patient's care team")

@@ -482,3 +482,39 @@ def readable(
 def patient_of(db: Session, media_id: str) -> str:
     media = db.get(Media, media_id)
     return media.patient_id if media is not None else ""
+
+
+def timeline(
+    db: Session, *, principal: Principal, patient_id: str, purpose: str, limit: int = 500
+) -> list[Media]:
+    """The caller's own photos of a patient (redacted versions included), oldest first.
+
+    The patient must be the caller's to read (care team, override), else NotFound, audited.
+    Each photo is judged by the policy for ``purpose`` as a view would be, and only those it
+    allows are listed; the listing is audited with one entry per photo shown (AUD-1).
+    """
+    _, grant = patients.require(
+        db, principal, Act.READ_IDENTIFIERS, patient_id, action=Action.MEDIA_LIST
+    )
+    rows = db.execute(
+        select(Media)
+        .where(
+            Media.patient_id == patient_id,
+            Media.author_user_id == principal.user.id,
+            Media.kind == PHOTO,
+        )
+        .order_by(Media.created_at, Media.id)
+        .limit(limit)
+    ).scalars()
+    shown = []
+    for media in rows:
+        _, resource = media_resource(db, principal, media.id, purpose)
+        if policy.decide(principal.subject, Act.VIEW, resource, purpose).allowed:
+            shown.append(media)
+    grant.record_listing(
+        db,
+        [(m.id, m.patient_id) for m in shown],
+        object_type="media",
+        details={"purpose": purpose[:32], "shown": len(shown)},
+    )
+    return shown
