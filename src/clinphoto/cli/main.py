@@ -1,31 +1,38 @@
-"""The ``clinphoto`` command: server administration (and, later, the device client)."""
+"""The ``clinphoto`` command: server administration and the device client.
+
+The device's commands (``device``, ``capture``, ``inbox``...) run on a clinician's machine
+and must start at once, so this module and the modules it imports load only Typer, Rich and
+light parts of clinphoto. What a server command needs (SQLAlchemy, the instance, accounts,
+audit, settings) is imported inside that command's body, and only builtins, typing names and
+``Path`` appear in command signatures, which Typer evaluates to build ``--help``.
+tests/unit/test_cli_startup.py checks which modules a start loads.
+"""
 
 from __future__ import annotations
 
 import base64
+import enum
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from clinphoto import policy
-from clinphoto.accounts import service as accounts
-from clinphoto.accounts.models import Role, User
-from clinphoto.audit import service as audit
 from clinphoto.cli import clinical, deid
 from clinphoto.cli.device import device as device_cli
 from clinphoto.cli.ui import progress
-from clinphoto.core.config import Settings
 from clinphoto.core.errors import DomainError
-from clinphoto.core.logging import configure as configure_logging
-from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF, KdfParams
-from clinphoto.instance import keys as instance_keys
-from clinphoto.instance import rewrap
-from clinphoto.instance.runtime import Instance, open_instance
-from clinphoto.patients import service as patients
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from clinphoto import policy
+    from clinphoto.accounts.models import Role, User
+    from clinphoto.core.config import Settings
+    from clinphoto.crypto import KdfParams
+    from clinphoto.instance import rewrap
+    from clinphoto.instance.runtime import Instance
 
 app = typer.Typer(
     help="clinphoto: secure clinical photography. `clinphoto COMMAND --help` explains each "
@@ -72,27 +79,37 @@ def main(
         typer.Option(help="Instance data directory (default ./var, or CLINPHOTO_DATA_DIR)."),
     ] = None,
 ) -> None:
+    # The server's settings are read by the commands that use them (_settings): the device
+    # commands never do.
+    ctx.obj = data_dir
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    """The instance's settings (environment and --data-dir); a bad value stops with exit 2."""
     from pydantic import ValidationError
 
+    from clinphoto.core.config import Settings
+
+    if isinstance(ctx.obj, Settings):
+        return ctx.obj
     overrides: dict[str, object] = {}
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
+    if ctx.obj is not None:
+        overrides["data_dir"] = ctx.obj
     try:
-        ctx.obj = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         for problem in exc.errors(include_input=False, include_url=False):
             name = "CLINPHOTO_" + "_".join(str(p) for p in problem["loc"]).upper()
             err.print(f"[red]error:[/] {name}: {problem['msg']}")
         raise typer.Exit(2) from None
-
-
-def _settings(ctx: typer.Context) -> Settings:
-    settings = ctx.obj
-    assert isinstance(settings, Settings)
+    ctx.obj = settings
     return settings
 
 
 def _open(settings: Settings) -> Instance:
+    from clinphoto.instance import keys as instance_keys
+    from clinphoto.instance.runtime import open_instance
+
     try:
         return open_instance(settings)
     except instance_keys.KeyFileError as exc:
@@ -101,6 +118,8 @@ def _open(settings: Settings) -> Instance:
 
 
 def _kdf(settings: Settings) -> KdfParams:
+    from clinphoto.crypto import FAST_TEST_KDF, RFC9106_KDF
+
     return FAST_TEST_KDF if settings.kdf_profile == "test" else RFC9106_KDF
 
 
@@ -115,6 +134,8 @@ def _create_user_with_code(
 ) -> tuple[User, str]:
     """A new user without a password, and the one-time code with which they enroll (and set
     it); the use case audits both."""
+    from clinphoto.accounts import service as accounts
+
     return accounts.register_user(
         db,
         actor=_console(),
@@ -127,6 +148,8 @@ def _create_user_with_code(
 
 
 def _warn_keys_on_disk(settings: Settings) -> None:
+    from clinphoto.instance import keys as instance_keys
+
     err.print(
         "[bold red]WARNING:[/] the key-encryption key sits on disk at "
         f"{settings.key_dir / instance_keys.KEK_FILE}. This protects a copied database or "
@@ -142,6 +165,7 @@ def init(ctx: typer.Context) -> None:
     Example: clinphoto --data-dir /srv/clinphoto init
     """
     from clinphoto.instance import events
+    from clinphoto.instance import keys as instance_keys
     from clinphoto.storage.files import private_dir
 
     settings = _settings(ctx)
@@ -231,6 +255,7 @@ def serve(
     import uvicorn
 
     from clinphoto.api.app import create_app
+    from clinphoto.core.logging import configure as configure_logging
 
     settings = _settings(ctx)
     chosen = {
@@ -387,6 +412,7 @@ def custodian_run(
 
     Example: clinphoto custodian run --interval 5
     """
+    from clinphoto.core.logging import configure as configure_logging
     from clinphoto.instance.custodian import run
 
     settings = _settings(ctx)
@@ -462,6 +488,10 @@ def quickstart(ctx: typer.Context) -> None:
 
     Example: CLINPHOTO_ENV=development clinphoto --data-dir ./var quickstart
     """
+    from clinphoto.accounts import service as accounts
+    from clinphoto.instance import keys as instance_keys
+    from clinphoto.policy import Role
+
     settings = _settings(ctx)
     if not settings.development:
         _refuse_unsafe(settings)  # before anything is created
@@ -499,6 +529,7 @@ def records_key_export(
 
     Example: clinphoto admin records-key export --out /secure/usb/records-key.txt
     """
+    from clinphoto.instance import keys as instance_keys
     from clinphoto.instance import service as instance_service
 
     inst = _open(_settings(ctx))
@@ -605,6 +636,8 @@ def audit_verify(
 
     Example: clinphoto audit verify
     """
+    from clinphoto.audit import service as audit
+
     settings = _settings(ctx)
     inst = _open(settings)
     with inst.unit_of_work() as db:
@@ -634,6 +667,9 @@ def audit_export(
 
     Example: clinphoto audit export --patient 6f1c... --out patient-audit.jsonl
     """
+    from clinphoto import policy
+    from clinphoto.patients import service as patients
+
     inst = _open(_settings(ctx))
     try:
         with inst.unit_of_work() as db:
@@ -653,12 +689,21 @@ def audit_export(
         err.print(f"wrote {len(lines)} entries to {out_file}")
 
 
+class RoleName(enum.StrEnum):
+    """The roles ``admin create-user`` offers: those of :class:`clinphoto.policy.Role`, named
+    here so that the policy is not imported at start (tests/unit/test_cli_startup.py)."""
+
+    CLINICIAN = "clinician"
+    PRIVACY_OFFICER = "privacy_officer"
+    ADMINISTRATOR = "administrator"
+
+
 @admin.command("create-user")
 def create_user(
     ctx: typer.Context,
     email: Annotated[str, typer.Option(help="Work e-mail address; the sign-in name.")],
     name: Annotated[str, typer.Option(help="Name shown to colleagues before they share.")],
-    role: Annotated[Role, typer.Option(help="clinician, privacy_officer or administrator.")],
+    role: Annotated[RoleName, typer.Option(help="clinician, privacy_officer or administrator.")],
     institution: Annotated[str, typer.Option(help="Institution shown before sharing.")] = "",
 ) -> None:
     """Create a user and print a one-time enrollment code for their first device.
@@ -668,11 +713,15 @@ def create_user(
     Example: clinphoto admin create-user --email a.tremblay@chu.example --name "Dr A. Tremblay"
     --role clinician --institution "CHU Example"
     """
+    from clinphoto.policy import Role
+
     settings = _settings(ctx)
     inst = _open(settings)
     try:
         with inst.unit_of_work() as db:
-            user, code = _create_user_with_code(db, inst, settings, email, name, role, institution)
+            user, code = _create_user_with_code(
+                db, inst, settings, email, name, Role(role.value), institution
+            )
     except DomainError as exc:
         err.print(f"[red]error:[/] {exc.message}")
         raise typer.Exit(2) from None
@@ -691,6 +740,8 @@ def enrollment_code(
 
     Example: clinphoto admin enrollment-code --email a.tremblay@chu.example
     """
+    from clinphoto.accounts import service as accounts
+
     inst = _open(_settings(ctx))
     try:
         with inst.unit_of_work() as db:
@@ -710,6 +761,8 @@ def enrollment_code(
 
 def _console() -> policy.Subject:
     """Who acts when an operator runs an account command on the server: the instance."""
+    from clinphoto import policy
+
     return policy.Subject.system("cli")
 
 
@@ -719,6 +772,8 @@ def list_users(ctx: typer.Context) -> None:
 
     Example: clinphoto admin users
     """
+    from clinphoto.accounts import service as accounts
+
     inst = _open(_settings(ctx))
     try:
         with inst.unit_of_work() as db:
@@ -746,6 +801,8 @@ def list_user_devices(
 
     Example: clinphoto admin devices --email a.tremblay@chu.example
     """
+    from clinphoto.accounts import service as accounts
+
     inst = _open(_settings(ctx))
     try:
         with inst.unit_of_work() as db:
@@ -780,6 +837,8 @@ def revoke_device(
 
     Example: clinphoto admin revoke-device 3f2a9c01
     """
+    from clinphoto.accounts import service as accounts
+
     inst = _open(_settings(ctx))
     try:
         with inst.unit_of_work() as db:
