@@ -1,5 +1,10 @@
 """``clinphoto device ...``: the device client. It talks to the server only through the HTTP
-API (``clinphoto.client``), and keeps its keys in a passcode-sealed profile."""
+API (``clinphoto.client``), and keeps its keys in a passcode-sealed profile.
+
+The HTTP client and the cryptography are imported in the commands' bodies, after the
+command line is read: ``clinphoto --help`` and a passcode prompt come up at once
+(see clinphoto.cli.main).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +12,13 @@ import base64
 import os
 import platform
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from clinphoto import crypto
-from clinphoto.accounts import passwords
-from clinphoto.client.api import ApiClient, ApiError
-from clinphoto.client.grants import GrantsApi, grant_device
-from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError, check_passcode
-from clinphoto.core import text
+if TYPE_CHECKING:
+    from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError
 
 device = typer.Typer(help="The device client: enroll this machine and manage your devices.")
 err = Console(stderr=True)
@@ -64,8 +65,16 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _unlock(profile: Path) -> DeviceSecrets:
+    """This device's keys, unsealed with its passcode.
+
+    The passcode is asked for first and the cryptography imported after it, so the prompt
+    comes up at once; commands import the HTTP client after this call for the same reason.
+    """
+    passcode = _secret("CLINPHOTO_PASSCODE", "Device passcode")
+    from clinphoto.client.profile import Profile, ProfileError
+
     try:
-        return Profile(profile).unlock(_secret("CLINPHOTO_PASSCODE", "Device passcode"))
+        return Profile(profile).unlock(passcode)
     except ProfileError as exc:
         raise _fail(str(exc)) from None
 
@@ -77,6 +86,10 @@ def _local_problem(store: Profile, password: str, passcode: str, name: str) -> s
     for a new account without spending the code, and an existing account's password is
     whatever it was set to.
     """
+    from clinphoto.accounts import passwords
+    from clinphoto.client.profile import ProfileError, check_passcode
+    from clinphoto.core import text
+
     try:
         check_passcode(passcode)
         store.check_writable()
@@ -96,6 +109,8 @@ def _local_problem(store: Profile, password: str, passcode: str, name: str) -> s
 def _undo_enrollment(server: str, result: dict[str, Any], problem: ProfileError) -> str:
     """The server enrolled the device but this machine could not keep its keys: revoke it
     with its own new session, and say what happened and what to do."""
+    from clinphoto.client.api import ApiClient, ApiError
+
     device_id = result["device"]["id"]
     what = (
         f"this machine could not save the new device's keys ({problem}). The server had "
@@ -140,6 +155,10 @@ def enroll(
 
     Example: clinphoto device enroll --server http://127.0.0.1:8000 --code ABCDE-FGHJK-MNPQR-STVWX
     """
+    from clinphoto import crypto
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError
+
     store = Profile(profile)
     if store.exists():
         raise _fail(f"{profile} already holds an enrolled device; use another --profile")
@@ -186,6 +205,9 @@ def login(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     Example: clinphoto device login
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.profile import Profile
+
     password = _secret("CLINPHOTO_PASSWORD", "Account password")
     api = ApiClient(secrets_.server)
     try:
@@ -216,6 +238,8 @@ def whoami(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     Example: clinphoto device whoami
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         me = api.me()
@@ -252,6 +276,8 @@ def list_devices(
     Example: clinphoto device list --user-id 6f1c0b2e9a8d4c3b2a1f0e9d8c7b6a59
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         devices = api.devices(user_id)
@@ -269,6 +295,8 @@ def list_users(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     Example: clinphoto device users
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         users = api.users()
@@ -325,6 +353,8 @@ def revoke(
     """
     ref = device_id.strip().lower()
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         if not yes and not _confirm_own(api.devices(), ref, secrets_.device_id):
@@ -348,6 +378,8 @@ def approve(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     Example: clinphoto device approve
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         result = api.enrollment_code()
@@ -396,6 +428,10 @@ def grant(
     """
     ref = device_id.strip().lower()
     secrets_ = _unlock(profile)
+    from clinphoto import crypto
+    from clinphoto.client.api import ApiError
+    from clinphoto.client.grants import GrantsApi, grant_device
+
     api = GrantsApi(secrets_.server, secrets_.token)
     try:
         target = _own_device(api.devices(), ref)
