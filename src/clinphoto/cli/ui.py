@@ -1,22 +1,35 @@
 """What the command-line interfaces share: a progress bar and region parsing.
 
-Kept to Rich, Typer and the imaging library so that the file tools (``cli.deid``), which
-start without the server stack, can use it.
+Kept to Rich, Typer and the imaging library's plain data so that the file tools
+(``cli.deid``) and the device commands, which start without the server stack, can use it;
+Rich's progress bar is imported when one is made.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clinphoto.imaging.regions import Box
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 err = Console(stderr=True)
 
 
 def progress(count: int) -> Progress:
     """A progress bar on stderr for runs over several files; silent for one, or when piped."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
