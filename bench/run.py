@@ -11,9 +11,12 @@ import hashlib
 import io
 import os
 import platform
+import pty
 import random
 import resource
+import select
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -533,6 +536,98 @@ def bench_detectors() -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _pty_run(argv: list[str], until: bytes | None, env: dict[str, str]) -> tuple[float, float]:
+    """Run ``argv`` on a terminal of its own, as a user at a shell would, until it exits or,
+    with ``until``, until that text appears on the terminal (then it is killed).
+
+    Seconds on the clock and of CPU (the child's user and system time). The child gets a new
+    session whose controlling terminal is the pty, so a passcode prompt (written to /dev/tty)
+    is read here, never on the terminal that runs the benchmark.
+    """
+    t0 = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    seen = b""
+    deadline = t0 + 120
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.perf_counter()))
+            if not ready:
+                raise TimeoutError(f"{argv[1:]}: no {until!r} in 120 s; it wrote {seen[-400:]!r}")
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: the child closed the terminal (it exited)
+                chunk = b""
+            seen += chunk
+            if until is not None and until in seen:
+                wall = time.perf_counter() - t0
+                os.kill(pid, signal.SIGKILL)
+                break
+            if not chunk:
+                if until is not None:
+                    raise RuntimeError(f"{argv[1:]} exited before {until!r}: {seen[-400:]!r}")
+                wall = time.perf_counter() - t0
+                break
+    finally:
+        os.close(fd)
+    _, status, usage = os.wait4(pid, 0)
+    if until is None and os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{argv[1:]} failed: {seen[-400:]!r}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def bench_cli_start(rounds: int = 15) -> list[tuple[str, str, str, str]]:
+    """How soon the device's commands answer (issue 9): `clinphoto --help`, `clinphoto inbox
+    --help`, and `clinphoto inbox` until it asks for the passcode, against the interpreter
+    alone and the interpreter with Typer and Rich, measured in the same rounds.
+
+    Each run starts a new process on a terminal of its own (a pty), as a user's shell would;
+    the rounds alternate the commands in a rotated order. CLINPHOTO_PASSCODE is unset, so
+    `inbox` stops at the prompt; its profile is an empty folder (the prompt comes before the
+    profile is read).
+    """
+    python = sys.executable
+    clinphoto = str(Path(python).with_name("clinphoto"))
+    anchors: dict[str, tuple[list[str], bytes | None]] = {
+        "`python -c pass`": ([python, "-c", "pass"], None),
+        "`python -c 'import typer, rich.console'`": (
+            [python, "-c", "import typer, rich.console"],
+            None,
+        ),
+    }
+    ours: dict[str, tuple[list[str], bytes | None]] = {
+        "`clinphoto --help`": ([clinphoto, "--help"], None),
+        "`clinphoto inbox --help`": ([clinphoto, "inbox", "--help"], None),
+        "`clinphoto inbox` until it asks for the passcode": ([clinphoto, "inbox"], b"passcode"),
+    }
+    commands = anchors | ours
+    names = list(commands)
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    with tempfile.TemporaryDirectory() as profile:
+        env = {k: v for k, v in os.environ.items() if k != "CLINPHOTO_PASSCODE"}
+        env["CLINPHOTO_PROFILE"] = profile
+        for k in range(rounds):
+            for name in names[k % len(names) :] + names[: k % len(names)]:
+                runs[name].append(_pty_run(*commands[name], env=env))
+    wall = {n: statistics.median(w for w, _ in r) for n, r in runs.items()}
+    cpu = {n: statistics.median(c for _, c in r) for n, r in runs.items()}
+    how = f"anchor; medians of {rounds} alternating runs on a pty, start-up included"
+    beside = "the same runs; anchors: " + ", ".join(f"{n} {wall[n]:.2f} s" for n in anchors)
+    return [
+        (
+            name,
+            f"{wall[name]:.2f} s (CPU {cpu[name]:.2f} s)",
+            "—" if name in anchors else "≤ 0.3 s (issue 9)",
+            how if name in anchors else beside,
+        )
+        for name in names
+    ]
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -554,7 +649,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     args = parser.parse_args()
     jpeg = make_12mp_jpeg()
-    rows = bench_capture(jpeg)
+    rows = bench_cli_start()
+    rows += bench_capture(jpeg)
     rows += bench_detectors()
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_scrub_cli(Path(tmp), jpeg)
