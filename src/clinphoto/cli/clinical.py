@@ -1,7 +1,11 @@
 """Clinical commands of the device client: capture and open (more join as the API grows).
 
 They reach the server only through the HTTP API. Plaintext is written only where the user
-names a file; the local upload queue holds ciphertext only (STO-1)."""
+names a file; the local upload queue holds ciphertext only (STO-1).
+
+The HTTP client, the cryptography and the imaging code are imported inside the commands,
+after the passcode prompt where there is one, so that these commands start at once (see
+clinphoto.cli.main and clinphoto.cli.device._unlock)."""
 
 from __future__ import annotations
 
@@ -13,25 +17,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from clinphoto import crypto
 from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _unlock
 from clinphoto.cli.ui import parse_box, progress
-from clinphoto.client.api import ApiClient, ApiError
-from clinphoto.client.capture import open_capture, reseal_for_share, seal_capture
-from clinphoto.client.outbox import Outbox, SyncReport
-from clinphoto.client.profile import DeviceSecrets, Profile
-from clinphoto.client.text import UnresolvedWarnings, open_text, patient_identifiers, seal_text
-from clinphoto.core import protocol
-from clinphoto.imaging.errors import ScrubError
-from clinphoto.imaging.inspect import open_picture
-from clinphoto.imaging.redact import redact_to_jpeg
 from clinphoto.imaging.regions import Box
+
+if TYPE_CHECKING:
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.outbox import Outbox, SyncReport
+    from clinphoto.client.profile import DeviceSecrets
 
 out = Console()
 err = Console(stderr=True)
@@ -69,6 +67,9 @@ def capture(
     """
     site = _body_site(body_site, side)
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.outbox import Outbox
+
     api = ApiClient(secrets_.server, secrets_.token)
     box = Outbox(profile / "queue")
     try:
@@ -103,6 +104,9 @@ def _seal_one(
     site: dict[str, str] | None,
 ) -> bool:
     """Seal one file into the outbox; False when it cannot be made safe (said on stderr)."""
+    from clinphoto.client.capture import seal_capture
+    from clinphoto.imaging.errors import ScrubError
+
     try:
         sealed = seal_capture(
             path.read_bytes(),
@@ -166,6 +170,8 @@ def _report_sync(report: SyncReport, profile: Path) -> None:
 
 def _refused(exc: ApiError, profile: Path) -> typer.Exit:
     """The server's refusal as the command's error; a revoked device wipes what it holds."""
+    from clinphoto.client.profile import Profile
+
     if exc.code == "device_revoked":
         Profile(profile).wipe()
         shutil.rmtree(profile / "queue", ignore_errors=True)
@@ -183,6 +189,9 @@ def sync(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     Example: clinphoto sync
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.outbox import Outbox
+
     api = ApiClient(secrets_.server, secrets_.token)
     box = Outbox(profile / "queue")
     try:
@@ -205,6 +214,10 @@ def outbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
 
     Example: clinphoto outbox
     """
+    from rich.table import Table
+
+    from clinphoto.client.outbox import Outbox
+
     items = Outbox(profile / "queue").items()
     if not items:
         out.print("The outbox is empty.")
@@ -235,6 +248,10 @@ def _sealed_text(
     confirmed: str | None,
 ) -> dict[str, object] | None:
     """Check a caption or message for identifiers (TRN-3) and seal it, or stop and say why."""
+    from clinphoto.client.api import ApiError
+    from clinphoto.client.text import UnresolvedWarnings, patient_identifiers, seal_text
+    from clinphoto.core import protocol
+
     if text is None:
         return None
     if confirmed is not None and confirmed not in protocol.TEXT_CONFIRMATIONS:
@@ -264,6 +281,9 @@ def _sealed_text(
 
 
 def _opened_text(secrets_: DeviceSecrets, manifest: str, field: str) -> str | None:
+    from clinphoto import crypto
+    from clinphoto.client.text import open_text
+
     sealed = json.loads(manifest).get(field)
     if not sealed:
         return None
@@ -282,6 +302,8 @@ def _own_recipients(api: ApiClient, profile: Path | None = None) -> list[str]:
     With ``profile``, the list is kept there (public keys only) so that a capture can be
     sealed while the server cannot be reached; the last list the server gave is used then.
     """
+    from clinphoto.client.api import ApiError
+
     cache = profile / RECIPIENTS if profile is not None else None
     try:
         me = api.me()
@@ -318,6 +340,9 @@ def _inbox_item(api: ApiClient, share_id: str) -> dict[str, Any]:
 def _decrypt(
     secrets_: DeviceSecrets, meta: dict[str, Any], ciphertext: bytes, author_key: str
 ) -> bytes:
+    from clinphoto import crypto
+    from clinphoto.client.capture import open_capture
+
     try:
         return open_capture(
             ciphertext,
@@ -348,6 +373,8 @@ def open_media(
     if out_file.exists():
         raise _fail(f"{out_file} exists; refusing to overwrite it")
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         if share:
@@ -395,6 +422,9 @@ def share(
     --message "Day 3 post-op, please review the margin"
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.capture import reseal_for_share
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         meta, ciphertext, key = _open_own(api, media_id, purpose)
@@ -442,6 +472,8 @@ def shares(
     Example: clinphoto shares 0c1d...
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         for s in api.shares_of(media_id):
@@ -458,6 +490,8 @@ def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     Example: clinphoto inbox
     """
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         for item in api.inbox():
@@ -484,6 +518,10 @@ def ack(
     Example: clinphoto ack 7a2e...
     """
     secrets_ = _unlock(profile)
+    from clinphoto import crypto
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.core import protocol
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         item = _inbox_item(api, share_id)
@@ -502,6 +540,8 @@ consent_cli = typer.Typer(help="Record consent for an encounter (CON-1 to CON-3)
 
 def _api(profile: Path) -> ApiClient:
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient
+
     return ApiClient(secrets_.server, secrets_.token)
 
 
@@ -509,6 +549,8 @@ def _api(profile: Path) -> ApiClient:
 def _connected(profile: Path) -> Iterator[ApiClient]:
     """The device's API client for one command; a refusal ends it with the server's words."""
     api = _api(profile)
+    from clinphoto.client.api import ApiError
+
     try:
         yield api
     except ApiError as exc:
@@ -682,6 +724,8 @@ def consent_record(
         except OSError as exc:
             raise _fail(f"{signature}: {exc.strerror}") from None
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         result = api.record_consent(
@@ -757,6 +801,9 @@ def consent_withdraw(
 def _attach_signature(
     api: ApiClient, secrets_: DeviceSecrets, consent: dict[str, Any], image: bytes
 ) -> dict[str, Any]:
+    from clinphoto.client.capture import seal_capture
+    from clinphoto.imaging.errors import ScrubError
+
     try:
         sealed = seal_capture(
             image,
@@ -792,6 +839,8 @@ def inspection(
     Example: clinphoto inspection 0c1d... --wait 30
     """
     api = _api(profile)
+    from clinphoto.client.api import ApiError
+
     deadline = time.monotonic() + wait
     try:
         while True:
@@ -840,6 +889,12 @@ def redact_media(
     if method not in ("box", "blur", "pixelate"):
         raise _fail("--method must be box, blur or pixelate")
     secrets_ = _unlock(profile)
+    from clinphoto.client.api import ApiClient, ApiError
+    from clinphoto.client.capture import seal_capture
+    from clinphoto.imaging.errors import ScrubError
+    from clinphoto.imaging.inspect import open_picture
+    from clinphoto.imaging.redact import redact_to_jpeg
+
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         meta, ciphertext, key = _open_own(api, media_id, "clinical_care")
