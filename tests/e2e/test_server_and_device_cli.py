@@ -363,6 +363,9 @@ def test_capture_open_and_recover_with_the_age_cli(
     listed = _cli(env, "inbox", *tablet).stdout
     assert share_id in listed
     assert "from Dr E. Roy" in listed
+    # Which patient, opened from the share's sealed details (never in clear on the server).
+    about = "about: Émilie Côté-Tremblay, born 1980-02-03, MRN 7654321, health card TREM80020312"
+    assert about in " ".join(listed.split())
     received = tmp / "received.jpg"
     _cli(env, "open", "--share", share_id, "--out", str(received), *tablet)
     assert received.read_bytes() == expected

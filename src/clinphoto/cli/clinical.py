@@ -280,6 +280,23 @@ def _sealed_text(
         ) from None
 
 
+def _opened_patient(secrets_: DeviceSecrets, manifest: str) -> list[str]:
+    """The patient a share is about, opened from its sealed details (empty if none)."""
+    from clinphoto import crypto
+    from clinphoto.client.text import open_patient
+    from clinphoto.core import protocol
+
+    sealed = json.loads(manifest).get(protocol.SEALED_PATIENT_FIELD)
+    if not isinstance(sealed, str):
+        return []
+    try:
+        details = open_patient(sealed, secrets_.age)
+    except (crypto.CryptoError, ValueError):
+        return ["(patient details could not be opened on this device)"]
+    labels = {"name": "", "dob": "born ", "mrn": "MRN ", "hcn": "health card ", "province": ""}
+    return [labels[k] + details[k] for k in labels if k in details]
+
+
 def _opened_text(secrets_: DeviceSecrets, manifest: str, field: str) -> str | None:
     from clinphoto import crypto
     from clinphoto.client.text import open_text
@@ -424,6 +441,7 @@ def share(
     secrets_ = _unlock(profile)
     from clinphoto.client.api import ApiClient, ApiError
     from clinphoto.client.capture import reseal_for_share
+    from clinphoto.client.text import seal_patient
 
     api = ApiClient(secrets_.server, secrets_.token)
     try:
@@ -443,6 +461,8 @@ def share(
         text = _sealed_text(
             api, "message_sealed", message, meta["patient_id"], recipients, confirm_identifiers
         )
+        # Which patient, for the recipient's inbox: sealed to them, never in clear.
+        about = seal_patient(api.patient(meta["patient_id"]), recipients)
         sealed = reseal_for_share(
             plain,
             device_id=secrets_.device_id,
@@ -450,7 +470,7 @@ def share(
             recipients=recipients,
             recipient_user_id=recipient["id"],
             purpose=purpose,
-            text=text,
+            text={**(text or {}), **about},
             content_type=meta["content_type"],
         )
         result = api.send_share(
@@ -500,6 +520,9 @@ def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
                 f", {item['sender_institution']}" if item["sender_institution"] else ""
             )
             out.print(f"{s['id']}  from {sender}  {s['status']}  {s['purpose']}  {s['sent_at']}")
+            patient = _opened_patient(secrets_, item["media"]["manifest"])
+            if patient:
+                out.print("    about: " + ", ".join(patient))
             note = _opened_text(secrets_, item["media"]["manifest"], "message_sealed")
             if note is not None:
                 out.print(f"    message: {note}")

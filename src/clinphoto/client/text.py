@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +72,22 @@ def seal_text(
         fields[protocol.TEXT_WARNINGS_FIELD] = sorted({f.kind for f in findings})
         fields[protocol.TEXT_CONFIRMED_FIELD] = confirmed
     return SealedText(fields)
+
+
+PATIENT_DETAILS = ("name", "dob", "mrn", "hcn", "province")
+
+
+def seal_patient(patient: dict[str, Any], recipients: list[str]) -> dict[str, object]:
+    """The share manifest's sealed patient details, from the API's patient record."""
+    details = {k: patient[k] for k in PATIENT_DETAILS if patient.get(k)}
+    plain = json.dumps(details, sort_keys=True).encode("utf-8")
+    sealed = base64.b64encode(crypto.seal(plain, recipients)).decode("ascii")
+    return {protocol.SEALED_PATIENT_FIELD: sealed}
+
+
+def open_patient(sealed: str, identity: crypto.AgeIdentity) -> dict[str, str]:
+    details = json.loads(crypto.open_sealed(base64.b64decode(sealed), identity))
+    return {k: str(v) for k, v in details.items() if k in PATIENT_DETAILS}
 
 
 def open_text(sealed: str, identity: crypto.AgeIdentity) -> str:

@@ -68,3 +68,6 @@ MAX_SEALED_TEXT = 12 * 1024  # within the manifest's own bound
 TEXT_WARNINGS_FIELD = "text_warnings"  # finding kinds only, never the values
 TEXT_CONFIRMED_FIELD = "text_warnings_confirmed"
 TEXT_CONFIRMATIONS = ("patient-requested", "clinically-necessary", "false-positive")
+# A share carries the patient's details (name, date of birth, record numbers) sealed to the
+# share's recipients, so the recipient's inbox says which patient without asking the server.
+SEALED_PATIENT_FIELD = "patient_sealed"

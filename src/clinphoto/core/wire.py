@@ -122,6 +122,11 @@ class ShareManifest(_Signed):
     purpose: Purpose
     sent_at: Timestamp
     message_sealed: SealedText | None = None
+    patient_sealed: SealedText | None = Field(
+        default=None,
+        description="The patient's name, date of birth and record numbers as JSON, sealed to "
+        "the recipients: the inbox says which patient without the server",
+    )
 
 
 Manifest = Annotated[

@@ -141,7 +141,7 @@ def check_sealed_text(manifest: dict[str, Any]) -> None:
     it is an age ciphertext, and that any identifier warning the sender's device raised was
     confirmed with a recognised reason. Both are audited with the upload.
     """
-    for name in protocol.SEALED_TEXT_FIELDS:
+    for name in (*protocol.SEALED_TEXT_FIELDS, protocol.SEALED_PATIENT_FIELD):
         value = manifest.get(name)
         if value is None:
             continue
