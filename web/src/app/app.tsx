@@ -1,6 +1,6 @@
 // The app shell: which screen shows (install, enroll, unlock, sign in, the clinical screens,
 // or an ending), the idle lock and its warning, the language switch and the navigation.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Vault } from "../lib/vault";
 import { setAuthHandlers } from "./api";
 import { camera } from "./camera";
@@ -23,7 +23,8 @@ let vaultRef: Vault | null = null;
 function LockWarning({ seconds, onStay, onLock }: { seconds: number; onStay: () => void; onLock: () => void }) {
   const stay = useRef<HTMLButtonElement>(null);
   const before = useRef<Element | null>(null);
-  useEffect(() => {
+  // Focus moves into the dialog as it appears (a layout effect: before the next paint).
+  useLayoutEffect(() => {
     before.current = document.activeElement;
     stay.current?.focus();
     return () => {

@@ -1,13 +1,13 @@
 // Small accessible building blocks: labelled fields with hints and errors, the screen
 // heading that takes focus on arrival, and a busy-aware submit button.
 import type { ComponentChildren } from "preact";
-import { useEffect, useId, useRef } from "preact/hooks";
+import { useId, useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "./i18n";
 
 /** The screen's title; focused when the screen appears, so screen readers start there. */
 export function ScreenTitle({ children }: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     ref.current?.focus();
   }, []);
   return (
