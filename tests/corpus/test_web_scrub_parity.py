@@ -474,6 +474,21 @@ def _pngs() -> dict[str, bytes]:
     made["iCCP bomb"] = _png_with(base, _iccp(bomb))
     for cut in (len(bomb) // 2, len(bomb) - 4, len(bomb) - 30):
         made[f"iCCP bomb cut at {cut}"] = _png_with(base, _iccp(bomb[:cut]))
+    # Cut where the inflated size reaches the cap: zlib stops with all of the input read (the
+    # profile is dropped) or with some left (a bomb), by the byte.
+    fixed = zlib.compressobj(9, zlib.DEFLATED, 15, 9, zlib.Z_FIXED)
+    stream = fixed.compress(bytes(cap + 4096)) + fixed.flush()
+    low, high = 0, len(stream)  # the shortest cut that inflates to the cap
+    while low < high:
+        middle = (low + high) // 2
+        if len(zlib.decompressobj().decompress(stream[:middle], cap)) < cap:
+            low = middle + 1
+        else:
+            high = middle
+    for cut in range(low - 1, low + 3):
+        made[f"iCCP cut {cut - low} from where it reaches the cap"] = _png_with(
+            base, _iccp(stream[:cut])
+        )
     return made
 
 

@@ -330,6 +330,49 @@ describe("the inflater for ICC profiles, against Node's zlib", () => {
     expect(inflateCapped(stored.subarray(0, 2 + 5 + 7), 7).status).toBe("bad"); // no byte left
   });
 
+  it("stops at the cap only when zlib would have input left, as the server tells a bomb", () => {
+    // "abcdefgh" with fixed codes: 8 bits a literal after 3 bits of block header, so the
+    // eighth literal ends in byte 10; zlib has read all of an 11-byte stream when it stops.
+    const fixed = Uint8Array.from(Buffer.from("78014b4c4a4e494d4bcf00000e000325", "hex"));
+    expect(nodeInflate(fixed)).toEqual(enc("abcdefgh"));
+    expect(inflateCapped(fixed.subarray(0, 10), 7).status).toBe("bad");
+    expect(inflateCapped(fixed.subarray(0, 11), 7).status).toBe("bad");
+    expect(inflateCapped(fixed.subarray(0, 12), 7).status).toBe("over-cap");
+    expect(inflateCapped(fixed, 8).status).toBe("ok");
+  });
+
+  it("refuses a match reaching back before the start, as zlib does", () => {
+    const out: number[] = [];
+    let acc = 0;
+    let n = 0;
+    const bits = (value: number, count: number): void => {
+      for (let i = 0; i < count; i++) {
+        acc |= ((value >> i) & 1) << n;
+        if (++n === 8) [out[out.length], acc, n] = [acc, 0, 0];
+      }
+    };
+    const code = (value: number, count: number): void => {
+      for (let i = count - 1; i >= 0; i--) bits((value >> i) & 1, 1); // Huffman codes: MSB first
+    };
+    const stream = (literalFirst: boolean): Uint8Array => {
+      out.length = 0;
+      [acc, n] = [0, 0];
+      bits(1, 1); // last block
+      bits(1, 2); // fixed codes
+      if (literalFirst) code(0x30 + 0x61, 8); // 'a'
+      code(1, 7); // length 3 (symbol 257)
+      code(0, 5); // distance 1
+      code(0, 7); // end of block
+      if (n) bits(0, 8 - n);
+      const data = literalFirst ? enc("aaaa") : new Uint8Array(3);
+      return cat(Uint8Array.of(0x78, 0x01), Uint8Array.from(out), adler32(data));
+    };
+    expect(nodeInflate(stream(true))).toEqual(enc("aaaa"));
+    expect(inflateCapped(stream(true), MAX_ICC)).toEqual({ status: "ok", data: enc("aaaa") });
+    expect(nodeInflate(stream(false))).toBeNull();
+    expect(inflateCapped(stream(false), MAX_ICC).status).toBe("bad");
+  });
+
   it("computes CRC-32 as zlib does", () => {
     for (const length of [0, 1, 3, 4, 5, 17, 1000]) {
       const data = Uint8Array.from({ length }, () => random(256));
