@@ -1,10 +1,11 @@
 """The ``clinphoto`` command.
 
 The local file tools (``scrub``, ``inspect``, ``redact``) need only the imaging library, so
-they are dispatched before the rest of the command line is imported: SQLAlchemy, Alembic and
-the HTTP client add about half a second to every start, which a script that scrubs files one
-at a time would pay each time. Everything else, including ``clinphoto --help``, goes to the
-full application in :mod:`clinphoto.cli.main`, where the same three commands are listed.
+they are dispatched to a Typer application of their own (:data:`clinphoto.cli.deid.tools`)
+without building the rest of the command line. Everything else, including ``clinphoto
+--help``, goes to the full application in :mod:`clinphoto.cli.main`, where the same three
+commands are listed; it too starts without the server's stack, which its server commands
+import when they run (tests/unit/test_cli_startup.py).
 
 ``clinphoto scrub FILES... --out DIR [--json]``, the line scripts run, goes further: it is
 read by :mod:`clinphoto.cli.scrubtool` without Typer and Rich, whose imports cost more than
