@@ -4,6 +4,7 @@ axe-core, read everything the app stores, and walk the page with the Tab key."""
 from __future__ import annotations
 
 import base64
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,18 @@ def axe_violations(page: Page, *, paused: bool = False) -> list[dict[str, Any]]:
     ]
 
 
+def screenshot(page: Page, name: str) -> None:
+    """With CLINPHOTO_SCREENSHOTS=DIR, keep a picture of the screen (for the README and for
+    looking at the app); nothing otherwise."""
+    folder = os.environ.get("CLINPHOTO_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{re.sub(r'[^a-z0-9]+', '-', name.lower())}.png"))
+
+
 def assert_no_violation(page: Page, where: str, *, paused: bool = False) -> None:
     """No axe violation on the page as it is, in the language it shows."""
+    screenshot(page, where)
     problems = axe_violations(page, paused=paused)
     assert problems == [], f"{where}: {problems}"
 
@@ -106,6 +117,7 @@ def assert_no_violation(page: Page, where: str, *, paused: bool = False) -> None
 def assert_accessible(page: Page, where: str, *, paused: bool = False) -> None:
     """No axe violation on this screen, in English and in French (switched in the app)."""
     for lang in ("en", "fr"):
+        screenshot(page, f"{where}-{lang}")
         problems = axe_violations(page, paused=paused)
         assert problems == [], f"{where} ({lang}): {problems}"
         switch_language(page)
