@@ -60,7 +60,13 @@ class GrantIn(BaseModel):
 
 
 class GrantsIn(BaseModel):
-    grants: list[GrantIn] = Field(min_length=1, max_length=grant_service.MAX_BATCH)
+    # The batch's upper bound is checked by the use case (422 naming `grants`), not declared
+    # as maxItems: a list over it would mostly be refused as too large a body (413) first.
+    grants: list[GrantIn] = Field(
+        min_length=1,
+        description=f"1 to {grant_service.MAX_BATCH} grants, stored all or none; the request "
+        "body must also stay within the server's JSON body limit (64 KiB by default)",
+    )
 
 
 class GrantsOut(BaseModel):
