@@ -702,11 +702,6 @@ def test_dei1_browser_scrubs_made_files_as_the_server_does() -> None:
 KNOWN_LEAKS = frozenset(("iCCP with bytes after the stream",))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="imaging/png.py keeps an iCCP chunk's bytes after the end of its zlib stream (zlib's"
-    " unused_data), and the browser's scrubber must give the same bytes",
-)
 def test_dei1_text_after_the_icc_profile_stream_is_left_out() -> None:
     name = "iCCP with bytes after the stream"
     tally, outputs = _compare([(name, _pngs()[name])])

@@ -96,7 +96,8 @@ def _check_ihdr(payload: bytes, limits: Limits) -> tuple[int, int]:
 
 
 def _icc_chunk(payload: bytes) -> bytes | None:
-    """iCCP with a fixed profile name, the compressed profile kept as is; None if invalid.
+    """iCCP with a fixed profile name, the compressed profile kept as is (and nothing after
+    its zlib stream); None if invalid.
 
     A profile that does not inflate to a valid ICC profile is dropped (decoders ignore it);
     one that inflates beyond 16 MiB makes the file a decompression bomb.
@@ -114,7 +115,9 @@ def _icc_chunk(payload: bytes) -> bytes | None:
         raise _fail("iCCP profile inflates beyond 16 MiB", "decompression-bomb")
     if not inflater.eof or not valid_icc(profile):
         return None
-    return _chunk(b"iCCP", _ICC_NAME + b"\x00\x00" + compressed)
+    # Only the zlib stream itself: bytes after its end could carry any text (DEI-1).
+    stream = compressed[: len(compressed) - len(inflater.unused_data)]
+    return _chunk(b"iCCP", _ICC_NAME + b"\x00\x00" + stream)
 
 
 def png_orientation(data: bytes) -> int:

@@ -368,7 +368,7 @@ describe("the inflater for ICC profiles, against Node's zlib", () => {
       return cat(Uint8Array.of(0x78, 0x01), Uint8Array.from(out), adler32(data));
     };
     expect(nodeInflate(stream(true))).toEqual(enc("aaaa"));
-    expect(inflateCapped(stream(true), MAX_ICC)).toEqual({ status: "ok", data: enc("aaaa") });
+    expect(inflateCapped(stream(true), MAX_ICC)).toMatchObject({ status: "ok", data: enc("aaaa"), consumed: stream(true).length });
     expect(nodeInflate(stream(false))).toBeNull();
     expect(inflateCapped(stream(false), MAX_ICC).status).toBe("bad");
   });

@@ -10,7 +10,7 @@
 // decides in the same order, so the verdict is the same as the server's for every input.
 
 export type InflateResult =
-  | { readonly status: "ok"; readonly data: Uint8Array }
+  | { readonly status: "ok"; readonly data: Uint8Array; readonly consumed: number }
   | { readonly status: "over-cap" }
   | { readonly status: "bad" };
 
@@ -267,7 +267,9 @@ class Inflater {
 export function inflateCapped(input: Uint8Array, cap: number): InflateResult {
   const inflater = new Inflater(input, cap);
   try {
-    return { status: "ok", data: inflater.run() };
+    const data = inflater.run();
+    // Bits are read a byte at a time as needed, so this is exactly the stream's length.
+    return { status: "ok", data, consumed: inflater.consumed() };
   } catch (error) {
     if (error instanceof OverCap) {
       // zlib stops with the rest of the input unread: a bomb if any is left.

@@ -124,7 +124,8 @@ function checkIhdr(payload: Uint8Array, limits: Limits): [number, number] {
 }
 
 /**
- * iCCP with a fixed profile name, the compressed profile kept as is; null if invalid. A
+ * iCCP with a fixed profile name, the compressed profile kept as is (nothing after its zlib
+ * stream); null if invalid. A
  * profile that does not inflate to a valid ICC profile is dropped (decoders ignore it); one
  * that inflates beyond 16 MiB makes the file a decompression bomb.
  */
@@ -135,9 +136,11 @@ function iccChunk(payload: Uint8Array): Uint8Array | null {
   const inflated = inflateCapped(compressed, MAX_ICC_BYTES);
   if (inflated.status === "over-cap") throw fail("iCCP profile inflates beyond 16 MiB", "decompression-bomb");
   if (inflated.status === "bad" || !validIcc(inflated.data)) return null;
-  const named = new Uint8Array(ICC_NAME.length + 2 + compressed.length);
+  // Only the zlib stream itself: bytes after its end could carry any text (DEI-1).
+  const stream = compressed.subarray(0, inflated.consumed);
+  const named = new Uint8Array(ICC_NAME.length + 2 + stream.length);
   named.set(ICC_NAME);
-  named.set(compressed, ICC_NAME.length + 2);
+  named.set(stream, ICC_NAME.length + 2);
   return chunk("iCCP", named);
 }
 
