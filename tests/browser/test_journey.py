@@ -17,6 +17,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import Browser, Response, expect
@@ -138,6 +139,7 @@ def test_a_clinicians_day(server: Server, browser: Browser, camera: Camera, tmp_
     # Capture: the fake camera shows the photo; the shutter seals, queues and sends it.
     expect(page.get_by_role("heading", name="Take photos", exact=True)).to_be_visible()
     shutter = page.get_by_role("button", name="Take photo")
+    capture_hash = page.evaluate("location.hash")
     expect(shutter).to_be_enabled(timeout=15_000)
     assert_accessible(page, "capture")
     shutter.click()
@@ -154,12 +156,33 @@ def test_a_clinicians_day(server: Server, browser: Browser, camera: Camera, tmp_
     expect(page.get_by_test_id("outbox-empty")).to_be_visible()
     assert_accessible(page, "outbox (empty)")
 
-    # Offline: the capture waits in the outbox, sealed.
-    page.go_back()
+    # The session ends (signed out elsewhere): the app asks for the password again, signs in
+    # with the device's key, and goes on; the keys stay on the phone.
+    tokens = [json.loads(r.body())["token"] for r in sessions if r.ok]
+    httpx.delete(
+        f"{server.url}/v1/sessions/current", headers={"Authorization": f"Bearer {tokens[-1]}"}
+    ).raise_for_status()
+    page.get_by_role("link", name="Patients").click()
+    page.get_by_label("Search", exact=True).fill(MRN)
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("heading", name="Sign in again", exact=True)).to_be_visible()
+    assert_accessible(page, "sign in again")
+    page.get_by_label("Account password").fill("a long clinical passphrase")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Find a patient", exact=True)).to_be_visible()
+    page.get_by_label("Search", exact=True).fill(MRN)
+    page.get_by_role("button", name="Find").click()
+    expect(page.get_by_role("link", name=NAME)).to_be_visible()
+    page.evaluate("(hash) => { location.hash = hash; }", capture_hash)
+
+    # Offline, and locked at once after the shutter: the photo is sealed and queued before
+    # the lock, never lost; it waits in the outbox.
     expect(shutter).to_be_enabled(timeout=15_000)
     context.set_offline(True)
     shutter.click()
-    expect(page.get_by_role("status")).to_contain_text("1 waiting", timeout=30_000)
+    page.get_by_role("navigation").get_by_role("button", name="Lock").click()
+    unlock(page, APP_PASSCODE)
+    expect(page.get_by_role("heading", name="Take photos", exact=True)).to_be_visible()
     page.get_by_role("link", name="Outbox").click()
     expect(page.get_by_test_id("outbox-count")).to_have_text("1 waiting to be sent.")
     assert_accessible(page, "outbox (waiting)")
