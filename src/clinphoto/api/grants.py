@@ -15,7 +15,7 @@ from clinphoto.sharing import grants as grant_service
 
 router = APIRouter(prefix="/v1", tags=["devices"])
 
-GrantField = Literal["content", "caption_sealed", "message_sealed"]
+GrantField = Literal["content", "caption_sealed", "message_sealed", "patient_sealed"]
 ObjectKindName = Literal["media", "share"]
 
 
@@ -29,8 +29,8 @@ class MissingGrantOut(BaseModel):
     object_id: str = Field(description="The media id or the share id")
     media_kind: str = Field(description="photo, consent-signature or share")
     fields: list[GrantField] = Field(
-        description="What needs a grant: the stored object (content), and the caption or "
-        "message sealed in its manifest"
+        description="What needs a grant: the stored object (content), and the caption, "
+        "message or patient details sealed in its manifest"
     )
     headers: dict[GrantField, str] = Field(
         description="Each field's original age header, base64 (standard, padded): unwrap the "

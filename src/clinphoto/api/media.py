@@ -44,10 +44,10 @@ class MediaOut(BaseModel):
     created_at: datetime
     sealed_text_grants: dict[str, str] = Field(
         default_factory=dict,
-        description="For a caption or message sealed in the manifest that your device is not "
-        "among the recipients of: the grant header (base64) that opens it on your device, "
-        "by field (caption_sealed, message_sealed); put it in front of the sealed text's "
-        "payload (decision 011)",
+        description="For a caption, message or patient details sealed in the manifest that "
+        "your device is not among the recipients of: the grant header (base64) that opens "
+        "it on your device, by field (caption_sealed, message_sealed, patient_sealed); put "
+        "it in front of the sealed text's payload (decision 011)",
     )
 
     @classmethod

@@ -47,7 +47,9 @@ from clinphoto.sharing.models import DeviceGrant, Share
 from clinphoto.storage.blobs import BlobError, BlobStore
 
 CONTENT = "content"
-FIELDS = (CONTENT, *protocol.SEALED_TEXT_FIELDS)
+# What a manifest may seal besides the object: a caption or message, a share's patient.
+SEALED_FIELDS = (*protocol.SEALED_TEXT_FIELDS, protocol.SEALED_PATIENT_FIELD)
+FIELDS = (CONTENT, *SEALED_FIELDS)
 MEDIA = "media"
 SHARE = "share"
 KINDS = (MEDIA, SHARE)
@@ -259,7 +261,7 @@ def missing_grants(
             found = stored_header(blobs, media.blob_sha256)
             if found is not None:
                 headers[CONTENT] = found
-        for name in protocol.SEALED_TEXT_FIELDS:
+        for name in SEALED_FIELDS:
             sealed = _sealed_text_header(manifest, name)
             if sealed is not None and (media.id, name) not in granted:
                 headers[name] = sealed
@@ -430,12 +432,12 @@ def grant_for(db: Session, device: Device, media: Media, field_name: str) -> byt
 
 
 def text_grants(db: Session, device: Device, media: Iterable[Media]) -> dict[str, dict[str, str]]:
-    """For each object, the grant headers (base64) that open its sealed caption or message
-    on ``device``: what the media JSON carries so the device can read the text."""
+    """For each object, the grant headers (base64) that open its sealed caption, message or
+    patient details on ``device``: what the media JSON carries so the device can read them."""
     out: dict[str, dict[str, str]] = {}
     for m in media:
         found = {}
-        for name in protocol.SEALED_TEXT_FIELDS:
+        for name in SEALED_FIELDS:
             header = grant_for(db, device, m, name)
             if header is not None:
                 found[name] = base64.b64encode(header).decode("ascii")

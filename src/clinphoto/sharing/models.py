@@ -43,7 +43,7 @@ class DeviceGrant(Base):
     object_kind: Mapped[str] = mapped_column(String(16))  # media | share
     object_id: Mapped[str] = mapped_column(String(32))  # the media's or the share's id
     media_id: Mapped[str] = mapped_column(ForeignKey("media.id"))  # the sealed object
-    field: Mapped[str] = mapped_column(String(16))  # content | caption_sealed | message_sealed
+    field: Mapped[str] = mapped_column(String(16))  # content, or a sealed manifest field
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id"), index=True)
     header: Mapped[bytes] = mapped_column(LargeBinary)
     granted_by_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
