@@ -75,6 +75,11 @@ export function t(key: MessageKey, vars?: Record<string, string | number>): stri
   return text;
 }
 
+/** True when ``key`` names a message (for keys built from data, such as a label). */
+export function hasMessage(key: string): key is MessageKey {
+  return Object.hasOwn(en, key);
+}
+
 /** A number as people of this language write it. */
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(locale()).format(n);

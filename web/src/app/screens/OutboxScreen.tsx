@@ -2,13 +2,18 @@
 // a patient identifier (the outbox holds ciphertext and a label).
 import { useEffect, useState } from "preact/hooks";
 import type { OutboxItem } from "../../lib/outbox";
-import { formatDateTime, plural, t, type MessageKey } from "../i18n";
+import { formatDateTime, hasMessage, plural, t } from "../i18n";
 import { onOutboxChange, outbox, syncOutbox } from "../outbox";
 import { announce } from "../status";
 import { ScreenTitle } from "../ui";
 
 function errorLabel(e: string): string {
-  return e.startsWith("error_") ? t(e as MessageKey) : e;
+  return hasMessage(e) ? t(e) : e;
+}
+
+function itemLabel(label: string): string {
+  const key = `label_${label}`;
+  return hasMessage(key) ? t(key) : label;
 }
 
 export function OutboxScreen() {
@@ -49,7 +54,7 @@ export function OutboxScreen() {
           <ul class="results">
             {items.map((it) => (
               <li key={it.id} class="item">
-                <span class="result-name">{t(`label_${it.label}` as MessageKey)}</span>
+                <span class="result-name">{itemLabel(it.label)}</span>
                 <span>{t("itemTaken", { date: formatDateTime(it.createdAt) })}</span>
                 <span>{t("itemAttempts", { count: it.attempts })}</span>
                 {it.lastError ? <span class="error-text">{t("itemError", { error: errorLabel(it.lastError) })}</span> : null}

@@ -2,7 +2,7 @@
 // among one's own patients; register a new one; record the consent that opens an encounter.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type PatientMatch } from "../api";
-import { formatDate, lang, plural, t, type MessageKey } from "../i18n";
+import { formatDate, hasMessage, lang, plural, t, type MessageKey } from "../i18n";
 import { PROVINCES } from "../provinces";
 import { href, navigate } from "../router";
 import { need, type PatientView } from "../session";
@@ -13,8 +13,8 @@ type Kind = "mrn" | "hcn" | "name";
 
 function relationLabel(r: string | null | undefined): string {
   if (!r) return t("relationNone");
-  const key = `relation_${r}` as MessageKey;
-  return key in { relation_care_team: 1, relation_share_recipient: 1, relation_emergency_override: 1 } ? t(key) : r;
+  const key = `relation_${r}`;
+  return hasMessage(key) ? t(key) : r;
 }
 
 function remember(p: PatientView): void {
