@@ -51,6 +51,7 @@ def test_openapi_documents_sealed_uploads_and_every_error_code(client: TestClien
         assert manifest["required"]
         assert headers[protocol.SIGNATURE_HEADER]["required"]
         decoded = manifest["schema"]["contentSchema"]
+        assert "#/$defs/" not in json.dumps(decoded)  # stands alone inside the document
         assert decoded["properties"]["kind"]["const"] == kind
         assert decoded["additionalProperties"] is False
         assert "application/octet-stream" in op["requestBody"]["content"]

@@ -71,6 +71,25 @@ class MediaOut(BaseModel):
         )
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON Schema with its local ``#/$defs/...`` references replaced by the definitions,
+    so it stands alone inside an OpenAPI parameter (where ``#/`` means the whole document)."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
 def sealed_upload_openapi(model: type[BaseModel], what: str) -> dict[str, Any]:
     """OpenAPI for a sealed upload: the signed manifest and its signature travel in headers
     (its decoded JSON is ``model``; docs/wire/manifest.schema.json), the body is the age
@@ -88,7 +107,7 @@ def sealed_upload_openapi(model: type[BaseModel], what: str) -> dict[str, Any]:
                     "type": "string",
                     "contentEncoding": "base64url",
                     "contentMediaType": "application/json",
-                    "contentSchema": model.model_json_schema(),
+                    "contentSchema": _inlined(model.model_json_schema()),
                 },
             },
             {
