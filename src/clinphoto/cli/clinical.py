@@ -280,33 +280,39 @@ def _sealed_text(
         ) from None
 
 
-def _opened_patient(secrets_: DeviceSecrets, manifest: str) -> list[str]:
+def _opened_field(secrets_: DeviceSecrets, media: dict[str, Any], field: str) -> str | None:
+    """A sealed caption, message or patient details of a media object's manifest, opened on
+    this device: with its own key, or with the grant a later device was given (decision 011).
+    None when absent; CryptoError when this device cannot open it."""
+    from clinphoto.client.grants import open_text
+
+    sealed = json.loads(media["manifest"]).get(field)
+    if not isinstance(sealed, str) or not sealed:
+        return None
+    grant = (media.get("sealed_text_grants") or {}).get(field)
+    return open_text(sealed, secrets_.age, grant)
+
+
+def _opened_patient(secrets_: DeviceSecrets, media: dict[str, Any]) -> list[str]:
     """The patient a share is about, opened from its sealed details (empty if none)."""
     from clinphoto import crypto
-    from clinphoto.client.text import open_patient
     from clinphoto.core import protocol
 
-    sealed = json.loads(manifest).get(protocol.SEALED_PATIENT_FIELD)
-    if not isinstance(sealed, str):
-        return []
     try:
-        details = open_patient(sealed, secrets_.age)
+        opened = _opened_field(secrets_, media, protocol.SEALED_PATIENT_FIELD)
+        details = json.loads(opened) if opened is not None else {}
     except (crypto.CryptoError, ValueError):
         return ["(patient details could not be opened on this device)"]
     labels = {"name": "", "dob": "born ", "mrn": "MRN ", "hcn": "health card ", "province": ""}
-    return [labels[k] + details[k] for k in labels if k in details]
+    return [labels[k] + str(details[k]) for k in labels if details.get(k)]
 
 
-def _opened_text(secrets_: DeviceSecrets, manifest: str, field: str) -> str | None:
+def _opened_text(secrets_: DeviceSecrets, media: dict[str, Any], field: str) -> str | None:
     from clinphoto import crypto
-    from clinphoto.client.text import open_text
 
-    sealed = json.loads(manifest).get(field)
-    if not sealed:
-        return None
     try:
-        return open_text(sealed, secrets_.age)
-    except crypto.CryptoError:
+        return _opened_field(secrets_, media, field)
+    except (crypto.CryptoError, ValueError):
         return "(this device cannot open the text)"
 
 
@@ -520,10 +526,10 @@ def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
                 f", {item['sender_institution']}" if item["sender_institution"] else ""
             )
             out.print(f"{s['id']}  from {sender}  {s['status']}  {s['purpose']}  {s['sent_at']}")
-            patient = _opened_patient(secrets_, item["media"]["manifest"])
+            patient = _opened_patient(secrets_, item["media"])
             if patient:
                 out.print("    about: " + ", ".join(patient))
-            note = _opened_text(secrets_, item["media"]["manifest"], "message_sealed")
+            note = _opened_text(secrets_, item["media"], "message_sealed")
             if note is not None:
                 out.print(f"    message: {note}")
     except ApiError as exc:
