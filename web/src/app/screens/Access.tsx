@@ -196,11 +196,13 @@ export function Unlock({ vault, onUnlocked, onWiped }: { vault: Vault; onUnlocke
   const [passcode, setPasscode] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [remaining, setRemaining] = useState<number | null>(null); // shown in today's language
 
   async function submit(e: Event) {
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setRemaining(null);
     try {
       const secrets = await vault.unlock(passcode);
       setPasscode("");
@@ -213,7 +215,7 @@ export function Unlock({ vault, onUnlocked, onWiped }: { vault: Vault; onUnlocke
         return;
       }
       if (err instanceof WrongPasscode) {
-        setError(plural("wrongPasscodeOne", "wrongPasscode", err.remaining));
+        setRemaining(err.remaining);
       } else {
         setError(message(err));
       }
@@ -234,9 +236,9 @@ export function Unlock({ vault, onUnlocked, onWiped }: { vault: Vault; onUnlocke
           autocomplete="off"
           required
         />
-        {error ? (
+        {error !== null || remaining !== null ? (
           <p class="error" role="alert">
-            {error}
+            {remaining !== null ? plural("wrongPasscodeOne", "wrongPasscode", remaining) : error}
           </p>
         ) : null}
         <Submit busy={busy} label={t("unlockButton")} busyLabel={t("unlocking")} />
