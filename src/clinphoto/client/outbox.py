@@ -29,7 +29,7 @@ from clinphoto.client.capture import SealedCapture
 
 # STO-1 defaults: what an institution may tune through the device's configuration later.
 MAX_ITEMS = 500
-MAX_AGE_SECONDS = 14 * 24 * 3600
+MAX_AGE_SECONDS = 30 * 24 * 3600  # the phone app keeps the same caps (web/src/app/outbox.ts)
 
 
 @dataclass
