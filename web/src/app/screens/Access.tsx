@@ -204,7 +204,9 @@ export function Unlock({ vault, onUnlocked, onWiped }: { vault: Vault; onUnlocke
     setError(null);
     setRemaining(null);
     try {
+      performance.mark("clinphoto:unlock-start"); // User Timing: the unlock (docs/benchmarks.md)
       const secrets = await vault.unlock(passcode);
+      performance.measure("clinphoto:unlock", "clinphoto:unlock-start");
       setPasscode("");
       hold(secrets, b64Decode(secrets.signingSeed));
       onUnlocked();

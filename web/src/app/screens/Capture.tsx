@@ -58,11 +58,13 @@ export function Capture({ patientId, encounterId }: { patientId: string; encount
   async function shoot() {
     const v = video.current;
     if (!v || busy) return;
+    performance.mark("clinphoto:shutter"); // User Timing: shutter to sealed (docs/benchmarks.md)
     setBusy(true);
     setError(null);
     announce(t("sealing"));
     try {
       await queueCapture(camera.shoot(v), patientId, encounterId);
+      performance.measure("clinphoto:capture", "clinphoto:shutter", "clinphoto:sealed");
       setTaken((n) => n + 1);
       const waiting = (await (await outbox()).list()).length;
       announce(t("sealed", { count: waiting }));
