@@ -120,6 +120,68 @@ export interface MediaOut {
   id: string;
   ciphertext_sha256: string;
 }
+/** A consent as the API gives it (CON-1 to CON-3). */
+export interface ConsentRecord extends ConsentOut {
+  purposes: string[];
+  method: string | null;
+  status: string;
+  obtained_at: string;
+  signature_object_id: string | null;
+  to_follow_deadline: string | null;
+}
+
+/** A media object as the API describes it: its signed manifest (canonical JSON) and
+ * signature, and grant headers for sealed text this device was not sealed to. */
+export interface MediaRecord extends MediaOut {
+  kind: string;
+  patient_id: string;
+  encounter_id: string;
+  author_user_id: string;
+  author_device_id: string;
+  plaintext_sha256: string;
+  content_type: string;
+  manifest: string;
+  signature: string;
+  created_at: string;
+  sealed_text_grants?: Record<string, string>;
+}
+/** The custodian's verdict on a photo (DEI-2); boxes are [x, y, w, h] in image pixels. */
+export interface VerdictOut {
+  media_id: string;
+  status: string;
+  identifiable: boolean;
+  reasons: string[];
+  regions: { kind: string; box: number[]; score: number }[];
+}
+export interface RecipientOut {
+  id: string;
+  display_name: string;
+  role: string;
+  institution: string;
+  devices: { id: string; name: string; age_recipient: string; fingerprint: string }[];
+}
+export interface ShareOut {
+  id: string;
+  original_media_id: string;
+  recipient_user_id: string;
+  purpose: string;
+  status: string;
+  sent_at: string;
+  delivered_at: string | null;
+  acknowledged_at: string | null;
+}
+export interface InboxEntry {
+  share: ShareOut;
+  media: MediaRecord;
+  sender_signing_public: string;
+  sender_name: string;
+  sender_institution: string;
+}
+
+async function bytes(path: string): Promise<Uint8Array> {
+  const r = await send("GET", path, { headers: { Accept: "application/octet-stream" } });
+  return new Uint8Array(await r.arrayBuffer());
+}
 
 export const api = {
   enroll: (body: {
@@ -151,6 +213,13 @@ export const api = {
   recordConsent: (body: Record<string, unknown>) => call<ConsentOut>("POST", "/v1/consents", { json: body }),
   media: (id: string, purpose: string) =>
     call<MediaOut>("GET", `/v1/media/${id}?${new URLSearchParams({ purpose })}`),
+  consentToFollow: (body: { patient_id: string; reason: string; deadline: string }) =>
+    call<ConsentRecord>("POST", "/v1/consents/to-follow", { json: body }),
+  withdrawConsent: (id: string, body: { purposes: string[] | null; reason: string | null }) =>
+    call<ConsentRecord>("POST", `/v1/consents/${id}/withdrawals`, {
+      json: body.purposes === null ? { reason: body.reason } : body,
+    }),
+  patientConsents: (patientId: string) => call<ConsentRecord[]>("GET", `/v1/patients/${patientId}/consents`),
 
   /** Upload one sealed object: the signed manifest in headers, the age ciphertext as body. */
   upload: (path: string, manifestHeader: string, signature: string, ciphertext: Uint8Array) =>
@@ -162,4 +231,28 @@ export const api = {
       },
       body: new Blob([ciphertext as BlobPart]),
     }),
+
+  // Seeing and sharing (TRN-4): every read states its purpose; downloads are age files.
+  timeline: (patientId: string, purpose: string) =>
+    call<MediaRecord[]>("GET", `/v1/patients/${patientId}/media?${new URLSearchParams({ purpose })}`),
+  mediaRecord: (id: string, purpose: string) =>
+    call<MediaRecord>("GET", `/v1/media/${id}?${new URLSearchParams({ purpose })}`),
+  mediaContent: (id: string, purpose: string) => bytes(`/v1/media/${id}/content?${new URLSearchParams({ purpose })}`),
+  inspection: (id: string, purpose: string) =>
+    call<VerdictOut>("GET", `/v1/media/${id}/inspection?${new URLSearchParams({ purpose })}`),
+  directory: (email: string) => call<RecipientOut>("GET", `/v1/directory?${new URLSearchParams({ email })}`),
+  sendShare: (mediaId: string, manifestHeader: string, signature: string, ciphertext: Uint8Array) =>
+    call<ShareOut>("POST", `/v1/media/${mediaId}/shares`, {
+      headers: {
+        [MANIFEST_HEADER]: manifestHeader,
+        [SIGNATURE_HEADER]: signature,
+        "Content-Type": "application/octet-stream",
+      },
+      body: new Blob([ciphertext as BlobPart]),
+    }),
+  sharesOf: (mediaId: string) => call<ShareOut[]>("GET", `/v1/media/${mediaId}/shares`),
+  inbox: () => call<InboxEntry[]>("GET", "/v1/inbox"),
+  shareContent: (shareId: string) => bytes(`/v1/shares/${shareId}/content`),
+  ack: (shareId: string, signature: string) =>
+    call<ShareOut>("POST", `/v1/shares/${shareId}/ack`, { json: { signature } }),
 };

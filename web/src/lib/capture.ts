@@ -28,8 +28,14 @@ export interface SealedCapture {
   plaintextSha256: string;
 }
 
-/** The manifest fields that a sealed text may add (sealText's output). */
-const TEXT_KEYS = new Set<string>([...SEALED_TEXT_FIELDS, TEXT_WARNINGS_FIELD, TEXT_CONFIRMED_FIELD]);
+/** The manifest fields that a sealed text may add (sealText's output), and a share's
+ * patient details sealed to its recipients (wire.ShareManifest.patient_sealed). */
+const TEXT_KEYS = new Set<string>([
+  ...SEALED_TEXT_FIELDS,
+  TEXT_WARNINGS_FIELD,
+  TEXT_CONFIRMED_FIELD,
+  "patient_sealed",
+]);
 
 function addText(manifest: Record<string, unknown>, text: Record<string, unknown> | undefined): void {
   for (const [k, v] of Object.entries(text ?? {})) {
