@@ -28,6 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.policy import bench_policy
+from bench.web import bench_web
 from clinphoto import crypto
 from clinphoto.audit import chain
 from clinphoto.audit import service as audit
@@ -650,6 +651,7 @@ def main() -> None:
     args = parser.parse_args()
     jpeg = make_12mp_jpeg()
     rows = bench_cli_start()
+    rows += bench_web()  # issue 9: the phone app in Chromium (its own server and browser)
     rows += bench_capture(jpeg)
     rows += bench_detectors()
     with tempfile.TemporaryDirectory() as tmp:

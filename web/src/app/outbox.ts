@@ -3,7 +3,7 @@
 // ciphertext in one step; the outbox is sent whenever the app is unlocked and online (start,
 // `online`, return to the foreground, after each capture), and an item is deleted only after
 // the server's 201 receipt for it.
-import { sealCapture } from "../lib/capture";
+import { sealCapture, sealText, type BodySite } from "../lib/capture";
 import { sha256Hex } from "../lib/keys";
 import { Outbox, type OutboxItem } from "../lib/outbox";
 import { ApiError, api } from "./api";
@@ -65,6 +65,16 @@ async function recipients(): Promise<string[]> {
   }
 }
 
+/** What a capture may carry besides the picture: its type (a scrubbed import may be PNG),
+ * the body site (BEY-2), a caption checked for identifiers and sealed with it (TRN-3); or,
+ * with consentId, it is the patient's signature on that consent (CON-3). */
+export interface CaptureExtras {
+  contentType?: "image/jpeg" | "image/png";
+  bodySite?: BodySite;
+  caption?: { text: string; warnings?: { kinds: string[]; confirmed: string } };
+  consentId?: string;
+}
+
 /** Seal a JPEG (already free of metadata; or the promise of one, from the shutter) for this
  * encounter and queue it; resolves once it is in the outbox. A lock that comes meanwhile
  * waits for it (see whenCapturesQueued), so a photo being taken is never lost. */
@@ -72,27 +82,36 @@ export function queueCapture(
   shot: Uint8Array | Promise<Uint8Array>,
   patientId: string,
   encounterId: string,
+  extras: CaptureExtras = {},
 ): Promise<string> {
   const work = (async () => {
     const jpeg = await shot;
     const held = need();
+    const to = await recipients();
+    const caption = extras.caption;
+    const text = caption?.text.trim()
+      ? await sealText("caption_sealed", caption.text, to, caption.warnings)
+      : undefined;
     const sealed = await sealCapture(jpeg, {
-      contentType: "image/jpeg",
+      contentType: extras.contentType ?? "image/jpeg",
       patientId,
       encounterId,
       deviceId: held.secrets.deviceId,
       signingSeed: held.signingSeed,
-      recipients: await recipients(),
+      recipients: to,
+      ...(extras.consentId !== undefined ? { consentId: extras.consentId } : {}),
+      ...(extras.bodySite !== undefined ? { bodySite: extras.bodySite } : {}),
+      ...(text !== undefined ? { text } : {}),
     });
     jpeg.fill(0);
     const o = await outbox();
     await o.add({
       id: sealed.objectId,
-      path: "/v1/media",
+      path: extras.consentId === undefined ? "/v1/media" : `/v1/consents/${extras.consentId}/signature`,
       manifestHeader: sealed.manifestHeader,
       signature: sealed.signature,
       ciphertext: sealed.ciphertext,
-      label: "photo",
+      label: extras.consentId === undefined ? "photo" : "signature",
     });
     performance.mark("clinphoto:sealed"); // in IndexedDB (User Timing, docs/benchmarks.md)
     changed();

@@ -28,6 +28,15 @@ export interface SealedCapture {
   plaintextSha256: string;
 }
 
+/** Where on the body a photo was taken (BEY-2): a SNOMED CT body structure concept, with
+ * laterality (left 7771000, right 24028007, both 51440002) for a paired structure; the
+ * twin of wire.BodySite. Not an identifier: it travels in the clear in the manifest. */
+export interface BodySite {
+  system: "http://snomed.info/sct";
+  code: string;
+  laterality?: "7771000" | "24028007" | "51440002";
+}
+
 /** The manifest fields that a sealed text may add (sealText's output), and a share's
  * patient details sealed to its recipients (wire.ShareManifest.patient_sealed). */
 const TEXT_KEYS = new Set<string>([
@@ -75,6 +84,7 @@ export async function sealCapture(
     recipients: string[];
     consentId?: string;
     derivedFrom?: string;
+    bodySite?: BodySite;
     text?: Record<string, unknown>;
     now?: Date;
   },
@@ -98,6 +108,11 @@ export async function sealCapture(
   };
   if (o.consentId !== undefined) manifest.consent_id = o.consentId;
   if (o.derivedFrom !== undefined) manifest.derived_from = o.derivedFrom;
+  if (o.bodySite !== undefined) {
+    if (o.consentId !== undefined) throw new TypeError("a consent signature has no body site");
+    const { system, code, laterality } = o.bodySite;
+    manifest.body_site = laterality === undefined ? { system, code } : { system, code, laterality };
+  }
   addText(manifest, o.text);
   return finish(manifest, objectId, ciphertext, plaintextSha256, o.signingSeed);
 }

@@ -1,7 +1,17 @@
 // The app's two languages: typed dictionaries, the browser's language by default, a switch
 // remembered on this phone, <html lang> kept in step, and dates and numbers through Intl.
-import { en, type MessageKey, type Messages } from "./en";
-import { fr } from "./fr";
+import { captureEn } from "./capture.en";
+import { captureFr } from "./capture.fr";
+import { en as coreEn } from "./en";
+import { fr as coreFr } from "./fr";
+import { shareEn } from "./share.en";
+import { shareFr } from "./share.fr";
+
+// One dictionary per language: the core strings and each screen family's own file.
+const en = { ...coreEn, ...captureEn, ...shareEn };
+const fr = { ...coreFr, ...captureFr, ...shareFr };
+type MessageKey = keyof typeof en;
+type Messages = { readonly [K in MessageKey]: string };
 
 export type Lang = "en" | "fr";
 const LOCALES: Record<Lang, string> = { en: "en-CA", fr: "fr-CA" };

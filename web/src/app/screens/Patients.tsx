@@ -1,6 +1,6 @@
 // Patients: find by MRN or health-card number (any clinician: the wristband), or by name
 // among one's own patients; register a new one; record the consent that opens an encounter.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, api, type PatientMatch } from "../api";
 import { formatDate, hasMessage, lang, plural, t, type MessageKey } from "../i18n";
 import { PROVINCES } from "../provinces";
@@ -8,6 +8,8 @@ import { href, navigate } from "../router";
 import { need, type PatientView } from "../session";
 import { announce } from "../status";
 import { Field, FormError, ScreenTitle, Submit } from "../ui";
+import { ConsentList, ConsentRights, queueSignature, SignatureField, ToFollow, type SignatureHandle } from "./ConsentParts";
+import { ScanWristband } from "./ScanWristband";
 
 type Kind = "mrn" | "hcn" | "name";
 
@@ -27,19 +29,20 @@ export function FindPatient() {
   const [found, setFound] = useState<PatientMatch[] | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [scanning, setScanning] = useState(false);
   const kinds: [Kind, MessageKey][] = [
     ["mrn", "searchMrn"],
     ["hcn", "searchHcn"],
     ["name", "searchName"],
   ];
 
-  async function submit(e: Event) {
-    e.preventDefault();
-    if (!query.trim()) return;
+  async function submit(e: Event | null, value = query, by = kind) {
+    e?.preventDefault();
+    if (!value.trim()) return;
     setBusy(true);
     setError(null);
     try {
-      const list = await api.findPatients(kind, query.trim());
+      const list = await api.findPatients(by, value.trim());
       for (const p of list) remember(p);
       setFound(list);
       announce(list.length ? plural("matchOne", "matches", list.length) : t("noMatch"));
@@ -53,6 +56,25 @@ export function FindPatient() {
   return (
     <main id="main" class="screen">
       <ScreenTitle>{t("patientsTitle")}</ScreenTitle>
+      {scanning ? (
+        <ScanWristband
+          onClose={() => setScanning(false)}
+          onCode={(code) => {
+            // A wristband carries the MRN or the health-card number: searched as chosen.
+            const by = kind === "name" ? "mrn" : kind;
+            setScanning(false);
+            setKind(by);
+            setQuery(code);
+            void submit(null, code, by);
+          }}
+        />
+      ) : (
+        <p>
+          <button type="button" class="secondary" onClick={() => setScanning(true)}>
+            {t("scanButton")}
+          </button>
+        </p>
+      )}
       <form onSubmit={submit} noValidate>
         <fieldset class="choices">
           <legend>{t("searchBy")}</legend>
@@ -208,6 +230,7 @@ export function Patient({ patientId }: { patientId: string }) {
           <a class="button primary" href={href({ name: "consent", patientId })}>
             {t("recordConsent")}
           </a>
+          <ConsentList patientId={patientId} />
         </>
       ) : null}
     </main>
@@ -221,7 +244,8 @@ export function Consent({ patientId }: { patientId: string }) {
   const [p, loadError] = usePatient(patientId);
   const [purposes, setPurposes] = useState<Set<Purpose>>(new Set(["clinical_care"]));
   const [identifiable, setIdentifiable] = useState(false);
-  const [method, setMethod] = useState<"verbal" | "written">("verbal");
+  const [method, setMethod] = useState<"verbal" | "written" | "electronic_signature">("verbal");
+  const signature = useRef<SignatureHandle>(null);
   const [witness, setWitness] = useState("");
   const [informed, setInformed] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -242,9 +266,11 @@ export function Consent({ patientId }: { patientId: string }) {
       ? t("purposeMissing")
       : method === "verbal" && !witness.trim()
         ? t("witnessMissing")
-        : !informed
-          ? t("informedMissing")
-          : null;
+        : method === "electronic_signature" && !signature.current?.given()
+          ? t("signatureMissing")
+          : !informed
+            ? t("informedMissing")
+            : null;
     setError(bad);
     if (bad) return;
     setBusy(true);
@@ -259,6 +285,7 @@ export function Consent({ patientId }: { patientId: string }) {
         text_version: version,
       });
       need().contexts.set(c.encounter_id, { patientId, encounterId: c.encounter_id, consentId: c.id });
+      if (method === "electronic_signature" && signature.current) await queueSignature(signature.current, c);
       announce(t("consentRecorded"));
       navigate({ name: "capture", patientId, encounterId: c.encounter_id });
     } catch (err) {
@@ -277,6 +304,7 @@ export function Consent({ patientId }: { patientId: string }) {
         <h2 id="consent-version">{t("consentTextVersion", { version })}</h2>
         <p>{t("consentText")}</p>
         <p>{t("consentRights")}</p>
+        <ConsentRights />
       </section>
       <form onSubmit={submit} noValidate>
         <fieldset class="choices">
@@ -310,7 +338,7 @@ export function Consent({ patientId }: { patientId: string }) {
         </fieldset>
         <fieldset class="choices">
           <legend>{t("methodLegend")}</legend>
-          {(["verbal", "written"] as const).map((m) => (
+          {(["verbal", "written", "electronic_signature"] as const).map((m) => (
             <div class="radio" key={m}>
               <input type="radio" id={`method-${m}`} name="method" checked={method === m} onChange={() => setMethod(m)} />
               <label for={`method-${m}`}>{t(`method_${m}`)}</label>
@@ -320,6 +348,7 @@ export function Consent({ patientId }: { patientId: string }) {
         {method === "verbal" ? (
           <Field label={t("witnessLabel")} value={witness} onValue={setWitness} autocomplete="off" required />
         ) : null}
+        {method === "electronic_signature" ? <SignatureField handle={signature} /> : null}
         <div class="check">
           <input
             type="checkbox"
@@ -332,6 +361,7 @@ export function Consent({ patientId }: { patientId: string }) {
         <FormError message={error} />
         <Submit busy={busy} label={t("consentSubmit")} busyLabel={t("consentRecording")} />
       </form>
+      <ToFollow patientId={patientId} />
     </main>
   );
 }
