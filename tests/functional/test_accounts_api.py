@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from clinphoto import crypto
@@ -141,6 +142,28 @@ def test_a_device_that_revokes_itself_is_told_to_wipe_its_site_data(
     kept = client.delete(f"/v1/devices/{spare.device_id}", headers=first.auth)
     assert kept.status_code == 200
     assert "Clear-Site-Data" not in kept.headers
+
+
+def test_sto3_me_tells_the_device_the_institutions_lock_and_wipe_policy(
+    client: TestClient, new_device: NewDevice
+) -> None:
+    policy = client.get("/v1/me", headers=new_device().auth).json()["device_policy"]
+    assert policy == {
+        "lock_after_seconds": 120,
+        "lock_warning_seconds": 20,
+        "max_failed_unlocks": 10,
+    }
+
+
+def test_sto3_the_lock_delay_is_bounded() -> None:
+    from pydantic import ValidationError
+
+    from clinphoto.core.config import Settings
+
+    assert Settings(lock_after_seconds=300).lock_after_seconds == 300
+    for wrong in (10, 7200):
+        with pytest.raises(ValidationError):
+            Settings(lock_after_seconds=wrong)
 
 
 def test_logout_ends_the_session(client: TestClient, new_device: NewDevice) -> None:

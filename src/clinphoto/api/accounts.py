@@ -14,6 +14,7 @@ from clinphoto.accounts import signin
 from clinphoto.api.deps import OBJECT_ID_PATTERN, Auth, Db, Inst, Kdf
 from clinphoto.api.schemas import (
     DeviceOut,
+    DevicePolicyOut,
     EnrollIn,
     EnrollmentCodeIn,
     EnrollmentCodeOut,
@@ -23,6 +24,7 @@ from clinphoto.api.schemas import (
     UserAdminOut,
     UserOut,
 )
+from clinphoto.core import protocol
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -89,11 +91,17 @@ def logout(principal: Auth, db: Db) -> Response:
 
 
 @router.get("/me", summary="The signed-in user and device, and the records recipient")
-def me(principal: Auth, inst: Inst) -> MeOut:
+def me(principal: Auth, inst: Inst, request: Request) -> MeOut:
+    settings = request.app.state.settings
     return MeOut(
         user=UserOut.model_validate(principal.user),
         device=DeviceOut.model_validate(principal.device),
         records_recipient=inst.keys.records.recipient,
+        device_policy=DevicePolicyOut(
+            lock_after_seconds=settings.lock_after_seconds,
+            lock_warning_seconds=protocol.LOCK_WARNING_SECONDS,
+            max_failed_unlocks=protocol.MAX_FAILED_UNLOCKS,
+        ),
     )
 
 

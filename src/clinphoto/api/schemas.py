@@ -68,10 +68,19 @@ class LoginIn(BaseModel):
     )
 
 
+class DevicePolicyOut(BaseModel):
+    """What the institution asks of its devices (STO-1, STO-3)."""
+
+    lock_after_seconds: int = Field(description="Idle time before the app locks")
+    lock_warning_seconds: int = Field(description="How long before the lock it warns")
+    max_failed_unlocks: int = Field(description="Wrong passcodes in a row that wipe the vault")
+
+
 class MeOut(BaseModel):
     user: UserOut
     device: DeviceOut
     records_recipient: str = Field(description="The custodian's age recipient (records key)")
+    device_policy: DevicePolicyOut
 
 
 class EnrollmentCodeIn(BaseModel):

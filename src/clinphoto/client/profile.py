@@ -17,9 +17,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from clinphoto import crypto
+from clinphoto.core import protocol
 
 VAULT = "vault.json"
-MAX_FAILED_UNLOCKS = 10
+MAX_FAILED_UNLOCKS = protocol.MAX_FAILED_UNLOCKS
 MIN_PASSCODE_LENGTH = 6
 _CONTEXT = b"clinphoto-device-vault-v1"
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Largest request body, in bytes, of a JSON route; refused (413) before it is parsed.
     # The streamed uploads of sealed media have their own, larger, declared sizes.
     max_json_body: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)
+    # The devices' idle lock (STO-3): the institution's choice, 2 minutes by default. The
+    # phone app reads it from GET /v1/me at each unlock and warns 20 seconds before.
+    lock_after_seconds: int = Field(default=120, ge=30, le=1800)
     # The phone app's build, served at /. Unset: web/dist of the source checkout this
     # package runs from (`make web` builds it), if it is one.
     web_dir: Path | None = None

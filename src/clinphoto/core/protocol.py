@@ -10,6 +10,11 @@ from typing import Any
 
 from clinphoto.core import boundedjson
 
+# What every device does, whatever the client (STO-3): wipe its vault after this many wrong
+# passcodes in a row; warn this long before the idle lock.
+MAX_FAILED_UNLOCKS = 10
+LOCK_WARNING_SECONDS = 20
+
 MANIFEST_HEADER = "X-Clinphoto-Manifest"
 SIGNATURE_HEADER = "X-Clinphoto-Signature"
 AGE_MAGIC = b"age-encryption.org/v1\n"

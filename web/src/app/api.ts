@@ -202,7 +202,13 @@ export const api = {
     });
   },
 
-  me: () => call<{ user: UserOut; device: DeviceOut; records_recipient: string }>("GET", "/v1/me"),
+  me: () =>
+    call<{
+      user: UserOut;
+      device: DeviceOut;
+      records_recipient: string;
+      device_policy: { lock_after_seconds: number; lock_warning_seconds: number; max_failed_unlocks: number };
+    }>("GET", "/v1/me"),
   devices: () => call<DeviceOut[]>("GET", "/v1/devices"),
   revokeDevice: (id: string) => call<DeviceOut>("DELETE", `/v1/devices/${encodeURIComponent(id)}`),
   findPatients: (kind: "mrn" | "hcn" | "name", value: string) =>

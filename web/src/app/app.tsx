@@ -2,7 +2,7 @@
 // or an ending), the idle lock and its warning, the language switch and the navigation.
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { Vault } from "../lib/vault";
-import { setAuthHandlers } from "./api";
+import { api, setAuthHandlers } from "./api";
 import { camera } from "./camera";
 import { idle } from "./idle";
 import { lang, onLangChange, setLang, t } from "./i18n";
@@ -147,6 +147,10 @@ export function App() {
 
   function afterUnlock() {
     idle.start();
+    void api
+      .me()
+      .then((me) => idle.configure(me.device_policy.lock_after_seconds, me.device_policy.lock_warning_seconds))
+      .catch(() => undefined); // offline: the delay last received stays
     setPhase("ready");
     if (!location.hash) location.hash = href({ name: "patients" });
     void syncOutbox().catch(() => undefined);
