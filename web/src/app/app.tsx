@@ -12,6 +12,8 @@ import { Capture } from "./screens/Capture";
 import { Ended, Enroll, InstallFirst, needsInstall, SignIn, Unlock } from "./screens/Access";
 import { OutboxScreen } from "./screens/OutboxScreen";
 import { Consent, FindPatient, NewPatient, Patient } from "./screens/Patients";
+import { SeeScreen } from "./see/SeeScreen";
+import { parseSee, seeHref } from "./see/routes";
 import { drop, need, unlocked } from "./session";
 import { announce, clearStatus, StatusRegion } from "./status";
 import { wipeEverything } from "./wipe";
@@ -89,6 +91,7 @@ function Header({ phase, onLock }: { phase: Phase; onLock: () => void }) {
         <nav aria-label={t("mainNav")}>
           <a href={href({ name: "patients" })}>{t("navPatients")}</a>
           <a href={href({ name: "outbox" })}>{t("navOutbox")}</a>
+          <a href={seeHref({ name: "inbox" })}>{t("navInbox")}</a>
           <button type="button" class="link" onClick={onLock}>
             {t("navLock")}
           </button>
@@ -100,6 +103,8 @@ function Header({ phase, onLock }: { phase: Phase; onLock: () => void }) {
 
 function Screens() {
   const route = useRoute();
+  const see = parseSee(location.hash); // photos, sharing and the inbox: loaded on demand
+  if (see) return <SeeScreen route={see} />;
   switch (route.name) {
     case "patients":
       return <FindPatient />;

@@ -58,7 +58,11 @@ export function FindPatient() {
       <ScreenTitle>{t("patientsTitle")}</ScreenTitle>
       {scanning ? (
         <ScanWristband
-          onClose={() => setScanning(false)}
+          onClose={() => {
+            setScanning(false);
+            // Back to typing: the search field takes focus.
+            requestAnimationFrame(() => document.querySelector<HTMLInputElement>("#main form input:not([type=radio])")?.focus());
+          }}
           onCode={(code) => {
             // A wristband carries the MRN or the health-card number: searched as chosen.
             const by = kind === "name" ? "mrn" : kind;
@@ -230,6 +234,11 @@ export function Patient({ patientId }: { patientId: string }) {
           <a class="button primary" href={href({ name: "consent", patientId })}>
             {t("recordConsent")}
           </a>
+          <p>
+            <a class="button secondary" href={`#/photos/${patientId}`}>
+              {t("patientPhotos")}
+            </a>
+          </p>
           <ConsentList patientId={patientId} />
         </>
       ) : null}
