@@ -130,16 +130,6 @@ export interface ConsentRecord extends ConsentOut {
   to_follow_deadline: string | null;
 }
 
-/** A consent as the API gives it (CON-1 to CON-3). */
-export interface ConsentRecord extends ConsentOut {
-  purposes: string[];
-  method: string | null;
-  status: string;
-  obtained_at: string;
-  signature_object_id: string | null;
-  to_follow_deadline: string | null;
-}
-
 /** A media object as the API describes it: its signed manifest (canonical JSON) and
  * signature, and grant headers for sealed text this device was not sealed to. */
 export interface MediaRecord extends MediaOut {
@@ -229,13 +219,6 @@ export const api = {
   recordConsent: (body: Record<string, unknown>) => call<ConsentOut>("POST", "/v1/consents", { json: body }),
   media: (id: string, purpose: string) =>
     call<MediaOut>("GET", `/v1/media/${id}?${new URLSearchParams({ purpose })}`),
-  consentToFollow: (body: { patient_id: string; reason: string; deadline: string }) =>
-    call<ConsentRecord>("POST", "/v1/consents/to-follow", { json: body }),
-  withdrawConsent: (id: string, body: { purposes: string[] | null; reason: string | null }) =>
-    call<ConsentRecord>("POST", `/v1/consents/${id}/withdrawals`, {
-      json: body.purposes === null ? { reason: body.reason } : body,
-    }),
-  patientConsents: (patientId: string) => call<ConsentRecord[]>("GET", `/v1/patients/${patientId}/consents`),
   consentToFollow: (body: { patient_id: string; reason: string; deadline: string }) =>
     call<ConsentRecord>("POST", "/v1/consents/to-follow", { json: body }),
   withdrawConsent: (id: string, body: { purposes: string[] | null; reason: string | null }) =>
