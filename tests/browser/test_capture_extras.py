@@ -199,7 +199,7 @@ def test_wristband_scan_finds_the_patient(phone: Phone) -> None:
     before = len(phone.page_requests)
     assert not [u for u in phone.page_requests if u.endswith(".wasm") or "/detector-" in u]
     held: list[Route] = []  # the reader's WebAssembly, held while the scanner is checked
-    page.route("**/*.wasm", held.append)
+    page.route("**/*.wasm", lambda route: held.append(route))
     page.get_by_role("button", name="Scan a wristband").click()
     expect(page.get_by_role("heading", name="Scan the wristband")).to_be_visible()
     expect(page.get_by_role("button", name="Type the number instead")).to_be_visible()
@@ -209,8 +209,13 @@ def test_wristband_scan_finds_the_patient(phone: Phone) -> None:
         page.wait_for_timeout(50)
     assert held, "the reader was asked for"
     assert_accessible(page, "wristband scanner")
-    page.unroute("**/*.wasm")
+    # Typing stays: the scanner closes on request and the search field takes focus.
+    page.get_by_role("button", name="Type the number instead").click()
+    expect(page.get_by_label("Search", exact=True)).to_be_focused()
     held[0].continue_()
+    page.unroute("**/*.wasm")
+    # Scanned: the MRN on the wristband finds the patient.
+    page.get_by_role("button", name="Scan a wristband").click()
     expect(page.get_by_role("link", name=NAME)).to_be_visible(timeout=30_000)
     expect(page.get_by_label("Search", exact=True)).to_have_value(MRN)
     scanned = phone.page_requests[before:]
@@ -218,10 +223,6 @@ def test_wristband_scan_finds_the_patient(phone: Phone) -> None:
     assert wasm, scanned
     assert all(u.startswith(phone.server.url + "/assets/zxing_reader-") for u in wasm), scanned
     assert all(u.startswith(phone.server.url + "/") for u in scanned), scanned
-    # Typing stays: the scanner closes on request.
-    page.get_by_role("button", name="Scan a wristband").click()
-    page.get_by_role("button", name="Type the number instead").click()
-    expect(page.get_by_label("Search", exact=True)).to_be_focused()
 
 
 def test_drawn_signature_is_sealed_like_a_photo(phone: Phone, tmp_path: Path) -> None:
