@@ -391,6 +391,31 @@ def approve(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
         f"One-time enrollment code (valid {result['expires_in_hours']} hours): {result['code']}"
     )
     out.print(f"On the new device: clinphoto device enroll --server {secrets_.server} --code CODE")
+    link = enrollment_link(secrets_.server, result["code"])
+    out.print(f"On a phone: scan this code with the camera, or open {link}")
+    out.print(qr_text(link), highlight=False, markup=False)
+
+
+def enrollment_link(server: str, code: str) -> str:
+    """The phone app's enrollment screen with the code filled in (the code never reaches the
+    server in a URL: it sits after the #)."""
+    return f"{server.rstrip('/')}/#/enroll/{code}"
+
+
+def qr_text(data: str) -> str:
+    """``data`` as a QR code drawn with block characters, for a phone's camera to read off the
+    screen (dark modules on a light, quiet border)."""
+    import qrcode
+
+    qr = qrcode.QRCode(border=2, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    qr.add_data(data)
+    qr.make(fit=True)
+    rows = [[not m for m in row] for row in qr.get_matrix()]  # True: light
+    blocks = {(True, True): "\u2588", (True, False): "\u2580", (False, True): "\u2584"}
+    lines = []
+    for top, bottom in zip(rows[::2], [*rows[1::2], [True] * len(rows[0])], strict=False):
+        lines.append("".join(blocks.get((t, b), " ") for t, b in zip(top, bottom, strict=True)))
+    return "\n".join(lines)
 
 
 def _own_device(devices: list[dict[str, Any]], ref: str) -> dict[str, Any]:

@@ -44,8 +44,17 @@ export function InstallFirst() {
   );
 }
 
+/** The one-time code in an enrollment link (`#/enroll/CODE`, the QR code `clinphoto device
+ * approve` shows), taken out of the address at once so it stays in no history entry. */
+export function codeFromLink(): string {
+  const m = location.hash.match(/^#\/enroll\/([A-Za-z0-9-]{1,40})$/);
+  if (!m) return "";
+  history.replaceState(null, "", location.pathname + location.search);
+  return (m[1] ?? "").toUpperCase();
+}
+
 export function Enroll({ onDone }: { onDone: (vault: Vault) => void }) {
-  const [code, setCode] = useState("");
+  const [code, setCode] = useState(codeFromLink);
   const [first, setFirst] = useState(true);
   const [password, setPassword] = useState("");
   const [password2, setPassword2] = useState("");
