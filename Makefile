@@ -26,7 +26,7 @@ WEB_SOURCES := $(shell find web/src web/public 2>/dev/null) web/index.html \
                web/vite.config.ts web/tsconfig.json web/package.json
 WEB_DEPS := web/node_modules/.clinphoto-installed
 
-.PHONY: run test check lint typecheck imports bench corpus lock clean web webcheck node
+.PHONY: run test check lint typecheck imports bench corpus lock clean web webcheck node screenshots
 
 $(STAMP): requirements/lock.txt requirements/models.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -98,6 +98,11 @@ imports: $(STAMP)
 ## bench: measure the speed targets and rewrite docs/benchmarks.md
 bench: $(STAMP)
 	$(BIN)/python -m bench.run --out docs/benchmarks.md
+
+## screenshots: pictures of the phone app for the README (docs/screenshots/*.png), taken in
+## Chromium on a fresh demo server: enrollment, consent, camera, outbox
+screenshots: $(STAMP) web
+	$(NODE_ENV) $(BIN)/python -m tools.screenshots --out docs/screenshots
 
 ## corpus: fetch Pillow's and pillow-heif's source distributions (real test images) into
 ## ~/.cache/clinphoto/corpus (or $CLINPHOTO_CORPUS_DIR), outside the repository

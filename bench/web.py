@@ -190,13 +190,13 @@ def serving(tmp: Path, dist: Path) -> Iterator[Server]:
             proc.wait(timeout=10)
 
 
-def camera_file(path: Path) -> Path:
+def camera_file(path: Path, size: tuple[int, int] = CAMERA) -> Path:
     """The fake camera's picture: scikit-image's coffee photograph, cut to 4:3 and scaled
-    to 4000x3000."""
+    to ``size`` (12 MP unless told)."""
     photo = _photo()
     w, h = photo.size
     cut = photo.crop(((w - h * 4 // 3) // 2, 0, (w + h * 4 // 3) // 2, h))
-    write_y4m(cut.resize(CAMERA, Image.Resampling.LANCZOS), path)
+    write_y4m(cut.resize(size, Image.Resampling.LANCZOS), path)
     return path
 
 
@@ -417,7 +417,7 @@ def _ms(values: list[float]) -> str:
     return f"{med:.0f} ms" if med >= 10 else f"{med:.1f} ms"
 
 
-def _launch(p: Any, y4m: Path) -> Any:
+def launch_chromium(p: Any, y4m: Path) -> Any:
     """Debian's Chromium with the fake camera playing ``y4m``, as the browser tests start it."""
     return p.chromium.launch(
         executable_path=CHROMIUM,
@@ -459,7 +459,7 @@ def bench_phone(tmp: Path, dist: Path) -> list[Row]:
     cffi_argon2: list[float] = []
     seen: dict[str, Any] = {}
     with serving(tmp, dist) as server, sync_playwright() as p:
-        browser = _launch(p, y4m)
+        browser = launch_chromium(p, y4m)
         # The browser tests' phone, without their instrumentation: only the app runs.
         context = browser.new_context(
             viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT},
