@@ -137,7 +137,7 @@ def test_see_redact_share_inbox_and_acknowledge(
     original.write_bytes(_face_photo())
     captured = server.cli(
         "capture", str(original), "--patient", pid, "--encounter", encounter,
-        "--profile", str(a_cli),
+        "--body-site", "14975008", "--side", "left", "--profile", str(a_cli),
     ).stdout  # fmt: skip
     face_id = captured.split("captured as ")[1].split()[0]
 
@@ -166,6 +166,8 @@ def test_see_redact_share_inbox_and_acknowledge(
     expect(timeline.locator("li")).to_have_count(2)
     expect(timeline.locator("img.thumb")).to_have_count(2, timeout=30_000)
     assert timeline.locator("li").first.get_attribute("data-media") == face_id
+    # The body site as the body map names it (SNOMED CT 14975008, laterality left).
+    expect(timeline.locator("li").first).to_contain_text("Body site: Forearm (left)")
     assert_accessible(page_a, "timeline")
     coffee_id = timeline.locator("li").nth(1).get_attribute("data-media")
     assert coffee_id

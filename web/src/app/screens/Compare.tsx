@@ -3,20 +3,22 @@
 // the wider of the two, so a centimetre in one is a centimetre in the other when both were
 // taken from the same distance.
 import { useEffect, useState } from "preact/hooks";
-import { ApiError } from "../api";
+import { ApiError, type MediaRecord } from "../api";
 import { t } from "../i18n";
 import { pictureSize, useObjectUrls } from "../see/images";
-import { openOwn } from "../see/open";
+import { openOwn, type Manifest } from "../see/open";
 import { seeHref } from "../see/routes";
 import { siteLabel } from "../see/sites";
 import { FormError, ScreenTitle } from "../ui";
 import { photoDate } from "./Timeline";
 
+type BodySite = Manifest["body_site"];
+
 interface Side {
   url: string;
   width: number;
-  date: string;
-  site: string | null;
+  meta: MediaRecord;
+  site: BodySite | undefined;
 }
 
 export function Compare({ patientId, a, b }: { patientId: string; a: string; b: string }) {
@@ -30,7 +32,7 @@ export function Compare({ patientId, a, b }: { patientId: string; a: string; b: 
       const load = async (id: string): Promise<Side> => {
         const o = await openOwn(id);
         const { width } = await pictureSize(o.plain, o.contentType);
-        return { url: makeUrl(o.plain, o.contentType), width, date: photoDate(o.meta), site: siteLabel(o.manifest.body_site) };
+        return { url: makeUrl(o.plain, o.contentType), width, meta: o.meta, site: o.manifest.body_site };
       };
       const first = await load(a);
       const second = await load(b);
@@ -54,20 +56,20 @@ export function Compare({ patientId, a, b }: { patientId: string; a: string; b: 
           <p class="ok">{t("verified")}</p>
           <p class="hint">{t("compareSameScale")}</p>
           <div class="compare" data-testid="compare">
-            {sides.map((s, i) => (
-              <figure key={i}>
-                <img
-                  src={s.url}
-                  alt={t("photoTaken", { date: s.date })}
-                  style={{ width: `${(100 * s.width) / widest}%` }}
-                />
-                <figcaption>
-                  <strong>{i === 0 ? t("compareBefore") : t("compareAfter")}</strong>
-                  <span>{t("takenOn", { date: s.date })}</span>
-                  {s.site ? <span>{t("bodySite", { site: s.site })}</span> : null}
-                </figcaption>
-              </figure>
-            ))}
+            {sides.map((s, i) => {
+              const date = photoDate(s.meta); // in the language shown now
+              const site = siteLabel(s.site);
+              return (
+                <figure key={i}>
+                  <img src={s.url} alt={t("photoTaken", { date })} style={{ width: `${(100 * s.width) / widest}%` }} />
+                  <figcaption>
+                    <strong>{i === 0 ? t("compareBefore") : t("compareAfter")}</strong>
+                    <span>{t("takenOn", { date })}</span>
+                    {site ? <span>{t("bodySite", { site })}</span> : null}
+                  </figcaption>
+                </figure>
+              );
+            })}
           </div>
         </>
       ) : null}

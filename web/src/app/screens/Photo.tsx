@@ -54,8 +54,7 @@ export function Verdict({ mediaId }: { mediaId: string }) {
 
 export function Photo({ patientId, mediaId }: { patientId: string; mediaId: string }) {
   const [photo, setPhoto] = useState<{ url: string; opened: Opened } | null>(null);
-  const [details, setDetails] = useState<{ site: string | null; caption: string | null; captionUnreadable: boolean }>({
-    site: null,
+  const [details, setDetails] = useState<{ caption: string | null; captionUnreadable: boolean }>({
     caption: null,
     captionUnreadable: false,
   });
@@ -80,8 +79,7 @@ export function Photo({ patientId, mediaId }: { patientId: string; mediaId: stri
       } catch {
         captionUnreadable = true;
       }
-      const site = siteLabel(opened.manifest.body_site);
-      if (alive) setDetails({ site, caption, captionUnreadable });
+      if (alive) setDetails({ caption, captionUnreadable });
     })().catch((err: unknown) => {
       if (alive) setError(err instanceof ApiError ? err.message : t("notVerified"));
     });
@@ -99,7 +97,8 @@ export function Photo({ patientId, mediaId }: { patientId: string; mediaId: stri
     requestAnimationFrame(() => openFull.current?.focus());
   }
 
-  const date = photo ? photoDate(photo.opened.meta) : "";
+  const date = photo ? photoDate(photo.opened.meta) : ""; // in the language shown now
+  const site = photo ? siteLabel(photo.opened.manifest.body_site) : null;
   return (
     <main id="main" class="screen">
       <ScreenTitle>{t("photoTitle")}</ScreenTitle>
@@ -115,7 +114,7 @@ export function Photo({ patientId, mediaId }: { patientId: string; mediaId: stri
             <figcaption>
               <span>{t("takenOn", { date })}</span>
               {photo.opened.manifest.derived_from ? <span>{t("redactedFrom")}</span> : null}
-              {details.site ? <span>{t("bodySite", { site: details.site })}</span> : null}
+              {site ? <span>{t("bodySite", { site })}</span> : null}
               {details.caption ? <span>{t("caption", { text: details.caption })}</span> : null}
               {details.captionUnreadable ? <span class="muted">{t("captionUnreadable")}</span> : null}
             </figcaption>

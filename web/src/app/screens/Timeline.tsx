@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type MediaRecord } from "../api";
 import { formatDateTime, plural, t } from "../i18n";
 import { useObjectUrls, thumbnail } from "../see/images";
-import { manifestOf, openField, openOwn } from "../see/open";
+import { manifestOf, openField, openOwn, type Manifest } from "../see/open";
 import { knownPatient } from "../see/patient";
 import { goSee, seeHref } from "../see/routes";
 import { siteLabel } from "../see/sites";
@@ -14,10 +14,9 @@ import { FormError, ScreenTitle } from "../ui";
 
 interface Row {
   meta: MediaRecord;
-  date: string;
   derived: boolean;
   thumb?: string;
-  site?: string | null;
+  site?: Manifest["body_site"];
   caption?: string | null;
   captionUnreadable?: boolean;
   failed?: boolean;
@@ -43,7 +42,6 @@ export function Timeline({ patientId }: { patientId: string }) {
       const list = await api.timeline(patientId, "clinical_care");
       let current: Row[] = list.map((meta) => ({
         meta,
-        date: photoDate(meta),
         derived: typeof manifestOf(meta).derived_from === "string",
       }));
       if (!alive) return;
@@ -62,7 +60,7 @@ export function Timeline({ patientId }: { patientId: string }) {
           } catch {
             captionUnreadable = true;
           }
-          next = { ...row, thumb, caption, captionUnreadable, site: siteLabel(opened.manifest.body_site) };
+          next = { ...row, thumb, caption, captionUnreadable, site: opened.manifest.body_site };
         } catch {
           next = { ...row, failed: true };
         }
@@ -114,9 +112,9 @@ export function Timeline({ patientId }: { patientId: string }) {
                     <span class="thumb thumb-empty" aria-hidden="true" />
                   )}
                   <span class="timeline-text">
-                    <span class="result-name">{t("photoTaken", { date: r.date })}</span>
+                    <span class="result-name">{t("photoTaken", { date: photoDate(r.meta) })}</span>
                     {r.derived ? <span class="badge">{t("redactedVersion")}</span> : null}
-                    {r.site ? <span>{t("bodySite", { site: r.site })}</span> : null}
+                    {r.site?.code ? <span>{t("bodySite", { site: siteLabel(r.site) ?? "" })}</span> : null}
                     {r.caption ? <span>{t("caption", { text: r.caption })}</span> : null}
                     {r.captionUnreadable ? <span class="muted">{t("captionUnreadable")}</span> : null}
                     {r.failed ? <span class="error-text">{t("notVerified")}</span> : null}
@@ -132,7 +130,7 @@ export function Timeline({ patientId }: { patientId: string }) {
                   />
                   <label for={`cmp-${r.meta.id}`}>
                     {t("selectToCompare")}
-                    <span class="visually-hidden"> ({r.date})</span>
+                    <span class="visually-hidden"> ({photoDate(r.meta)})</span>
                   </label>
                 </div>
               </li>
