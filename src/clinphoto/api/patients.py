@@ -18,6 +18,7 @@ from clinphoto.api.errors import CONFLICT
 from clinphoto.api.media import MediaOut, Purpose
 from clinphoto.media import service as media_service
 from clinphoto.patients import service as patients
+from clinphoto.sharing import grants
 
 router = APIRouter(prefix="/v1", tags=["patients"])
 
@@ -161,7 +162,9 @@ def patient_media(
     patient_id: ObjectId, purpose: Purpose, principal: Auth, db: Db
 ) -> list[MediaOut]:
     found = media_service.timeline(db, principal=principal, patient_id=patient_id, purpose=purpose)
-    return [MediaOut.of(m) for m in found]
+    # A device enrolled later opens the captions with its grants (decision 011).
+    texts = grants.text_grants(db, principal.device, found)
+    return [MediaOut.of(m, texts.get(m.id)) for m in found]
 
 
 @router.get("/patients/{patient_id}/care-team", summary="A patient's care team")
