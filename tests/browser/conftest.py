@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
@@ -145,9 +146,9 @@ class Server:
         return out.split("code (valid 24 hours):")[1].split()[0]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator[Server]:
-    tmp = tmp_path_factory.mktemp("server")
+@contextmanager
+def run_server(tmp: Path, web_dist: Path) -> Iterator[Server]:
+    """A clinphoto server of its own, on a free port, with its data under ``tmp``."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
@@ -180,6 +181,12 @@ def server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator
         proc.terminate()
         proc.wait(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator[Server]:
+    with run_server(tmp_path_factory.mktemp("server"), web_dist) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,8 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser.conftest import CHROMIUM, Server, write_y4m
-from tests.browser.phone import assert_accessible, enroll, new_phone
+from tests.browser.conftest import CHROMIUM, Server, run_server, write_y4m
+from tests.browser.phone import assert_accessible, enroll, focusables, new_phone, tab_walk
 from tests.browser.wristband import wristband_picture
 
 pytestmark = pytest.mark.slow
@@ -78,6 +78,13 @@ class Phone:
             f"/v1/patients/{self.patient_id}/media?purpose=clinical_care"
         )
         return found
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator[Server]:
+    """A server of this module's own: what it uploads stays out of the other tests' counts."""
+    with run_server(tmp_path_factory.mktemp("extras-server"), web_dist) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="module")
@@ -234,6 +241,9 @@ def test_drawn_signature_is_sealed_like_a_photo(phone: Phone, tmp_path: Path) ->
     page.get_by_text("Lire en français").click()  # the rights in the other language
     expect(page.get_by_text("Vous pouvez demander une copie")).to_be_visible()
     assert_accessible(page, "consent with signature")
+    walk = tab_walk(page, limit=120)
+    assert len(walk) == focusables(page), walk
+    assert all(w["visible"] for w in walk), walk
     page.get_by_label("I told the patient").check()
     page.get_by_role("button", name="Record consent").click()
     expect(page.get_by_role("alert")).to_contain_text("must sign")  # nothing drawn yet
@@ -275,6 +285,11 @@ def test_body_site_and_caption_check(phone: Phone) -> None:
     page = phone.page
     _verbal_consent(phone)
     shutter = page.get_by_role("button", name="Take photo")
+    # Every control, the body map's regions too, reachable by keyboard with focus shown.
+    walk = tab_walk(page, limit=150)
+    assert len(walk) == focusables(page), [(w["tag"], w["text"], w["index"]) for w in walk]
+    assert all(w["visible"] for w in walk), [w for w in walk if not w["visible"]]
+    assert any(w["text"] == "Forearm (left)" for w in walk), walk
     # The body map: the patient's left forearm, on the front view (the viewer's right).
     page.get_by_role("button", name="Forearm (left)").click()
     expect(page.get_by_test_id("body-site-chosen")).to_have_text("Body site: Forearm (left)")

@@ -21,7 +21,7 @@ function Shape({ region, chosen, onPick }: { region: Region; chosen: SiteChoice 
   const common = {
     class: "region",
     role: "button" as const,
-    tabIndex: 0,
+    tabindex: 0, // lower case: an SVG element takes the attribute as written
     "aria-label": choiceLabel(choice),
     "aria-pressed": pressed,
     "data-site": region.site,

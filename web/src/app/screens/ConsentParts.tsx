@@ -5,7 +5,7 @@
 // per purpose.
 import type SignaturePadType from "signature_pad";
 import { useEffect, useId, useImperativeHandle, useRef, useState } from "preact/hooks";
-import type { Ref } from "preact";
+import type { ComponentChildren, Ref } from "preact";
 import { ApiError, api, type ConsentRecord } from "../api";
 import { captureEn } from "../i18n/capture.en";
 import { captureFr } from "../i18n/capture.fr";
@@ -20,6 +20,21 @@ import "../bodymap/bodymap.css";
 
 const RIGHTS = ["rightCopy", "rightDelete", "rightWithdraw"] as const;
 
+/** A button that shows or hides what follows it (aria-expanded), for parts of a screen
+ * most visits do not need. */
+function Disclosure({ label, lang: l, children }: { label: string; lang?: string; children: ComponentChildren }) {
+  const id = useId();
+  const [open, setOpen] = useState(false);
+  return (
+    <div class="disclosure" lang={l}>
+      <button type="button" class="link" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
+        {label}
+      </button>
+      <div id={id}>{open ? children : null}</div>
+    </div>
+  );
+}
+
 /** The rights to a copy, to deletion and to withdraw, in plain words (CON-2), in the
  * language shown; the other language a tap away, for a patient who reads that one. */
 export function ConsentRights() {
@@ -33,8 +48,7 @@ export function ConsentRights() {
           <li key={k}>{t(k)}</li>
         ))}
       </ul>
-      <details class="rights-other" lang={otherLang}>
-        <summary>{t("rightsOther")}</summary>
+      <Disclosure label={t("rightsOther")} lang={otherLang}>
         <p>
           <strong>{other.rightsTitle}</strong>
         </p>
@@ -43,7 +57,7 @@ export function ConsentRights() {
             <li key={k}>{other[k]}</li>
           ))}
         </ul>
-      </details>
+      </Disclosure>
     </>
   );
 }
@@ -200,8 +214,7 @@ export function ToFollow({ patientId }: { patientId: string }) {
   }
 
   return (
-    <details class="rights-other">
-      <summary>{t("toFollowSwitch")}</summary>
+    <Disclosure label={t("toFollowSwitch")}>
       <form onSubmit={submit} noValidate>
         <div class="field">
           <label for={`${id}-reason`}>{t("toFollowReason")}</label>
@@ -229,7 +242,7 @@ export function ToFollow({ patientId }: { patientId: string }) {
         <FormError message={error} />
         <Submit busy={busy} label={t("toFollowSubmit")} />
       </form>
-    </details>
+    </Disclosure>
   );
 }
 
