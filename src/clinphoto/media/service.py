@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import re
+import typing
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -40,20 +41,9 @@ from clinphoto.patients import service as patients
 from clinphoto.policy import Act, Coverage, ObjectKind, Relation, Resource
 from clinphoto.storage.blobs import StoredBlob
 
-MAX_MEDIA_BYTES = 256 * 1024 * 1024
+MAX_MEDIA_BYTES = wire.MAX_MEDIA_BYTES
 # What the device client's scrubber can produce (imaging.scrub): nothing else is accepted.
-CONTENT_TYPES = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/webp",
-        "image/gif",
-        "video/mp4",
-        "video/quicktime",
-        "video/webm",
-        "video/x-matroska",
-    }
-)
+CONTENT_TYPES = frozenset(typing.get_args(wire.MediaType))
 PHOTO = "photo"
 SIGNATURE = "consent-signature"
 CAPTURE_PURPOSE = "clinical_care"
