@@ -24,7 +24,6 @@ export const captureEn = {
   captionLabel: "Caption (optional)",
   captionHint: "Describe the finding, not the patient: no name, record number or date of birth.",
   captionWarningsTitle: "This caption may identify the patient",
-  captionWarning: "{kind}: {reason}",
   captionMarked: "Words that may identify the patient are marked:",
   captionEditHint: "Edit the caption to remove them, or say why it must stay as it is.",
   captionKeepLegend: "Keep the caption as it is, because",

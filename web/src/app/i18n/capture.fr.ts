@@ -23,7 +23,6 @@ export const captureFr = {
   captionLabel: "Légende (facultative)",
   captionHint: "Décrivez la lésion, pas le patient : ni nom, ni numéro de dossier, ni date de naissance.",
   captionWarningsTitle: "Cette légende pourrait identifier le patient",
-  captionWarning: "{kind} : {reason}",
   captionMarked: "Les mots qui pourraient identifier le patient sont marqués :",
   captionEditHint: "Modifiez la légende pour les retirer, ou dites pourquoi elle doit rester telle quelle.",
   captionKeepLegend: "Garder la légende telle quelle, parce que",

@@ -14,7 +14,7 @@ import { TEXT_CONFIRMATIONS, type TextConfirmation } from "../../lib/protocol";
 import { api } from "../api";
 import { choiceLabel, toBodySite, type SiteChoice } from "../bodymap/choice";
 import { camera } from "../camera";
-import { plural, t } from "../i18n";
+import { lang, plural, t } from "../i18n";
 import { href } from "../router";
 import { outbox, queueCapture, syncOutbox, type CaptureExtras } from "../outbox";
 import { need } from "../session";
@@ -104,7 +104,10 @@ function Caption({
           <ul>
             {findings.map((f, i) => (
               <li key={i} data-kind={f.kind}>
-                {t("captionWarning", { kind: t(`kind_${f.kind}`), reason: f.reason })}
+                {t(`kind_${f.kind}`)}
+                {lang() === "en" ? ": " : " : "}
+                {/* The reason comes with the rule (imaging/identifiers.py), in English. */}
+                <span lang="en-CA">{f.reason}</span>
               </li>
             ))}
           </ul>

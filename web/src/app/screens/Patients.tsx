@@ -312,7 +312,6 @@ export function Consent({ patientId }: { patientId: string }) {
       <section class="consent-text" aria-labelledby="consent-version">
         <h2 id="consent-version">{t("consentTextVersion", { version })}</h2>
         <p>{t("consentText")}</p>
-        <p>{t("consentRights")}</p>
         <ConsentRights />
       </section>
       <form onSubmit={submit} noValidate>
