@@ -45,15 +45,8 @@ def _serving(env: dict[str, str], log: Path) -> Iterator[str]:
             proc.wait(timeout=10)
 
 
-def _photo(seed: int) -> bytes:
-    img = Image.new("RGB", (160, 120))
-    img.putdata([((x * seed) % 256, (y * 3) % 256, 90) for y in range(120) for x in range(160)])
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
-def test_captures_wait_sealed_while_offline_and_are_sent_later(tmp_path: Path) -> None:
+def _new_instance(tmp_path: Path) -> dict[str, str]:
+    """A new embedded instance under ``tmp_path`` (test KDF); the environment that reaches it."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
         "CLINPHOTO_DATA_DIR": str(tmp_path / "var"),
@@ -64,6 +57,19 @@ def test_captures_wait_sealed_while_offline_and_are_sent_later(tmp_path: Path) -
         "CLINPHOTO_PASSCODE": PASSCODE,
     }
     _cli(env, "init")
+    return env
+
+
+def _photo(seed: int) -> bytes:
+    img = Image.new("RGB", (160, 120))
+    img.putdata([((x * seed) % 256, (y * 3) % 256, 90) for y in range(120) for x in range(160)])
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def test_captures_wait_sealed_while_offline_and_are_sent_later(tmp_path: Path) -> None:
+    env = _new_instance(tmp_path)
     log = tmp_path / "server.log"
     phone = ["--profile", str(tmp_path / "phone")]
     files = [tmp_path / f"IMG_{i}.jpg" for i in range(3)]
@@ -163,16 +169,7 @@ def test_captures_wait_sealed_while_offline_and_are_sent_later(tmp_path: Path) -
 
 
 def test_a_revoked_device_wipes_its_keys_and_outbox_at_next_contact(tmp_path: Path) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
-        "CLINPHOTO_DATA_DIR": str(tmp_path / "var"),
-        "CLINPHOTO_PORT": str(free_port()),
-        "CLINPHOTO_ENV": "development",
-        "CLINPHOTO_KDF_PROFILE": "test",
-        "CLINPHOTO_PASSWORD": PASSWORD,
-        "CLINPHOTO_PASSCODE": PASSCODE,
-    }
-    _cli(env, "init")
+    env = _new_instance(tmp_path)
     phone, laptop = tmp_path / "phone", tmp_path / "laptop"
     with _serving(env, tmp_path / "server.log") as url:
         code = _code(
