@@ -81,7 +81,8 @@ test: check corpus webcheck web
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_crypto.py \
 	    tests/functional/test_instance.py --cov=clinphoto.crypto --cov-branch \
 	    --cov-report=term-missing --cov-fail-under=100
-	$(NODE_ENV) $(BIN)/python -m pytest
+	@echo "The whole suite, on every core (each test file whole on one worker):"
+	$(NODE_ENV) $(BIN)/python -m pytest -n auto --dist loadfile
 
 check: lint typecheck imports
 

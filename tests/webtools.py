@@ -8,11 +8,14 @@ the Makefile arranges; without either, the tests that need it fail with that rea
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,11 +49,35 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{node_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-@cache
-def interop_dir() -> Path:
-    """Install the web app's pinned packages if needed and build web/test/interop/*.ts."""
-    env = _env()
-    if not (WEB / "node_modules" / ".package-lock.json").exists():
+def newest_mtime(paths: list[Path]) -> float:
+    """The latest modification time of any file at or under ``paths``."""
+    newest = 0.0
+    for root in paths:
+        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        newest = max([newest, *(p.stat().st_mtime for p in files)])
+    return newest
+
+
+@contextmanager
+def build_lock(name: str) -> Iterator[None]:
+    """Held while one test process builds part of the web app: the suite runs on several
+    workers (pytest-xdist), and two builds into the same folder would trample each other.
+    The second worker waits, then finds the build fresh."""
+    locks = WEB / "build"
+    locks.mkdir(exist_ok=True)
+    with (locks / f".{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def npm_ci_if_needed(env: dict[str, str]) -> None:
+    """Install the web app's pinned packages when node_modules is missing."""
+    with build_lock("npm-ci"):
+        if (WEB / "node_modules" / ".package-lock.json").exists():
+            return
         subprocess.run(
             ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
             cwd=WEB,
@@ -58,14 +85,33 @@ def interop_dir() -> Path:
             check=True,
             capture_output=True,
         )
-    subprocess.run(
-        ["npm", "run", "--silent", "build:interop"],
-        cwd=WEB,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return WEB / "build" / "interop"
+
+
+@cache
+def interop_dir() -> Path:
+    """Build web/test/interop/*.ts (when any of its sources is newer than the build)."""
+    env = _env()
+    npm_ci_if_needed(env)
+    out = WEB / "build" / "interop"
+    sources = [
+        WEB / "src",
+        WEB / "test" / "interop",
+        WEB / "vite.interop.config.ts",
+        WEB / "package-lock.json",
+    ]
+    with build_lock("interop"):
+        stamp = out / ".built"
+        if stamp.exists() and stamp.stat().st_mtime >= newest_mtime(sources):
+            return out
+        subprocess.run(
+            ["npm", "run", "--silent", "build:interop"],
+            cwd=WEB,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        stamp.touch()
+    return out
 
 
 def run_interop(name: str, payload: Any, timeout: float = 120) -> Any:

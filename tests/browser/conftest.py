@@ -23,19 +23,11 @@ import pytest
 from PIL import Image
 
 from tests.live import free_port
-from tests.webtools import WEB, node_bin_dir
+from tests.webtools import WEB, build_lock, newest_mtime, node_bin_dir, npm_ci_if_needed
 
 PASSWORD = "a long clinical passphrase"  # accounts' passwords, and the server's own
 PASSCODE = "864213"  # the server CLI's profile passcode (unused by the browser)
 CHROMIUM = "/usr/bin/chromium"
-
-
-def _newest(paths: list[Path]) -> float:
-    newest = 0.0
-    for root in paths:
-        files = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
-        newest = max([newest, *(p.stat().st_mtime for p in files)])
-    return newest
 
 
 @pytest.fixture(scope="session")
@@ -50,20 +42,14 @@ def web_dist() -> Path:
         WEB / "package-lock.json",
     ]
     built = dist / "index.html"
-    if built.exists() and built.stat().st_mtime >= _newest(sources):
-        return dist
-    env = {**os.environ, "PATH": f"{node_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"}
-    if not (WEB / "node_modules" / ".package-lock.json").exists():
-        subprocess.run(
-            ["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
-            cwd=WEB,
-            env=env,
-            check=True,
-            capture_output=True,
+    with build_lock("dist"):
+        if built.exists() and built.stat().st_mtime >= newest_mtime(sources):
+            return dist
+        env = {**os.environ, "PATH": f"{node_bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}"}
+        npm_ci_if_needed(env)
+        done = subprocess.run(
+            ["npm", "run", "--silent", "build"], cwd=WEB, env=env, capture_output=True, text=True
         )
-    done = subprocess.run(
-        ["npm", "run", "--silent", "build"], cwd=WEB, env=env, capture_output=True, text=True
-    )
     if done.returncode != 0:
         raise AssertionError(f"npm run build failed:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
     return dist
