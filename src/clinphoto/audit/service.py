@@ -74,6 +74,13 @@ class Action(enum.StrEnum):
     GRANT_LIST = "device_grant.list_missing"
     GRANT_WRITE = "device_grant.write"
     REQUEST_REFUSED = "request.refused"
+    RETENTION_RULE_SET = "retention.rule_set"
+    RETENTION_READ = "retention.read"
+    RETENTION_RECOMPUTE = "retention.recompute"
+    HOLD_PLACE = "retention.hold_place"
+    HOLD_RELEASE = "retention.hold_release"
+    RETENTION_SWEEP = "retention.sweep"
+    RETENTION_DESTROY = "retention.destroy"  # a certificate of destruction (RET-5)
 
 
 class Outcome(enum.StrEnum):

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Seconds between the records custodian's inspection passes inside `serve`; 0: off.
     custodian_interval: float = Field(default=2.0, ge=0)
+    # Seconds between retention sweeps inside `serve` (RET-5); 0: off. The first sweep runs
+    # one interval after start-up, so a short-lived test server never sweeps unless asked.
+    retention_sweep_interval: float = Field(default=86400.0, ge=0)
+    # A federal setting (e.g. a federal health service): the federal retention rule governs
+    # every patient instead of the patient's province's (RET-1).
+    retention_federal: bool = False
     # "development": the embedded single-machine setup (`make run`), where the KEK may sit
     # on disk and the test KDF is allowed. Anything else is production and is checked.
     env: Literal["production", "development"] = "production"

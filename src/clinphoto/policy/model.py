@@ -41,6 +41,13 @@ class Act(enum.StrEnum):
     AUDIT_EXPORT = "audit_export"
     INSPECT = "inspect"
     ADMINISTER = "administer"
+    # Retention (RET-1, RET-3, RET-5): the rules table, each item's date, holds, the sweep.
+    READ_RETENTION_RULES = "read_retention_rules"
+    READ_RETENTION = "read_retention"
+    MANAGE_RETENTION = "manage_retention"
+    PLACE_HOLD = "place_hold"
+    RELEASE_HOLD = "release_hold"
+    RUN_SWEEP = "run_sweep"
 
 
 class ObjectKind(enum.StrEnum):

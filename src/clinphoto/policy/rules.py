@@ -19,7 +19,19 @@ from clinphoto.policy.model import (
 )
 
 # Acts that a server-side job or an operator at the server's console may take.
-SYSTEM_ACTS = frozenset({Act.ADMINISTER, Act.AUDIT_EXPORT, Act.INSPECT, Act.REVIEW})
+SYSTEM_ACTS = frozenset(
+    {
+        Act.ADMINISTER,
+        Act.AUDIT_EXPORT,
+        Act.INSPECT,
+        Act.REVIEW,
+        # The retention sweep is a job; it reads the rules and the dates it acts on. Changing
+        # a rule or placing and releasing a hold is a person's decision: a privacy officer's.
+        Act.RUN_SWEEP,
+        Act.READ_RETENTION,
+        Act.READ_RETENTION_RULES,
+    }
+)
 # Administrators administer (users, devices, settings) and see no patient data.
 ADMIN_ACTS = frozenset({Act.ADMINISTER})
 # Privacy officers review consents, overrides and the audit trail, and may document or
@@ -36,7 +48,17 @@ PRIVACY_OFFICER_ACTS = frozenset(
         Act.READ_CONSENT,
         Act.REVIEW,
         Act.AUDIT_EXPORT,
+        Act.READ_RETENTION_RULES,
+        Act.READ_RETENTION,
+        Act.MANAGE_RETENTION,
+        Act.PLACE_HOLD,
+        Act.RELEASE_HOLD,
+        Act.RUN_SWEEP,
     }
+)
+# Retention decisions that are a privacy officer's alone (RET-1, RET-3, RET-5).
+RETENTION_OFFICER_ACTS = frozenset(
+    {Act.MANAGE_RETENTION, Act.PLACE_HOLD, Act.RELEASE_HOLD, Act.RUN_SWEEP}
 )
 # Clinicians: open to any clinician (the wristband case, new patients, breaking the glass).
 CLINICIAN_OPEN_ACTS = frozenset(
@@ -46,6 +68,7 @@ CLINICIAN_OPEN_ACTS = frozenset(
         Act.REGISTER_PATIENT,
         Act.OPEN_ENCOUNTER,
         Act.EMERGENCY_OVERRIDE,
+        Act.READ_RETENTION_RULES,  # the rules table: no patient data
     }
 )
 # Clinicians: need the patient's care team, or an emergency override in force.
@@ -112,6 +135,8 @@ def _role_gate(subject: Subject, act: Act) -> Decision | None:
         return _role_denied(subject, act, role, "privacy-officers-do-not-handle-media")
     if act in (Act.REVIEW, Act.AUDIT_EXPORT):
         return _role_denied(subject, act, role, "review-is-for-privacy-officers")
+    if act in RETENTION_OFFICER_ACTS:
+        return _role_denied(subject, act, role, "retention-decisions-are-for-privacy-officers")
     if act in CLINICIAN_OPEN_ACTS:
         return Decision(Effect.ALLOW, (role, f"open-to-clinicians:{act.value}"))
     return None
@@ -139,7 +164,9 @@ def _relationship(act: Act, relations: frozenset[Relation]) -> tuple[Effect, str
         if Relation.SHARE_RECIPIENT in relations:
             return Effect.ALLOW, "relation:share_recipient"
         return None
-    if act is Act.EXPORT:
+    if act in (Act.EXPORT, Act.READ_RETENTION):
+        # READ_RETENTION: a clinician sees the destroy-not-before date and holds of what
+        # they took or of their own patient's records.
         for rel in (Relation.AUTHOR, Relation.CARE_TEAM):
             if rel in relations:
                 return Effect.ALLOW, f"relation:{rel.value}"
