@@ -359,7 +359,7 @@ def test_capture_open_and_recover_with_the_age_cli(
     assert "Dr B. Gagnon (clinician), CHU Example" in shown
     assert "device 'tablet':" in shown
     share_id = shown.split("shared as ")[1].split()[0]
-    assert "sent" in _cli(env, "shares", media_id, *phone).stdout
+    assert "to Dr B. Gagnon, CHU Example  sent" in _cli(env, "shares", media_id, *phone).stdout
     listed = _cli(env, "inbox", *tablet).stdout
     assert share_id in listed
     assert "from Dr E. Roy" in listed

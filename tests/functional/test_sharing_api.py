@@ -109,6 +109,11 @@ def test_trn4_share_is_received_opened_and_acknowledged(
     assert opened == plain
     status = client.get(f"/v1/media/{media_id}/shares", headers=alice.auth).json()
     assert status[0]["status"] == "delivered"
+    # The sender sees to whom each share went, as the directory names them.
+    assert (status[0]["recipient_name"], status[0]["recipient_institution"]) == (
+        "Dr Test",
+        "Test Hospital",
+    )
 
     bad = client.post(
         f"/v1/shares/{share_id}/ack",

@@ -139,9 +139,23 @@ async def send(media_id: ObjectId, request: Request, principal: Auth, inst: Inst
     return ShareOut.of(await run_in_threadpool(record))
 
 
+class SentShareOut(ShareOut):
+    recipient_name: str = Field(
+        description="The recipient's display name, as the directory shows it"
+    )
+    recipient_institution: str
+
+
 @router.get("/media/{media_id}/shares", summary="Your shares of a photo and their status")
-def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[ShareOut]:
-    return [ShareOut.of(s) for s in sharing.sent_for(db, principal=principal, original_id=media_id)]
+def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[SentShareOut]:
+    return [
+        SentShareOut(
+            **ShareOut.of(e.share).model_dump(),
+            recipient_name=e.recipient_name,
+            recipient_institution=e.recipient_institution,
+        )
+        for e in sharing.sent_for(db, principal=principal, original_id=media_id)
+    ]
 
 
 @router.get("/inbox", summary="Photos shared with you")

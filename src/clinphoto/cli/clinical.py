@@ -503,7 +503,10 @@ def shares(
     api = ApiClient(secrets_.server, secrets_.token)
     try:
         for s in api.shares_of(media_id):
-            out.print(f"{s['id']}  to {s['recipient_user_id']}  {s['status']}  {s['purpose']}")
+            to = s["recipient_name"] + (
+                f", {s['recipient_institution']}" if s["recipient_institution"] else ""
+            )
+            out.print(f"{s['id']}  to {to}  {s['status']}  {s['purpose']}")
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:

@@ -335,8 +335,17 @@ def acknowledge(db: Session, *, principal: Principal, share_id: str, signature: 
     return share
 
 
-def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[Share]:
-    """The caller's shares of their own photo, with status (TRN-4); audited."""
+@dataclass(frozen=True)
+class SentShare:
+    """One share of the caller's photo, with whom it went to, as the directory names them."""
+
+    share: Share
+    recipient_name: str
+    recipient_institution: str
+
+
+def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[SentShare]:
+    """The caller's shares of their own photo, with status and recipient (TRN-4); audited."""
     media, resource = media_service.media_resource(db, principal, original_id, "")
     resource = Resource(
         ObjectKind.MEDIA,
@@ -356,4 +365,17 @@ def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[Sha
         ).scalars()
     )
     grant.record(db, details={"results": len(shares)})
-    return shares
+    people = {
+        u.id: u
+        for u in db.execute(
+            select(User).where(User.id.in_({s.recipient_user_id for s in shares}))
+        ).scalars()
+    }
+    return [
+        SentShare(
+            s,
+            people[s.recipient_user_id].display_name,
+            people[s.recipient_user_id].institution,
+        )
+        for s in shares
+    ]
