@@ -8,6 +8,7 @@ loaded. Which modules, not how long: the timings are in bench/run.py (bench_cli_
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import subprocess
 import sys
@@ -61,6 +62,7 @@ def _start(argv: list[str] | None, tmp_path: Path) -> dict[str, Any]:
         "CLINPHOTO_PROFILE": str(tmp_path / "no-profile-here"),
         "CLINPHOTO_PASSCODE": "not-used-no-profile",
         "COLUMNS": "200",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),  # help rendered by Typer: nothing kept yet
     }
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(argv)],
@@ -135,3 +137,218 @@ def test_create_user_offers_exactly_the_policy_roles() -> None:
     from clinphoto.policy import Role
 
     assert [r.value for r in RoleName] == [r.value for r in Role]
+
+
+# --- Help shown again without Typer, and the passcode asked before it (issue 9) ---------------
+
+HELP_LINES = [
+    ["--help"],
+    ["inbox", "--help"],
+    ["admin", "create-user", "--help"],
+    ["scrub", "--help"],
+]
+UI = {"typer", "rich", "click"}
+
+
+def _cached_env(tmp_path: Path, columns: str = "100") -> dict[str, str]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "COLUMNS": columns}
+    env.pop("CLINPHOTO_PASSCODE", None)
+    return env
+
+
+def _run_help(argv: list[str], env: dict[str, str]) -> tuple[str, list[str]]:
+    """``clinphoto ARGV`` in a new interpreter with its output on a pipe; (output, the UI
+    packages it loaded)."""
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: sys.stderr.write(' '.join(sorted({m.split('.')[0] for m in"
+        " sys.modules}))))\n"
+        "from clinphoto.cli.entry import main\n"
+        f"sys.argv = ['clinphoto', *{argv!r}]\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, sorted(UI & set(done.stderr.split()))
+
+
+def _typer_help(argv: list[str], env: dict[str, str]) -> str:
+    """The help as Typer itself prints it, without clinphoto.cli.entry."""
+    app = "clinphoto.cli.deid:tools" if argv[0] == "scrub" else "clinphoto.cli.main:app"
+    module, name = app.split(":")
+    code = (
+        f"import sys; from {module} import {name} as a; sys.argv[1:] = {argv!r};"
+        " a(prog_name='clinphoto')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("argv", HELP_LINES, ids=" ".join)
+def test_help_shown_again_is_typers_and_loads_no_ui_library(
+    argv: list[str], tmp_path: Path
+) -> None:
+    env = _cached_env(tmp_path)
+    first, loaded_first = _run_help(argv, env)
+    second, loaded_second = _run_help(argv, env)
+    assert loaded_first  # rendered by Typer and Rich the first time...
+    assert loaded_second == []  # ...and shown again without them
+    assert "Usage: clinphoto" in first
+    assert second == first == _typer_help(argv, env)
+
+
+def test_help_is_rendered_again_when_the_width_or_the_code_changes(tmp_path: Path) -> None:
+    from clinphoto.cli import helpcache
+
+    argv = ["inbox", "--help"]
+    wide = _run_help(argv, _cached_env(tmp_path, "120"))[0]
+    _run_help(argv, _cached_env(tmp_path, "120"))
+    narrow, loaded = _run_help(argv, _cached_env(tmp_path, "60"))
+    assert loaded  # another width: not the kept copy
+    assert narrow == _typer_help(argv, _cached_env(tmp_path, "60")) != wide
+    assert _run_help(argv, _cached_env(tmp_path, "60"))[1] == []
+    # A file the rendering loaded changes (its size and time are kept with the copy): stale.
+    kept = list((tmp_path / "cache" / "clinphoto").iterdir())
+    assert len(kept) == 2
+    for path in kept:
+        key, stamps, text = marshal.loads(path.read_bytes())
+        assert any(s[0].endswith("/clinphoto/cli/device.py") for s in stamps)
+        stale = tuple((p, mtime - 1, size) for p, mtime, size in stamps)
+        path.write_bytes(marshal.dumps((key, stale, text.replace("Usage", "Stale"))))
+    again, loaded = _run_help(argv, _cached_env(tmp_path, "60"))
+    assert loaded
+    assert again == narrow
+    assert helpcache.help_words(["--help"]) == ()
+    assert helpcache.help_words(["--data-dir", "x", "--help"]) is None
+    assert helpcache.help_words(["inbox", "--help", "x"]) is None
+
+
+def test_the_kept_help_depends_on_every_variable_rich_and_typer_read() -> None:
+    """Rich and Typer read these environment variables; those that can change help are
+    part of the copy's key, and this test finds a new one in a new version."""
+    import re
+
+    import rich
+    import typer
+
+    from clinphoto.cli.helpcache import ENVIRONMENT
+
+    # Shell completion and tracebacks: not help.
+    not_for_help = {
+        "COMP_CWORD",
+        "COMP_WORDS",
+        "TYPER_STANDARD_TRACEBACK",
+        "_TYPER_STANDARD_TRACEBACK",
+    }
+    found = set()
+    pattern = re.compile(r"""(?:getenv|environ\.get|environ\[)\(?\s*["']([A-Za-z_]+)["']""")
+    for package in (typer, rich):
+        for source in Path(package.__file__).parent.rglob("*.py"):
+            found |= set(pattern.findall(source.read_text(encoding="utf-8")))
+    found = {n for n in found if not n.startswith("_TYPER_COMPLETE")} - not_for_help
+    assert len(found) > 10  # the search works
+    assert sorted(found - set(ENVIRONMENT)) == []
+
+
+def test_the_early_prompt_knows_exactly_the_commands_that_unlock_first() -> None:
+    """Each command of early.UNLOCK_FIRST takes only --profile and unlocks before anything
+    else, so asking for the passcode before Typer reads the line changes nothing."""
+    import ast
+    import inspect
+    import textwrap
+
+    import typer.main
+
+    from clinphoto.cli import early
+    from clinphoto.cli.main import app
+
+    root: Any = typer.main.get_command(app)
+    for words in sorted(early.UNLOCK_FIRST):
+        command = root
+        for word in words:
+            command = command.commands[word]
+        assert [p.name for p in command.params] == ["profile"], words
+        option = command.params[0]
+        assert option.opts == ["--profile"]
+        assert option.envvar == "CLINPHOTO_PROFILE"
+        body = ast.parse(textwrap.dedent(inspect.getsource(command.callback))).body[0]
+        assert isinstance(body, ast.FunctionDef)
+        first = body.body[1]  # after the docstring
+        assert ast.unparse(first) == "secrets_ = _unlock(profile)", words
+    recognised = early._recognised
+    assert recognised(["inbox"])
+    assert recognised(["device", "whoami", "--profile", "p"])
+    assert recognised(["inbox", "--profile=p"])
+    for line in (
+        ["inbox", "--help"],
+        ["inbox", "--profile"],
+        ["inbox", "--profile="],
+        ["inbox", "--profile", "--help"],
+        ["inbox", "x"],
+        ["inbox", "--profile", "p", "--profile", "q"],
+        ["shares", "x"],
+        ["device"],
+        ["--data-dir", "d", "inbox"],
+    ):
+        assert not recognised(line), line
+
+
+def _on_terminal(argv: list[str], keys: list[bytes], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run ``argv`` on a pty; type each of ``keys`` after the next passcode prompt."""
+    import pty
+    import select
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    seen = b""
+    typed = 0
+    try:
+        while True:
+            ready, _, _ = select.select([fd], [], [], 60)
+            assert ready, seen
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if typed < len(keys) and seen.count(b"Device passcode: ") > typed:
+                os.write(fd, keys[typed])
+                typed += 1
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), seen
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [[b"a passcode\r"], [b"\r", b"a passcode\r"], [b"\x03"], [b"\x04"]],
+    ids=["typed", "empty-then-typed", "interrupted", "end-of-input"],
+)
+def test_the_early_prompt_behaves_as_typers(keys: list[bytes], tmp_path: Path) -> None:
+    """`clinphoto inbox` on a terminal, asked early, against the same command run by Typer
+    alone: the same screen, the same exit status (no profile here: exit 2 after the
+    passcode)."""
+    env = {**_cached_env(tmp_path), "CLINPHOTO_PROFILE": str(tmp_path / "no-profile")}
+    clinphoto = str(Path(sys.executable).with_name("clinphoto"))
+    typer_alone = [
+        sys.executable,
+        "-c",
+        "from clinphoto.cli.main import app; app(prog_name='clinphoto')",
+    ]
+    early = _on_terminal([clinphoto, "inbox"], keys, env)
+    alone = _on_terminal([*typer_alone, "inbox"], keys, env)
+    assert early == alone
+    assert early[0] == (2 if keys[-1].endswith(b"\r") else 1)
+    assert early[1].startswith(b"Device passcode: ")

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
+from clinphoto.cli import early
+
 if TYPE_CHECKING:
     from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError
 
@@ -70,7 +72,11 @@ def _unlock(profile: Path) -> DeviceSecrets:
     The passcode is asked for first and the cryptography imported after it, so the prompt
     comes up at once; commands import the HTTP client after this call for the same reason.
     """
-    passcode = _secret("CLINPHOTO_PASSCODE", "Device passcode")
+    try:
+        given = early.take()  # asked before Typer was loaded (clinphoto.cli.early)
+    except early.Aborted:
+        raise typer.Abort() from None
+    passcode = given or _secret("CLINPHOTO_PASSCODE", "Device passcode")
     from clinphoto.client.profile import Profile, ProfileError
 
     try:

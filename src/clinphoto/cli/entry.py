@@ -10,6 +10,11 @@ import when they run (tests/unit/test_cli_startup.py).
 ``clinphoto scrub FILES... --out DIR [--json]``, the line scripts run, goes further: it is
 read by :mod:`clinphoto.cli.scrubtool` without Typer and Rich, whose imports cost more than
 scrubbing a hundred photos. Any other ``scrub`` line (``--help``, a mistake) goes to Typer.
+
+Two more lines start without Typer and Rich (issue 9: a command starts within 0.3 s):
+``WORDS... --help`` prints the help Typer printed last time in the same conditions
+(:mod:`clinphoto.cli.helpcache`), and the commands that ask for the device passcode first
+(``inbox``...) ask for it before Typer is loaded (:mod:`clinphoto.cli.early`).
 """
 
 from __future__ import annotations
@@ -19,16 +24,9 @@ import sys
 FILE_TOOLS = frozenset({"scrub", "inspect", "redact"})
 
 
-def main() -> None:
-    if len(sys.argv) > 1 and sys.argv[1] == "scrub":
-        from clinphoto.cli.scrubtool import run
-
-        status = run(sys.argv[2:])
-        if status is not None:
-            if status:
-                raise SystemExit(status)
-            return
-    if len(sys.argv) > 1 and sys.argv[1] in FILE_TOOLS:
+def _typer(argv: list[str]) -> None:
+    """Run the Typer application that owns ``argv``."""
+    if argv and argv[0] in FILE_TOOLS:
         from clinphoto.cli.deid import tools
 
         tools(prog_name="clinphoto")
@@ -36,3 +34,26 @@ def main() -> None:
     from clinphoto.cli.main import app
 
     app(prog_name="clinphoto")
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    if argv and argv[0] == "scrub":
+        from clinphoto.cli.scrubtool import run
+
+        status = run(argv[1:])
+        if status is not None:
+            if status:
+                raise SystemExit(status)
+            return
+    from clinphoto.cli import helpcache
+
+    words = helpcache.help_words(argv)
+    if words is not None:
+        if not helpcache.show(words):
+            helpcache.render(words, lambda: _typer(argv))
+        return
+    from clinphoto.cli import early
+
+    early.ask(argv)
+    _typer(argv)
