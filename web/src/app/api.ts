@@ -2,6 +2,7 @@
 // arrives as {"error": {"code", "message", "request_id"}}; a revoked device and an ended
 // session are reported to the app (which wipes, or asks for the password again).
 import { loginMessage, MANIFEST_HEADER, SIGNATURE_HEADER } from "../lib/protocol";
+import type { GrantIn, MissingGrant } from "../lib/grants";
 import { sign } from "../lib/keys";
 import { t } from "./i18n";
 import { unlocked } from "./session";
@@ -89,6 +90,8 @@ export interface DeviceOut {
   signing_public: string;
   fingerprint: string;
   status: string;
+  enrolled_at: string;
+  revoked_at: string | null;
 }
 export interface SessionOut {
   token: string;
@@ -211,6 +214,18 @@ export const api = {
     }>("GET", "/v1/me"),
   devices: () => call<DeviceOut[]>("GET", "/v1/devices"),
   revokeDevice: (id: string) => call<DeviceOut>("DELETE", `/v1/devices/${encodeURIComponent(id)}`),
+  // A new device of one's own (decision 011): its one-time code, then grants written here.
+  enrollmentCode: () =>
+    call<{ user_id: string; code: string; expires_in_hours: number }>("POST", "/v1/enrollment-codes", { json: {} }),
+  missingGrants: (deviceId: string, after: string | null, limit: number) =>
+    call<{ device_id: string; items: MissingGrant[]; next_after: string | null }>(
+      "GET",
+      `/v1/devices/${deviceId}/missing-grants?${new URLSearchParams(after === null ? { limit: String(limit) } : { after, limit: String(limit) })}`,
+    ),
+  postGrants: (deviceId: string, grants: GrantIn[]) =>
+    call<{ device_id: string; granted: number; existing: number }>("POST", `/v1/devices/${deviceId}/grants`, {
+      json: { grants },
+    }),
   findPatients: (kind: "mrn" | "hcn" | "name", value: string) =>
     call<PatientMatch[]>("GET", `/v1/patients?${new URLSearchParams({ [kind]: value })}`),
   createPatient: (body: { name: string; dob: string; mrn: string; hcn: string | null; province: string }) =>

@@ -7,7 +7,7 @@ import { camera } from "./camera";
 import { idle } from "./idle";
 import { lang, onLangChange, setLang, t } from "./i18n";
 import { syncOutbox, whenCapturesQueued } from "./outbox";
-import { href, useRoute } from "./router";
+import { href, useRoute, type Route } from "./router";
 import { Capture } from "./screens/Capture";
 import { Ended, Enroll, InstallFirst, needsInstall, SignIn, Unlock } from "./screens/Access";
 import { OutboxScreen } from "./screens/OutboxScreen";
@@ -17,6 +17,31 @@ import { parseSee, seeHref } from "./see/routes";
 import { drop, need, unlocked } from "./session";
 import { announce, clearStatus, StatusRegion } from "./status";
 import { wipeEverything } from "./wipe";
+import { FormError } from "./ui";
+
+type DeviceScreens = typeof import("./screens/Devices");
+let devicesLoading: Promise<DeviceScreens> | null = null;
+
+/** Your devices, adding one and giving it access: loaded on demand, like the seeing screens. */
+function Devices({ route }: { route: Extract<Route, { name: "devices" | "add-device" | "grant-device" }> }) {
+  const [screens, setScreens] = useState<DeviceScreens | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    devicesLoading ??= import("./screens/Devices");
+    devicesLoading.then(setScreens).catch((err: unknown) => {
+      devicesLoading = null;
+      setError(err instanceof Error ? err.message : String(err));
+    });
+  }, []);
+  if (!screens) {
+    return (
+      <main id="main" class="screen" aria-busy={error === null}>
+        {error ? <FormError message={error} /> : <p class="muted">{t("busy")}</p>}
+      </main>
+    );
+  }
+  return <screens.DeviceScreen route={route} />;
+}
 
 type Phase = "loading" | "install" | "enroll" | "locked" | "signin" | "ready" | "wiped" | "revoked";
 
@@ -92,6 +117,7 @@ function Header({ phase, onLock }: { phase: Phase; onLock: () => void }) {
           <a href={href({ name: "patients" })}>{t("navPatients")}</a>
           <a href={href({ name: "outbox" })}>{t("navOutbox")}</a>
           <a href={seeHref({ name: "inbox" })}>{t("navInbox")}</a>
+          <a href={href({ name: "devices" })}>{t("navDevices")}</a>
           <button type="button" class="link" onClick={onLock}>
             {t("navLock")}
           </button>
@@ -118,6 +144,10 @@ function Screens() {
       return <Capture key={route.encounterId} patientId={route.patientId} encounterId={route.encounterId} />;
     case "outbox":
       return <OutboxScreen />;
+    case "devices":
+    case "add-device":
+    case "grant-device":
+      return <Devices route={route} />;
   }
 }
 

@@ -9,7 +9,10 @@ export type Route =
   | { name: "patient"; patientId: string }
   | { name: "consent"; patientId: string }
   | { name: "capture"; patientId: string; encounterId: string }
-  | { name: "outbox" };
+  | { name: "outbox" }
+  | { name: "devices" }
+  | { name: "add-device" }
+  | { name: "grant-device"; deviceId: string };
 
 const ID = "([0-9a-f]{32})";
 const TABLE: [RegExp, (m: RegExpMatchArray) => Route][] = [
@@ -21,6 +24,9 @@ const TABLE: [RegExp, (m: RegExpMatchArray) => Route][] = [
     (m) => ({ name: "capture", patientId: m[1] ?? "", encounterId: m[2] ?? "" }),
   ],
   [/^\/outbox$/, () => ({ name: "outbox" })],
+  [/^\/devices$/, () => ({ name: "devices" })],
+  [/^\/devices\/add$/, () => ({ name: "add-device" })],
+  [new RegExp(`^/devices/${ID}/access$`), (m) => ({ name: "grant-device", deviceId: m[1] ?? "" })],
   [/^\/patients$/, () => ({ name: "patients" })],
 ];
 
@@ -49,6 +55,12 @@ export function href(r: Route): string {
       return `#/capture/${r.patientId}/${r.encounterId}`;
     case "outbox":
       return "#/outbox";
+    case "devices":
+      return "#/devices";
+    case "add-device":
+      return "#/devices/add";
+    case "grant-device":
+      return `#/devices/${r.deviceId}/access`;
   }
 }
 

@@ -2,14 +2,16 @@
 // remembered on this phone, <html lang> kept in step, and dates and numbers through Intl.
 import { captureEn } from "./capture.en";
 import { captureFr } from "./capture.fr";
+import { devicesEn } from "./devices.en";
+import { devicesFr } from "./devices.fr";
 import { en as coreEn } from "./en";
 import { fr as coreFr } from "./fr";
 import { shareEn } from "./share.en";
 import { shareFr } from "./share.fr";
 
 // One dictionary per language: the core strings and each screen family's own file.
-const en = { ...coreEn, ...captureEn, ...shareEn };
-const fr = { ...coreFr, ...captureFr, ...shareFr };
+const en = { ...coreEn, ...captureEn, ...shareEn, ...devicesEn };
+const fr = { ...coreFr, ...captureFr, ...shareFr, ...devicesFr };
 type MessageKey = keyof typeof en;
 type Messages = { readonly [K in MessageKey]: string };
 
