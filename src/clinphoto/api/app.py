@@ -7,7 +7,18 @@ from typing import Any
 from fastapi import FastAPI
 
 from clinphoto import __version__
-from clinphoto.api import accounts, consent, docs, errors, grants, media, patients, review, sharing
+from clinphoto.api import (
+    accounts,
+    consent,
+    docs,
+    errors,
+    grants,
+    media,
+    patients,
+    records,
+    review,
+    sharing,
+)
 from clinphoto.api.errors import error_body
 from clinphoto.api.guard import InputGuard, RequestContext
 from clinphoto.api.webapp import API_PREFIXES, SecurityHeaders, WebApp
@@ -45,6 +56,7 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
         'answers {"error": {"code", "message", "request_id"}}.',
         docs_url=None,
         redoc_url=None,
+        lifespan=records.lifespan,  # the scheduled retention sweep (RET-5)
     )
     app.state.settings = settings
     app.state.instance = instance
@@ -71,6 +83,6 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for area in (accounts, patients, consent, media, sharing, grants, review):
+    for area in (accounts, patients, consent, media, sharing, grants, review, records):
         app.include_router(area.router, responses=errors.RESPONSES)
     return app
