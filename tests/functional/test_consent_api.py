@@ -41,7 +41,7 @@ def _consent_body(patient_id: str, **over: object) -> dict[str, object]:
         "purposes": ["clinical_care", "education"],
         "method": "written",
         "informed_of_rights": True,
-        "text_version": "consent-fr-2026.1",
+        "text_version": "2026-11-fr",
     }
     body.update(over)
     return body

@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
 from clinphoto.consent import service as consents
+from clinphoto.consent import texts
 from clinphoto.consent.models import Consent, ConsentStatus, Method, Purpose
+from clinphoto.core.errors import NotFound
 from clinphoto.instance.runtime import Instance
 from clinphoto.media import service as media_service
 
@@ -92,6 +94,48 @@ def _out(db: Db, inst: Instance, consent: Consent) -> ConsentOut:
     return out
 
 
+class ConsentTextOut(BaseModel):
+    id: str = Field(description="What a consent records as its text_version")
+    language: str = Field(description="en, fr, or empty when the id does not say")
+    body: str
+    sha256: str = Field(description="SHA-256 of the text's UTF-8 bytes")
+    shipped: bool = Field(description="Shipped with clinphoto, or added by the institution")
+
+    @classmethod
+    def of(cls, t: texts.ConsentText) -> ConsentTextOut:
+        return cls(id=t.id, language=t.language, body=t.body, sha256=t.sha256, shipped=t.shipped)
+
+
+class ConsentTextsOut(BaseModel):
+    current: dict[str, ConsentTextOut] = Field(
+        description="The version the apps offer, by language (en, fr)"
+    )
+    ids: list[str] = Field(description="Every text a consent may name, the institution's too")
+
+
+def _texts(inst: Instance) -> dict[str, texts.ConsentText]:
+    return texts.catalogue(inst.settings.data_dir / "consent-texts")
+
+
+@router.get(
+    "/consent-texts",
+    summary="The consent text to show, in English and French, and every text a consent may name",
+)
+def consent_texts(principal: Auth, inst: Inst) -> ConsentTextsOut:
+    return ConsentTextsOut(
+        current={lang: ConsentTextOut.of(t) for lang, t in texts.current().items()},
+        ids=sorted(_texts(inst)),
+    )
+
+
+@router.get("/consent-texts/{text_id}", summary="One consent text, word for word, by its id")
+def consent_text(text_id: str, principal: Auth, inst: Inst) -> ConsentTextOut:
+    found = _texts(inst).get(text_id)
+    if found is None:
+        raise NotFound("no such consent text")
+    return ConsentTextOut.of(found)
+
+
 @router.post("/consents", summary="Record a consent (optionally completing a consent-to-follow)")
 def record_consent(body: ConsentIn, principal: Auth, db: Db, inst: Inst) -> ConsentOut:
     consent = consents.record_consent(
@@ -107,6 +151,7 @@ def record_consent(body: ConsentIn, principal: Auth, db: Db, inst: Inst) -> Cons
         unsecure_channel_allowed=body.unsecure_channel_allowed,
         foreign_storage_allowed=body.foreign_storage_allowed,
         text_version=body.text_version,
+        known_texts=_texts(inst),
         encounter_id=body.encounter_id,
         completes=body.completes,
         renews_withdrawn=body.renews_withdrawn,

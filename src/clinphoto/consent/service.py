@@ -22,7 +22,7 @@ Free text (witness name, reasons) is encrypted with the field keyring.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -218,6 +218,7 @@ def record_consent(
     unsecure_channel_allowed: bool,
     foreign_storage_allowed: bool,
     text_version: str,
+    known_texts: Container[str],
     encounter_id: str | None = None,
     completes: str | None = None,
     renews_withdrawn: bool = False,
@@ -241,6 +242,12 @@ def record_consent(
     version = text.clean(text_version, "text_version", max_len=64)
     if not version:
         raise Invalid("text_version: the version of the consent text shown is required")
+    if version not in known_texts:
+        raise Invalid(
+            f"text_version: no consent text {version!r} is kept here, so the consent could "
+            "not be printed as the patient read it; GET /v1/consent-texts lists the texts "
+            "(an institution adds its own in <data_dir>/consent-texts/)"
+        )
     follow: Consent | None = None
     if completes is not None:
         follow = db.get(Consent, completes) if text.is_id(completes) else None
