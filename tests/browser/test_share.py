@@ -289,7 +289,7 @@ def test_see_redact_share_inbox_and_acknowledge(
     page_a.get_by_role("button", name="Send").click()
     expect(page_a.get_by_role("status")).to_have_text("Shared. Status: sent.", timeout=30_000)
     status = page_a.get_by_test_id("share-status")
-    expect(status).to_contain_text("To Dr B. Gagnon, for Clinical care: sent")
+    expect(status).to_contain_text("To Dr B. Gagnon, CHU Example, for Clinical care: sent")
 
     # B's phone: the inbox says from whom and about which patient; open, export, acknowledge.
     page_b.get_by_role("navigation").get_by_role("link", name="Inbox").click()
@@ -334,7 +334,7 @@ def test_see_redact_share_inbox_and_acknowledge(
 
     # A sees it acknowledged.
     page_a.get_by_role("button", name="Refresh").click()
-    expect(status).to_contain_text("To Dr B. Gagnon, for Clinical care: acknowledged")
+    expect(status).to_contain_text("To Dr B. Gagnon, CHU Example, for Clinical care: acknowledged")
 
     # Across clients: B's CLI device opens the share sent from the browser; A's CLI device
     # opens the photo taken in the browser, and shares it with B from the CLI.

@@ -173,6 +173,23 @@ export interface ShareOut {
   delivered_at: string | null;
   acknowledged_at: string | null;
 }
+/** A share of one's own photo, with whom it went to (TRN-4). */
+export interface SentShareOut extends ShareOut {
+  recipient_name: string;
+  recipient_institution: string;
+}
+/** A consent text, word for word; a consent records its id (CON-1, CON-2). */
+export interface ConsentTextOut {
+  id: string;
+  language: string;
+  body: string;
+  sha256: string;
+  shipped: boolean;
+}
+export interface ConsentTextsOut {
+  current: Record<string, ConsentTextOut>;
+  ids: string[];
+}
 export interface InboxEntry {
   share: ShareOut;
   media: MediaRecord;
@@ -231,6 +248,7 @@ export const api = {
   createPatient: (body: { name: string; dob: string; mrn: string; hcn: string | null; province: string }) =>
     call<PatientOut>("POST", "/v1/patients", { json: body }),
   patient: (id: string) => call<PatientOut>("GET", `/v1/patients/${id}`),
+  consentTexts: () => call<ConsentTextsOut>("GET", "/v1/consent-texts"),
   recordConsent: (body: Record<string, unknown>) => call<ConsentOut>("POST", "/v1/consents", { json: body }),
   media: (id: string, purpose: string) =>
     call<MediaOut>("GET", `/v1/media/${id}?${new URLSearchParams({ purpose })}`),
@@ -271,7 +289,7 @@ export const api = {
       },
       body: new Blob([ciphertext as BlobPart]),
     }),
-  sharesOf: (mediaId: string) => call<ShareOut[]>("GET", `/v1/media/${mediaId}/shares`),
+  sharesOf: (mediaId: string) => call<SentShareOut[]>("GET", `/v1/media/${mediaId}/shares`),
   inbox: () => call<InboxEntry[]>("GET", "/v1/inbox"),
   shareContent: (shareId: string) => bytes(`/v1/shares/${shareId}/content`),
   ack: (shareId: string, signature: string) =>

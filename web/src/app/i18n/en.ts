@@ -111,9 +111,11 @@ export const en = {
   patientTitle: "Patient",
   recordConsent: "Record consent and start",
   consentTitle: "Consent",
-  consentTextVersion: "Consent text {version}",
-  consentText:
-    "I agree that my care team photographs the part of my body concerned by my care. The photos are encrypted on the clinician’s phone and kept in my hospital record; they are never stored in the phone’s photo gallery.",
+  consentTextVersion: "Version {version}",
+  consentTextTitle: "What the patient agrees to",
+  consentTextLoading: "Reading the consent text…",
+  consentTextMissing: "The consent text could not be read from the server: try again when connected.",
+  consentTextOther: "Read the whole text in French",
   consentRights:
     "You may ask at any time for a copy of your photos, or for their deletion, and withdraw this consent in whole or for one use.",
   purposesLegend: "Uses the patient agrees to",

@@ -115,9 +115,11 @@ export const fr = {
   patientTitle: "Patient",
   recordConsent: "Recueillir le consentement et commencer",
   consentTitle: "Consentement",
-  consentTextVersion: "Texte de consentement {version}",
-  consentText:
-    "J’accepte que mon équipe de soins photographie la partie de mon corps visée par mes soins. Les photos sont chiffrées sur le téléphone du clinicien et conservées dans mon dossier hospitalier ; elles ne sont jamais enregistrées dans la galerie du téléphone.",
+  consentTextVersion: "Version {version}",
+  consentTextTitle: "Ce à quoi le patient consent",
+  consentTextLoading: "Lecture du texte de consentement…",
+  consentTextMissing: "Le texte de consentement n’a pu être lu sur le serveur : réessayez une fois connecté.",
+  consentTextOther: "Read the whole text in English",
   consentRights:
     "Vous pouvez demander en tout temps une copie de vos photos ou leur suppression, et retirer ce consentement en tout ou pour un usage.",
   purposesLegend: "Usages acceptés par le patient",

@@ -113,7 +113,6 @@ export const shareEn = {
   sharesTitle: "Shares of this photo",
   sharesNone: "Not shared yet.",
   shareRow: "To {who}, for {purpose}: {status}",
-  someone: "a colleague ({id})",
   refresh: "Refresh",
   status_sent: "sent",
   status_delivered: "delivered",

@@ -111,7 +111,6 @@ export const shareFr: ShareMessages = {
   sharesTitle: "Partages de cette photo",
   sharesNone: "Pas encore partagée.",
   shareRow: "À {who}, pour {purpose} : {status}",
-  someone: "un ou une collègue ({id})",
   refresh: "Actualiser",
   status_sent: "envoyée",
   status_delivered: "remise",

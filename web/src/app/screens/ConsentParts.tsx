@@ -6,7 +6,7 @@
 import type SignaturePadType from "signature_pad";
 import { useEffect, useId, useImperativeHandle, useRef, useState } from "preact/hooks";
 import type { ComponentChildren, Ref } from "preact";
-import { ApiError, api, type ConsentRecord } from "../api";
+import { ApiError, api, type ConsentRecord, type ConsentTextsOut } from "../api";
 import { captureEn } from "../i18n/capture.en";
 import { captureFr } from "../i18n/capture.fr";
 import { formatDate, formatDateTime, lang, t } from "../i18n";
@@ -32,6 +32,63 @@ function Disclosure({ label, lang: l, children }: { label: string; lang?: string
       </button>
       <div id={id}>{open ? children : null}</div>
     </div>
+  );
+}
+
+/** A consent text's paragraphs as the server keeps them: a blank line between blocks, a
+ * block of "- " lines a list, a lone short line a heading. */
+function TextBlocks({ body }: { body: string }) {
+  const blocks = body.trim().split(/\n\s*\n/);
+  return (
+    <>
+      {blocks.map((block, i) => {
+        const lines = block.split("\n").map((l) => l.trim());
+        const items = lines.filter((l) => l.startsWith("- "));
+        if (items.length && items.length === lines.length - 1 && !lines[0]!.startsWith("- ")) {
+          return (
+            <div key={i}>
+              <h4>{lines[0]}</h4>
+              <ul>
+                {items.map((l, j) => (
+                  <li key={j}>{l.slice(2)}</li>
+                ))}
+              </ul>
+            </div>
+          );
+        }
+        if (lines.length === 1 && i === 0) return <h3 key={i}>{lines[0]}</h3>;
+        if (lines.length === 2 && lines[0]!.length < 80 && !/[.:;]$/.test(lines[0]!)) {
+          return (
+            <div key={i}>
+              <h4>{lines[0]}</h4>
+              <p>{lines[1]}</p>
+            </div>
+          );
+        }
+        return <p key={i}>{lines.join(" ")}</p>;
+      })}
+    </>
+  );
+}
+
+/** The consent text the patient reads (CON-1, CON-2), word for word as the server keeps it
+ * under the id the consent records, in the language shown; the other language a tap away. */
+export function ConsentTextView({ texts }: { texts: ConsentTextsOut }) {
+  const here = lang();
+  const other = here === "en" ? "fr" : "en";
+  const shown = texts.current[here];
+  const alt = texts.current[other];
+  if (!shown) return null;
+  return (
+    <>
+      <p class="muted">{t("consentTextVersion", { version: shown.id })}</p>
+      <TextBlocks body={shown.body} />
+      {alt ? (
+        <Disclosure label={t("consentTextOther")} lang={other === "fr" ? "fr-CA" : "en-CA"}>
+          <TextBlocks body={alt.body} />
+        </Disclosure>
+      ) : null}
+    </>
   );
 }
 

@@ -1,14 +1,14 @@
 // Patients: find by MRN or health-card number (any clinician: the wristband), or by name
 // among one's own patients; register a new one; record the consent that opens an encounter.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, api, type PatientMatch } from "../api";
+import { ApiError, api, type ConsentTextsOut, type PatientMatch } from "../api";
 import { formatDate, hasMessage, lang, plural, t, type MessageKey } from "../i18n";
 import { PROVINCES } from "../provinces";
 import { href, navigate } from "../router";
 import { need, type PatientView } from "../session";
 import { announce } from "../status";
 import { Field, FormError, ScreenTitle, Submit } from "../ui";
-import { ConsentList, ConsentRights, queueSignature, SignatureField, ToFollow, type SignatureHandle } from "./ConsentParts";
+import { ConsentList, ConsentRights, ConsentTextView, queueSignature, SignatureField, ToFollow, type SignatureHandle } from "./ConsentParts";
 import { ScanWristband } from "./ScanWristband";
 
 type Kind = "mrn" | "hcn" | "name";
@@ -259,8 +259,15 @@ export function Consent({ patientId }: { patientId: string }) {
   const [informed, setInformed] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  // The consent text shown, by version; the version is recorded with the consent (CON-2).
-  const version = `app-2026-1-${lang()}`;
+  // The consent text shown, as the server keeps it; its id is recorded with the consent (CON-2).
+  const [texts, setTexts] = useState<ConsentTextsOut | null>(null);
+  useEffect(() => {
+    api
+      .consentTexts()
+      .then(setTexts)
+      .catch((err: unknown) => setError(err instanceof ApiError ? err.message : String(err)));
+  }, []);
+  const version = texts?.current[lang()]?.id;
 
   function toggle(pp: Purpose, on: boolean) {
     const next = new Set(purposes);
@@ -271,7 +278,9 @@ export function Consent({ patientId }: { patientId: string }) {
 
   async function submit(e: Event) {
     e.preventDefault();
-    const bad = !purposes.size
+    const bad = !version
+      ? t("consentTextMissing")
+      : !purposes.size
       ? t("purposeMissing")
       : method === "verbal" && !witness.trim()
         ? t("witnessMissing")
@@ -310,8 +319,8 @@ export function Consent({ patientId }: { patientId: string }) {
       <FormError message={loadError} />
       {p ? <PatientCard p={p} /> : null}
       <section class="consent-text" aria-labelledby="consent-version">
-        <h2 id="consent-version">{t("consentTextVersion", { version })}</h2>
-        <p>{t("consentText")}</p>
+        <h2 id="consent-version">{t("consentTextTitle")}</h2>
+        {texts ? <ConsentTextView texts={texts} /> : <p class="muted">{t("consentTextLoading")}</p>}
         <ConsentRights />
       </section>
       <form onSubmit={submit} noValidate>

@@ -8,7 +8,7 @@ import { useEffect, useState } from "preact/hooks";
 import { sealShare, sealText } from "../../lib/capture";
 import { findIdentifiers, patientIdentifiers, sliceCodePoints, type Finding } from "../../lib/identifiers";
 import { TEXT_CONFIRMATIONS, type TextConfirmation } from "../../lib/protocol";
-import { ApiError, api, type RecipientOut, type ShareOut } from "../api";
+import { ApiError, api, type RecipientOut, type SentShareOut } from "../api";
 import { formatDateTime, hasMessage, t } from "../i18n";
 import { thumbnail, useObjectUrls } from "../see/images";
 import { openOwn, type Opened } from "../see/open";
@@ -21,8 +21,6 @@ import { Field, FormError, ScreenTitle, Submit } from "../ui";
 import { photoDate } from "./Timeline";
 
 const PURPOSES = ["clinical_care", "education", "research", "publication"] as const;
-// Names of the colleagues looked up during this unlock, for the status list.
-const names = new Map<string, string>();
 
 function label(prefix: string, value: string): string {
   const key = `${prefix}${value}`;
@@ -30,7 +28,7 @@ function label(prefix: string, value: string): string {
 }
 
 export function ShareStatus({ mediaId, refresh }: { mediaId: string; refresh: number }) {
-  const [list, setList] = useState<ShareOut[] | null>(null);
+  const [list, setList] = useState<SentShareOut[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   useEffect(() => {
@@ -50,7 +48,7 @@ export function ShareStatus({ mediaId, refresh }: { mediaId: string; refresh: nu
             <li key={s.id} class="item">
               <span>
                 {t("shareRow", {
-                  who: names.get(s.recipient_user_id) ?? t("someone", { id: s.recipient_user_id.slice(0, 8) }),
+                  who: s.recipient_institution ? `${s.recipient_name}, ${s.recipient_institution}` : s.recipient_name,
                   purpose: label("purpose_", s.purpose),
                   status: label("status_", s.status),
                 })}
@@ -111,7 +109,6 @@ export function Share({ patientId, mediaId }: { patientId: string; mediaId: stri
     setChecked(false);
     try {
       const r = await api.directory(email.trim());
-      names.set(r.id, r.display_name);
       setRecipient(r);
       announce(r.display_name);
     } catch (err) {
