@@ -10,6 +10,7 @@ export const devicesEn = {
     "Each phone or computer you use has its own keys. A new device opens your earlier photos and the shares sent to you once another of your devices gives it access.",
   devThisDevice: "this device",
   devEnrolled: "Enrolled {date}",
+  devName: "Name",
   devEnrolledLabel: "Enrolled",
   devRevokedAt: "Revoked {date}",
   devStatus_active: "Active",
@@ -60,11 +61,10 @@ export const devicesEn = {
   devConfirmMissing: "Check the fingerprint first.",
   devGrant: "Give access",
   devGranting: "Giving access…",
-  devProgress: "{objects} items examined, {granted} given access so far.",
-  devDone: "Done: {granted} given access, {existing} already had it, out of {objects} items.",
+  devProgress: "Items examined: {objects}. Given access so far: {granted}.",
+  devDone: "Done. Given access now: {granted}. Already given: {existing}. Items examined: {objects}.",
   devDoneNothing: "Nothing to do: the new device already opens everything this one can.",
-  devUnopenable:
-    "{count} items were sealed before this device was enrolled, so it cannot give access to them: give access from an older device of yours, or ask the records custodian.",
+  devUnopenable: "Items sealed before this device was enrolled, so it cannot give access to them: {count}. Give access from an older device of yours, or ask the records custodian.",
   devAgain: "Run again",
 } as const;
 

@@ -11,6 +11,7 @@ export const devicesFr: DevicesMessages = {
     "Chaque téléphone ou ordinateur que vous utilisez a ses propres clés. Un nouvel appareil ouvre vos photos antérieures et les partages qu’on vous a envoyés dès qu’un autre de vos appareils lui en donne l’accès.",
   devThisDevice: "cet appareil",
   devEnrolled: "Inscrit le {date}",
+  devName: "Nom",
   devEnrolledLabel: "Inscrit le",
   devRevokedAt: "Révoqué le {date}",
   devStatus_active: "Actif",
@@ -60,10 +61,9 @@ export const devicesFr: DevicesMessages = {
   devConfirmMissing: "Vérifiez d’abord l’empreinte.",
   devGrant: "Donner l’accès",
   devGranting: "Accès en cours…",
-  devProgress: "{objects} éléments examinés, {granted} rendus accessibles jusqu’ici.",
-  devDone: "Terminé : {granted} rendus accessibles, {existing} l’étaient déjà, sur {objects} éléments.",
+  devProgress: "Éléments examinés : {objects}. Accès donnés jusqu’ici : {granted}.",
+  devDone: "Terminé. Accès donnés maintenant : {granted}. Déjà donnés : {existing}. Éléments examinés : {objects}.",
   devDoneNothing: "Rien à faire : le nouvel appareil ouvre déjà tout ce que celui-ci peut ouvrir.",
-  devUnopenable:
-    "{count} éléments ont été scellés avant l’inscription de cet appareil ; il ne peut donc pas en donner l’accès : donnez-le depuis un de vos appareils plus anciens, ou demandez au dépositaire des dossiers.",
+  devUnopenable: "Éléments scellés avant l’inscription de cet appareil, dont il ne peut donc pas donner l’accès : {count}. Donnez-le depuis un de vos appareils plus anciens, ou demandez au dépositaire des dossiers.",
   devAgain: "Relancer",
 };

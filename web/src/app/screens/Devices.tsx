@@ -333,7 +333,7 @@ export function GiveAccess({ deviceId }: { deviceId: string }) {
           <section class="card" aria-labelledby="new-device-title" data-testid="new-device">
             <h2 id="new-device-title">{t("devNewDevice")}</h2>
             <dl>
-              <dt>{t("deviceNameLabel")}</dt>
+              <dt>{t("devName")}</dt>
               <dd>{target.device.name}</dd>
               <dt>{t("devEnrolledLabel")}</dt>
               <dd>{formatDateTime(new Date(target.device.enrolled_at))}</dd>
