@@ -2,8 +2,11 @@
 // started and stopped one request at a time (two getUserMedia calls at once freeze the
 // preview on some phones), re-acquired idempotently when the app returns to the
 // foreground (iOS stops the stream in the background, sometimes without a visibilitychange).
-// Frames become JPEG through a canvas, which writes no EXIF; nothing is ever saved to the
-// camera roll or the downloads folder.
+// A photo is the camera's own JPEG scrubbed of its metadata, or a frame encoded as JPEG
+// (capture/picture.ts), made in a worker; nothing is ever saved to the camera roll or the
+// downloads folder.
+
+import { fromFrame, fromStill, pictureWorker, type Picture } from "./capture/picture";
 
 // Parts of MediaStreamTrack capabilities that TypeScript's DOM types do not yet name.
 interface ExtraCapabilities extends MediaTrackCapabilities {
@@ -75,6 +78,7 @@ export class CameraController {
   }
 
   private release(): void {
+    pictureWorker.release(); // once the photo it may be making is done
     for (const tr of this.stream?.getTracks() ?? []) tr.stop();
     this.stream = null;
     this.torchOn = false;
@@ -97,44 +101,24 @@ export class CameraController {
     return on;
   }
 
-  /** One photo as JPEG bytes with no metadata: the full-resolution still where the browser
-   * offers one (ImageCapture), else the preview's current frame; both re-encoded by a
-   * canvas, which writes a bare JFIF header and nothing else. */
+  /** One photo as JPEG bytes with no metadata (capture/picture.ts): the camera's own JPEG
+   * still, scrubbed, where the browser offers one (ImageCapture); else the preview's current
+   * frame, encoded. Marks `clinphoto:picture` (User Timing, with the route as its detail). */
   async shoot(video: HTMLVideoElement): Promise<Uint8Array> {
     const tr = this.track();
     if (!tr) throw new Error("camera not started");
-    let source: CanvasImageSource | null = null;
-    let width = video.videoWidth;
-    let height = video.videoHeight;
+    let picture: Picture | null = null;
     const Ctor = (globalThis as { ImageCapture?: ImageCaptureCtor }).ImageCapture;
     if (Ctor) {
       try {
-        const still = await new Ctor(tr).takePhoto();
-        const bitmap = await createImageBitmap(still);
-        source = bitmap;
-        width = bitmap.width;
-        height = bitmap.height;
+        picture = await fromStill(await new Ctor(tr).takePhoto());
       } catch {
-        source = null;
+        picture = null; // no still this time: the preview's frame
       }
     }
-    if (source === null) {
-      source = video;
-      width = video.videoWidth;
-      height = video.videoHeight;
-    }
-    const canvas = document.createElement("canvas");
-    canvas.width = width;
-    canvas.height = height;
-    const ctx = canvas.getContext("2d");
-    if (!ctx) throw new Error("no canvas");
-    ctx.drawImage(source, 0, 0, width, height);
-    if ("close" in source && typeof source.close === "function") source.close();
-    const blob = await new Promise<Blob | null>((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.92));
-    canvas.width = 0;
-    canvas.height = 0;
-    if (!blob) throw new Error("the photo could not be encoded");
-    return new Uint8Array(await blob.arrayBuffer());
+    picture ??= await fromFrame(video);
+    performance.mark("clinphoto:picture", { detail: picture.route });
+    return picture.data;
   }
 }
 

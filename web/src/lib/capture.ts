@@ -90,8 +90,8 @@ export async function sealCapture(
   },
 ): Promise<SealedCapture> {
   const objectId = hex(randomBytes(16)); // random: carries nothing about the patient (TRN-3)
-  const plaintextSha256 = await sha256Hex(image);
-  const ciphertext = await seal(image, o.recipients);
+  // The digest (WebCrypto, on the browser's own threads) runs while age encrypts.
+  const [plaintextSha256, ciphertext] = await Promise.all([sha256Hex(image), seal(image, o.recipients)]);
   const manifest: Record<string, unknown> = {
     v: 1,
     object_id: objectId,

@@ -1,7 +1,8 @@
 // The in-app camera for one encounter: preview, light, shutter; the body site (BEY-2) and a
 // caption checked for identifiers (TRN-3) that go with the next photo; and the import of a
-// JPEG or PNG file, cleaned on the phone. Each photo is re-encoded without metadata, sealed,
-// queued and sent; nothing goes to the gallery or downloads.
+// JPEG or PNG file, cleaned on the phone. Each photo is made free of metadata in a worker
+// (the camera's JPEG scrubbed, or a frame encoded: capture/picture.ts), sealed, queued and
+// sent; nothing goes to the gallery or downloads.
 import { useEffect, useId, useMemo, useRef, useState } from "preact/hooks";
 import {
   findIdentifiers,
@@ -14,6 +15,7 @@ import { TEXT_CONFIRMATIONS, type TextConfirmation } from "../../lib/protocol";
 import { api } from "../api";
 import { choiceLabel, toBodySite, type SiteChoice } from "../bodymap/choice";
 import { camera } from "../camera";
+import { pictureWorker } from "../capture/picture";
 import { lang, plural, t } from "../i18n";
 import { href } from "../router";
 import { outbox, queueCapture, syncOutbox, type CaptureExtras } from "../outbox";
@@ -161,6 +163,7 @@ export function Capture({ patientId, encounterId }: { patientId: string; encount
     if (!v) return;
     try {
       await camera.start(v);
+      pictureWorker.warm(); // loaded before the first shot, not on it
       setDenied(false);
       setReady(true);
       setTorch(camera.hasTorch() ? false : null);
