@@ -1,8 +1,9 @@
 // Argon2id for the device vault (STO-3), as Python's crypto.derive_vault_key: a raw 32-byte
 // key from the passcode (UTF-8, not normalised) and a 16-byte salt. hash-wasm computes it
-// in WebAssembly, single-threaded (so p=1 costs least for the same memory).
+// in WebAssembly, single-threaded (so p=1 costs least for the same memory). It is imported
+// when a key is derived, not with this module: the app's first load does not carry it
+// (the unlock runs it in kdf-worker-entry.ts, whose own bundle holds it).
 
-import { argon2id } from "hash-wasm";
 import { CryptoError } from "./errors";
 
 /** Argon2id cost: t passes, m KiB of memory, p lanes. */
@@ -29,6 +30,7 @@ export function meetsFloor(p: KdfParams, floor: KdfParams): boolean {
 /** A 32-byte key from the passcode (STO-3); the key itself is never stored. */
 export async function deriveVaultKey(passcode: string, salt: Uint8Array, p: KdfParams): Promise<Uint8Array> {
   if (salt.length < 16 || !meetsFloor(p, { t: 1, m: 8, p: 1 })) throw new CryptoError();
+  const { argon2id } = await import("./kdf-argon2");
   return await argon2id({
     password: passcode,
     salt,
