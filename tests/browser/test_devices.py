@@ -26,8 +26,10 @@ from tests.browser.phone import (
     assert_accessible,
     assert_no_violation,
     enroll,
+    focusables,
     new_phone,
     switch_language,
+    tab_walk,
 )
 
 pytestmark = pytest.mark.slow
@@ -133,6 +135,9 @@ def test_a_phone_adds_a_phone_and_gives_it_access(
     expect(new_item).to_contain_text(fingerprint_b)
     b_id = new_item.get_attribute("data-device-id")
     assert b_id
+    walk = tab_walk(page_a)  # every control of the list by keyboard, with a visible focus
+    assert len(walk) == focusables(page_a), walk
+    assert all(w["visible"] for w in walk), walk
 
     def tampered(route: Route) -> None:
         listed = route.fetch().json()
