@@ -32,23 +32,13 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import TYPE_CHECKING
 
 from clinphoto.imaging.errors import Reason, ScrubError
 from clinphoto.imaging.exif import EXIF_HEADER, orientation_from_tiff, orientation_tiff
 from clinphoto.imaging.icc import valid_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_size
 
-if TYPE_CHECKING:
-    from mmap import mmap
-
-__all__ = [
-    "ScrubError",
-    "exif_orientation",
-    "first_scan_end",
-    "scrub_jpeg",
-    "scrub_jpeg_parts",
-]
+__all__ = ["ScrubError", "exif_orientation", "scrub_jpeg", "scrub_jpeg_parts"]
 
 _SOI = b"\xff\xd8"
 _EOI = b"\xff\xd9"
@@ -97,7 +87,7 @@ _RST_MARKERS = frozenset(range(0xD0, 0xD8))
 _ADOBE_LENGTH = 12  # "Adobe", version, flags0, flags1, transform: all that decoders read
 
 
-def entropy_end(data: bytes | mmap, pos: int) -> int:
+def entropy_end(data: bytes, pos: int) -> int:
     """Offset of the first marker at or after ``pos`` in entropy-coded data, or -1 if none.
 
     Inside entropy-coded data 0xFF is always followed by 0x00 (a stuffed byte), 0xD0-0xD7 (a
@@ -109,43 +99,18 @@ def entropy_end(data: bytes | mmap, pos: int) -> int:
     steps through the bytes one at a time and took 1.6 ms on the 5.5 MB benchmark photo; this
     takes 0.9 ms, nearly all of it one ``find`` call per 0xFF (see decision 009).
     """
-    find = data.find  # bytes, or an mmap (imaging.scrub's copy path): b"\xff" suits both
-    ff = b"\xff"
+    find = data.find
     last = len(data) - 1
-    at = find(ff, pos)
+    at = find(0xFF, pos)
     while 0 <= at < last:
         after = data[at + 1]
         if after == 0x00:  # stuffing: the 0x00 cannot start a marker, look past it
-            at = find(ff, at + 2)
+            at = find(0xFF, at + 2)
         elif after == 0xFF or 0xD0 <= after <= 0xD7:  # fill byte or RSTn: look at the next byte
-            at = find(ff, at + 1)
+            at = find(0xFF, at + 1)
         else:
             return at
     return -1
-
-
-def first_scan_end(data: bytes) -> int | None:
-    """Offset just past the first scan header (SOS) of a JPEG's first bytes, or None when
-    they do not reach it or are not walked cleanly (the caller then reads the whole file).
-
-    It only finds the offset: what lies before it is checked by :func:`scrub_jpeg_parts`.
-    """
-    if not data.startswith(_SOI):
-        return None
-    pos = 2
-    try:
-        while True:
-            marker, pos = _read_marker(data, pos)
-            if marker == _M_EOI:
-                return None
-            if _is_standalone(marker):
-                continue
-            end = _segment_end(data, pos, marker)
-            if marker == _M_SOS:
-                return end
-            pos = end
-    except ScrubError:
-        return None
 
 
 def _fail(message: str, reason: Reason = "malformed") -> ScrubError:

@@ -27,7 +27,6 @@ through the JPEG or PNG scrubber again.
 from __future__ import annotations
 
 import errno
-import mmap
 import os
 import stat
 from collections.abc import Sequence
@@ -36,7 +35,7 @@ from pathlib import Path
 
 from clinphoto.imaging.errors import REASONS, Reason, ScrubError
 from clinphoto.imaging.gif import scrub_gif
-from clinphoto.imaging.jpeg import entropy_end, first_scan_end, scrub_jpeg, scrub_jpeg_parts
+from clinphoto.imaging.jpeg import scrub_jpeg, scrub_jpeg_parts
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
 from clinphoto.imaging.png import scrub_png
 from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
@@ -191,12 +190,6 @@ def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbe
     fd, size = _open_regular(src)
     try:
         kind = sniff(os.pread(fd, HEAD_BYTES, 0))
-        if (
-            kind is Kind.JPEG
-            and _COPY_HEAD < size <= limits.max_image_bytes
-            and _scrub_jpeg_by_copy(fd, size, dst, limits)
-        ):
-            return _result(b"", Kind.JPEG, Kind.JPEG, _JPEG_NOTE)
         if kind.is_video:
             if size > limits.max_video_bytes:
                 raise ScrubError(
@@ -222,81 +215,6 @@ def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbe
     result = scrub_bytes(data, limits)
     _write_new(dst, [result.data])
     return result
-
-
-# A JPEG larger than this whose first scan header lies within its first _COPY_HEAD bytes is
-# scrubbed by _scrub_jpeg_by_copy. APPn segments hold at most 64 KiB each.
-_COPY_HEAD = 256 * 1024
-_EOI = b"\xff\xd9"
-
-
-def _scrub_jpeg_by_copy(fd: int, size: int, dst: Path, limits: Limits) -> bool:
-    """Scrub a single-scan JPEG into ``dst`` without reading its scan data into memory;
-    False, leaving nothing behind, for any other file (the caller scrubs it in memory).
-
-    Most photos are headers, one scan and EOI: the scan is nearly all the file, and the
-    scrub keeps it byte for byte. So the headers are read and rebuilt in memory by
-    :func:`~clinphoto.imaging.jpeg.scrub_jpeg_parts`, which is given them followed by EOI
-    (an empty scan), and written to a private temporary file; the rest of the input is
-    copied after them by the kernel (``copy_file_range``, as ``cp`` copies); and the copy,
-    the very bytes that will be published, is then scanned through a memory map with the
-    scan of the in-memory path (:func:`~clinphoto.imaging.jpeg.entropy_end`). If the first
-    marker after the scan data is EOI, the file is cut there (without fill bytes) and ends
-    with EOI: byte for byte what the in-memory path writes, which sees the same headers, the
-    same scan and the same EOI. Any other marker (a second scan, a table, a segment put in
-    the scan), no marker at all, an input that changed size, or a system without
-    ``copy_file_range`` sends the file back to the in-memory path, which reads it whole and
-    decides. No byte reaches ``dst`` that was not checked where it is published; only the
-    owner can change the 0600 temporary file between the check and the rename, as they can
-    change ``dst`` after it (decision 009).
-    """
-    head = os.pread(fd, _COPY_HEAD, 0)
-    scan_at = first_scan_end(head)
-    if scan_at is None or not hasattr(os, "copy_file_range"):
-        return False
-    probe = head[:scan_at] + _EOI
-    try:
-        parts = scrub_jpeg_parts(probe, limits)
-    except ScrubError:
-        return False  # the in-memory path refuses it, with the same reason
-    if parts[-1] != _EOI:  # pragma: no cover - scrub_jpeg_parts always ends so
-        return False
-    parts.pop()
-    written = sum(len(part) for part in parts)
-    tmp = dst.with_name(f".{dst.name}.{os.urandom(8).hex()}.part")
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    out = os.open(tmp, flags, 0o600)
-    done = False
-    try:
-        try:
-            _write_all(out, parts)
-            left, src_at, dst_at = size - scan_at, scan_at, written
-            while left:
-                copied = os.copy_file_range(fd, out, left, src_at, dst_at)
-                if not copied:
-                    return False  # the input is shorter than when it was opened
-                left, src_at, dst_at = left - copied, src_at + copied, dst_at + copied
-            with mmap.mmap(out, dst_at, prot=mmap.PROT_READ) as copy:
-                found = entropy_end(copy, written)
-                if found < 0 or copy[found + 1] != _EOI[1]:
-                    return False
-                stop = found
-                while stop > written and copy[stop - 1] == 0xFF:  # fill bytes before EOI
-                    stop -= 1
-            os.pwrite(out, _EOI, stop)
-            os.ftruncate(out, stop + len(_EOI))
-        except OSError as exc:
-            if exc.errno in (errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
-                return False  # no copy_file_range between these files: the in-memory path
-            raise
-        finally:
-            os.close(out)
-        os.replace(tmp, dst)
-        done = True
-    finally:
-        if not done:
-            tmp.unlink(missing_ok=True)
-    return True
 
 
 # At most this many buffers go to one writev call (POSIX guarantees at least 16; Linux, macOS
