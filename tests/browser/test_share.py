@@ -184,6 +184,8 @@ def test_see_redact_share_inbox_and_acknowledge(
     box = page_a.get_by_test_id("verdict")
     expect(box).to_contain_text("Identifiable")
     expect(box).to_contain_text("1 region suggested for redaction.")
+    # What was found, in the user's language; the custodian's own words a tap away.
+    expect(page_a.get_by_test_id("verdict-findings")).to_have_text("1 face")
     assert_accessible(page_a, "photo")
     page_a.get_by_role("button", name="Full screen").click()
     full = page_a.get_by_role("dialog")

@@ -153,6 +153,8 @@ def test_dei2_the_custodian_flags_a_photo_its_device_did_not_scrub(
     assert any(r.startswith("metadata a scrubbed photo never carries: EXIF") for r in reasons)
     for secret in SECRETS:
         assert secret not in json.dumps(verdict)
+    assert verdict["findings"] == {"faces": 0, "text": 0, "metadata": True}
+    assert _verdict(client, alice, scrubbed.object_id)["findings"]["metadata"] is False  # type: ignore[index]
     # The audit entry of each verdict says whether the photo still carried metadata.
     assert _inspection_details(instance, raw.object_id)["metadata"] is True
     assert _inspection_details(instance, scrubbed.object_id)["metadata"] is False

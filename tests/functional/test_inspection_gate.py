@@ -138,6 +138,8 @@ def test_dei2_a_face_blocks_sharing_until_redacted(
     assert verdict["identifiable"] is True
     faces = [r for r in verdict["regions"] if r["kind"] == "face"]  # type: ignore[attr-defined]
     assert faces, verdict
+    # The findings, counted for the app to say in the user's language, match the regions.
+    assert verdict["findings"] == {"faces": len(faces), "text": 0, "metadata": False}, verdict
     x, y, w, h = faces[0]["box"]
     assert 120 <= x + w / 2 <= 390  # on the pasted head
     assert 120 <= y + h / 2 <= 450

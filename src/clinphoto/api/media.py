@@ -17,6 +17,7 @@ from clinphoto.api.deps import Auth, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
 from clinphoto.core import protocol, wire
 from clinphoto.core.errors import DomainError, Invalid
+from clinphoto.imaging.metadata_tags import METADATA_REASONS
 from clinphoto.inspection import service as inspection
 from clinphoto.instance.runtime import Instance
 from clinphoto.media import service as media_service
@@ -292,6 +293,12 @@ def get_content(
     return StreamingResponse(chunks, media_type="application/octet-stream")
 
 
+class InspectionFindings(BaseModel):
+    faces: int = Field(description="Regions found that are faces")
+    text: int = Field(description="Regions found that hold text or identifiers")
+    metadata: bool = Field(description="The file carried metadata the scrubber removes")
+
+
 class InspectionOut(BaseModel):
     media_id: str
     status: str = Field(
@@ -303,6 +310,9 @@ class InspectionOut(BaseModel):
     regions: list[dict[str, Any]] = Field(description="kind, box [x, y, w, h] and score")
     inspector: str
     inspected_at: datetime | None
+    findings: InspectionFindings = Field(
+        description="What the reasons say, counted, for an app to say it in the user's language"
+    )
 
 
 @router.get(
@@ -323,4 +333,9 @@ def get_inspection(
         regions=v.regions,
         inspector=v.inspector,
         inspected_at=v.inspected_at,
+        findings=InspectionFindings(
+            faces=sum(1 for r in v.regions if r.get("kind") == "face"),
+            text=sum(1 for r in v.regions if r.get("kind") == "text"),
+            metadata=any(reason.startswith(METADATA_REASONS) for reason in v.reasons),
+        ),
     )

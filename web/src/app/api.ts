@@ -155,6 +155,8 @@ export interface VerdictOut {
   identifiable: boolean;
   reasons: string[];
   regions: { kind: string; box: number[]; score: number }[];
+  /** What the reasons say, counted, so the app says it in the user's language. */
+  findings: { faces: number; text: number; metadata: boolean };
 }
 export interface RecipientOut {
   id: string;

@@ -43,7 +43,12 @@ export const shareEn = {
   inspection_quarantined: "Quarantined: the custodian could not open it. Take the photo again.",
   identifiable: "Identifiable: it shows what may identify the patient.",
   notIdentifiable: "Not identifiable.",
-  inspectionReasons: "Why:",
+  inspectionReasons: "The custodian’s reasons, word for word (in English)",
+  findingFaces: "{count} faces",
+  findingFacesOne: "1 face",
+  findingText: "{count} areas of text or identifiers",
+  findingTextOne: "1 area of text or identifiers",
+  findingMetadata: "Metadata in the file that could identify the patient",
   regionsFound: "{count} regions suggested for redaction.",
   regionsFoundOne: "1 region suggested for redaction.",
 

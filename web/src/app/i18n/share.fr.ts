@@ -43,7 +43,12 @@ export const shareFr: ShareMessages = {
     "En quarantaine : le dépositaire n’a pas pu l’ouvrir. Reprenez la photo.",
   identifiable: "Identifiante : elle montre ce qui peut identifier le patient.",
   notIdentifiable: "Non identifiante.",
-  inspectionReasons: "Pourquoi :",
+  inspectionReasons: "Les motifs du dépositaire, mot pour mot (en anglais)",
+  findingFaces: "{count} visages",
+  findingFacesOne: "1 visage",
+  findingText: "{count} zones de texte ou d’identifiants",
+  findingTextOne: "1 zone de texte ou d’identifiants",
+  findingMetadata: "Des métadonnées du fichier pourraient identifier le patient",
   regionsFound: "{count} zones proposées pour le caviardage.",
   regionsFoundOne: "1 zone proposée pour le caviardage.",
 

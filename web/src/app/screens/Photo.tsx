@@ -33,17 +33,22 @@ export function Verdict({ mediaId }: { mediaId: string }) {
           {v.status !== "pending" ? (
             <p class={v.identifiable ? "error-text" : "ok"}>{v.identifiable ? t("identifiable") : t("notIdentifiable")}</p>
           ) : null}
+          {v.status === "done" && v.identifiable ? (
+            <ul data-testid="verdict-findings">
+              {v.findings.faces ? <li>{plural("findingFacesOne", "findingFaces", v.findings.faces)}</li> : null}
+              {v.findings.text ? <li>{plural("findingTextOne", "findingText", v.findings.text)}</li> : null}
+              {v.findings.metadata ? <li>{t("findingMetadata")}</li> : null}
+            </ul>
+          ) : null}
           {v.reasons.length && v.status !== "pending" ? (
-            <>
-              <p>{t("inspectionReasons")}</p>
-              <ul>
+            <details>
+              <summary>{t("inspectionReasons")}</summary>
+              <ul lang="en">
                 {v.reasons.map((r, i) => (
-                  <li key={i} lang="en">
-                    {r}
-                  </li>
+                  <li key={i}>{r}</li>
                 ))}
               </ul>
-            </>
+            </details>
           ) : null}
           {v.regions.length ? <p>{plural("regionsFoundOne", "regionsFound", v.regions.length)}</p> : null}
         </>
