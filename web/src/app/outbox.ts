@@ -117,6 +117,12 @@ export function queueCapture(
     changed();
     return sealed.objectId;
   })();
+  return finishBeforeLock(work);
+}
+
+/** Make a lock that comes while `work` runs wait for it (see whenCapturesQueued): for any
+ * sealing begun by the user, a capture or a redacted version, so nothing is lost to a lock. */
+export function finishBeforeLock<T>(work: Promise<T>): Promise<T> {
   pending.add(work);
   void work.finally(() => pending.delete(work)).catch(() => undefined);
   return work;

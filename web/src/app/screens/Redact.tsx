@@ -8,6 +8,7 @@ import { formatNumber, hasMessage, t } from "../i18n";
 import { redactToJpeg, useObjectUrls, type Box } from "../see/images";
 import { openOwn, type Opened } from "../see/open";
 import { goSee, seeHref } from "../see/routes";
+import { finishBeforeLock, syncOutbox } from "../outbox";
 import { queueRedacted } from "../see/seal";
 import { announce } from "../status";
 import { FormError, ScreenTitle } from "../ui";
@@ -163,8 +164,12 @@ export function Redact({ patientId, mediaId }: { patientId: string; mediaId: str
     setError(null);
     announce(t("savingRedacted"));
     try {
-      const jpeg = await redactToJpeg(photo.opened.plain, photo.opened.contentType, boxes);
-      await queueRedacted(jpeg, photo.opened.meta);
+      // Made and sealed before any lock that comes meanwhile drops the photo from memory.
+      const opened = photo.opened;
+      await finishBeforeLock(
+        redactToJpeg(opened.plain, opened.contentType, boxes).then((jpeg) => queueRedacted(jpeg, opened.meta)),
+      );
+      await syncOutbox().catch(() => undefined); // offline or refused: it waits in the outbox
       announce(t("redactedSaved"));
       goSee({ name: "timeline", patientId });
     } catch (err) {

@@ -6,7 +6,7 @@ import { b64Encode } from "../../lib/b64";
 import { utf8 } from "../../lib/bytes";
 import { sealCapture } from "../../lib/capture";
 import { api } from "../api";
-import { outbox, syncOutbox } from "../outbox";
+import { outbox } from "../outbox";
 import { need, type PatientView } from "../session";
 
 /** The records key and this user's active devices: who the user's own photos are sealed to. */
@@ -19,7 +19,7 @@ export async function ownRecipients(): Promise<string[]> {
 }
 
 /** Seal a redacted JPEG as a new version of `original` and queue it; resolves with the new
- * object's id once it is in the outbox and, when online, the send was tried. */
+ * object's id once it is in the outbox (the caller then tries the send). */
 export async function queueRedacted(
   jpeg: Uint8Array,
   original: { id: string; patient_id: string; encounter_id: string },
@@ -45,7 +45,6 @@ export async function queueRedacted(
     ciphertext: sealed.ciphertext,
     label: "photo",
   });
-  await syncOutbox().catch(() => undefined); // offline or refused: it waits in the outbox
   return sealed.objectId;
 }
 
