@@ -21,7 +21,7 @@ import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { b64Decode, b64Encode } from "./b64";
-import { concat, utf8 } from "./bytes";
+import { buf, concat, utf8 } from "./bytes";
 import { CryptoError } from "./errors";
 
 const INTRO = utf8("age-encryption.org/v1\n");
@@ -205,15 +205,63 @@ function headerMac(fileKey: Uint8Array, macInput: Uint8Array): Uint8Array {
   return hmac(sha256, hkdf(sha256, fileKey, new Uint8Array(0), HEADER_LABEL, 32), macInput);
 }
 
-function exchange(scalar: Uint8Array, publicKey: Uint8Array): Uint8Array {
+// X25519 through WebCrypto where the browser has it (Chromium 133, Safari 17, Firefox 130,
+// Node 20): native, some fifty times faster than JavaScript, which matters for a user with
+// thousands of photos; @noble/curves otherwise. Both follow RFC 7748 and give the same bytes.
+const PKCS8_X25519 = new Uint8Array([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
+]);
+let webX25519: Promise<boolean> | null = null;
+
+function hasWebX25519(): Promise<boolean> {
+  webX25519 ??= crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"]).then(
+    () => true,
+    () => false,
+  );
+  return webX25519;
+}
+
+/** Tests only: force the JavaScript X25519 (false), WebCrypto's (true), or probe again (null). */
+export function useWebCryptoX25519(on: boolean | null): void {
+  webX25519 = on === null ? null : Promise.resolve(on);
+}
+
+/** Agree with public keys from one private key: a scalar, or a WebCrypto key. */
+type Agree = (publicKey: Uint8Array) => Promise<Uint8Array>;
+
+async function agreeFrom(secret: Uint8Array | CryptoKey): Promise<Agree> {
+  if (secret instanceof Uint8Array && !(await hasWebX25519())) {
+    return async (pub) => x25519.getSharedSecret(secret, pub);
+  }
+  const key =
+    secret instanceof Uint8Array
+      ? await crypto.subtle.importKey("pkcs8", concat(PKCS8_X25519, secret), { name: "X25519" }, false, ["deriveBits"])
+      : secret;
+  return async (pub) => {
+    const other = await crypto.subtle.importKey("raw", buf(pub), { name: "X25519" }, false, []);
+    return new Uint8Array(await crypto.subtle.deriveBits({ name: "X25519", public: other }, key, 256));
+  };
+}
+
+async function exchange(agree: Agree, publicKey: Uint8Array): Promise<Uint8Array> {
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(scalar, publicKey);
+    shared = await agree(publicKey);
   } catch {
-    throw new CryptoError(); // a low-order point
+    throw new CryptoError(); // a low-order point, or a key that is not one
   }
   if (shared.every((b) => b === 0)) throw new CryptoError();
   return shared;
+}
+
+/** A fresh ephemeral key pair: the function that agrees with it, and its public share. */
+async function ephemeral(fixed: Uint8Array | undefined): Promise<[Agree, Uint8Array]> {
+  if (fixed === undefined && (await hasWebX25519())) {
+    const pair = (await crypto.subtle.generateKey({ name: "X25519" }, false, ["deriveBits"])) as CryptoKeyPair;
+    return [await agreeFrom(pair.privateKey), new Uint8Array(await crypto.subtle.exportKey("raw", pair.publicKey))];
+  }
+  const scalar = fixed ?? x25519.utils.randomSecretKey();
+  return [await agreeFrom(scalar), x25519.getPublicKey(scalar)];
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
@@ -223,17 +271,23 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** The public key of an age identity (one X25519 multiplication: compute it once per run). */
+export function identityPublic(ageSecret: string): Uint8Array {
+  return x25519.getPublicKey(identityBytes(ageSecret));
+}
+
 /** The 16-byte file key of an age header, unwrapped from ageSecret's X25519 stanza and
  * checked against the header's MAC; a CryptoError when no stanza is for it or anything fails
- * to check (what a grant re-wraps). */
-export function fileKey(header: Uint8Array, ageSecret: string): Uint8Array {
+ * to check (what a grant re-wraps). `own` is identityPublic(ageSecret), when known. */
+export async function fileKey(header: Uint8Array, ageSecret: string, own?: Uint8Array): Promise<Uint8Array> {
   const parsed = parseHeader(header, false);
   const scalar = identityBytes(ageSecret);
-  const own = x25519.getPublicKey(scalar);
+  const pub = own ?? x25519.getPublicKey(scalar);
+  const agree = await agreeFrom(scalar);
   for (const stanza of parsed.stanzas) {
     if (stanza.type !== "X25519") continue;
     const share = ageB64Decode(stanza.args[0]!);
-    const wrap = hkdf(sha256, exchange(scalar, share), concat(share, own), X25519_LABEL, 32);
+    const wrap = hkdf(sha256, await exchange(agree, share), concat(share, pub), X25519_LABEL, 32);
     let key: Uint8Array;
     try {
       key = chacha20poly1305(wrap, ZERO_NONCE).decrypt(stanza.body);
@@ -249,19 +303,22 @@ export function fileKey(header: Uint8Array, ageSecret: string): Uint8Array {
 /** A new age v1 header wrapping fileKey for each X25519 recipient (a fresh ephemeral key for
  * each stanza), with its MAC: put it in front of the original payload. `ephemerals` fixes the
  * ephemeral scalars, for test vectors only. */
-export function grantHeader(fileKey: Uint8Array, recipients: string[], ephemerals?: Uint8Array[]): Uint8Array {
+export async function grantHeader(
+  fileKey: Uint8Array,
+  recipients: string[],
+  ephemerals?: Uint8Array[],
+): Promise<Uint8Array> {
   if (fileKey.length !== FILE_KEY_BYTES || recipients.length === 0) throw new CryptoError();
   if (ephemerals !== undefined && ephemerals.length !== recipients.length) throw new CryptoError();
   const lines = ["age-encryption.org/v1"];
-  recipients.forEach((recipient, n) => {
+  for (const [n, recipient] of recipients.entries()) {
     const pub = recipientBytes(recipient);
-    const ephemeral = ephemerals?.[n] ?? x25519.utils.randomSecretKey();
-    const share = x25519.getPublicKey(ephemeral);
-    const wrap = hkdf(sha256, exchange(ephemeral, pub), concat(share, pub), X25519_LABEL, 32);
+    const [agree, share] = await ephemeral(ephemerals?.[n]);
+    const wrap = hkdf(sha256, await exchange(agree, pub), concat(share, pub), X25519_LABEL, 32);
     const body = chacha20poly1305(wrap, ZERO_NONCE).encrypt(fileKey);
     // 32 bytes of body are 43 columns: always one line, shorter than 64.
     lines.push(`-> X25519 ${ageB64Encode(share)}`, ageB64Encode(body));
-  });
+  }
   const macInput = utf8(`${lines.join("\n")}\n---`);
   return concat(macInput, utf8(` ${ageB64Encode(headerMac(fileKey, macInput))}\n`));
 }
@@ -305,18 +362,23 @@ export const PAGE = 100;
 export const BATCH = 100;
 
 /** The grants for one listed object, and whether every field could be unwrapped. */
-export function grantsFor(item: MissingGrant, ageSecret: string, recipient: string): [GrantIn[], boolean] {
+export async function grantsFor(
+  item: MissingGrant,
+  ageSecret: string,
+  recipient: string,
+  own?: Uint8Array,
+): Promise<[GrantIn[], boolean]> {
   const grants: GrantIn[] = [];
   let complete = true;
   for (const [name, headerB64] of Object.entries(item.headers) as [GrantField, string][]) {
     let key: Uint8Array;
     try {
-      key = fileKey(b64Decode(headerB64), ageSecret);
+      key = await fileKey(b64Decode(headerB64), ageSecret, own);
     } catch {
       complete = false; // sealed before this device existed too, or not to it
       continue;
     }
-    const header = grantHeader(key, [recipient]);
+    const header = await grantHeader(key, [recipient]);
     key.fill(0);
     grants.push({ object_id: item.object_id, kind: item.kind, field: name, header: b64Encode(header) });
   }
@@ -330,6 +392,7 @@ export async function grantDevice(
   o: { deviceId: string; recipient: string; ageSecret: string; onProgress?: (r: GrantReport) => void },
 ): Promise<GrantReport> {
   recipientBytes(o.recipient); // refuse a malformed recipient before anything is sent
+  const own = identityPublic(o.ageSecret);
   const report: GrantReport = { granted: 0, existing: 0, objects: 0, unopenable: [] };
   let after: string | null = null;
   for (;;) {
@@ -337,7 +400,7 @@ export async function grantDevice(
     const pending: GrantIn[] = [];
     for (const item of page.items) {
       report.objects += 1;
-      const [grants, complete] = grantsFor(item, o.ageSecret, o.recipient);
+      const [grants, complete] = await grantsFor(item, o.ageSecret, o.recipient, own);
       if (!complete) report.unopenable.push(`${item.kind} ${item.object_id}`);
       pending.push(...grants);
     }

@@ -13,19 +13,21 @@ interface Request {
   grants: { ciphertext: string; secret: string; recipients: string[] }[];
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const req = JSON.parse(readFileSync(0, "utf8")) as Request;
-  const grants = req.grants.map((g) => {
+  const grants = [];
+  for (const g of req.grants) {
     const [header] = splitAge(b64Decode(g.ciphertext));
     let key: Uint8Array;
     try {
-      key = fileKey(header, g.secret);
+      key = await fileKey(header, g.secret);
     } catch {
-      return { refused: true };
+      grants.push({ refused: true });
+      continue;
     }
-    return { file_key_hex: hex(key), header: b64Encode(grantHeader(key, g.recipients)) };
-  });
+    grants.push({ file_key_hex: hex(key), header: b64Encode(await grantHeader(key, g.recipients)) });
+  }
   process.stdout.write(JSON.stringify({ grants }));
 }
 
-main();
+void main();

@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openSealed } from "../../src/lib/age";
 import { b64Decode, b64Encode, fromHex, hex } from "../../src/lib/b64";
 import { concat } from "../../src/lib/bytes";
@@ -16,12 +16,14 @@ import {
   grantDevice,
   grantHeader,
   identityBytes,
+  identityPublic,
   parseHeader,
   recipientBytes,
   splitAge,
   type GrantIn,
   type GrantsApi,
   type MissingGrant,
+  useWebCryptoX25519,
 } from "../../src/lib/grants";
 import { sha256Hex } from "../../src/lib/keys";
 
@@ -38,45 +40,64 @@ async function opensTo(data: Uint8Array, secret: string): Promise<string | null>
   }
 }
 
-describe("grant headers with fixed ephemeral keys: Python's bytes", () => {
-  for (const h of doc.headers) {
-    it(h.name, () => {
-      const header = grantHeader(fromHex(h.file_key_hex), h.recipients, h.ephemerals_hex.map(fromHex));
-      expect(b64Encode(header)).toBe(h.header_b64);
-      for (const i of h.identities) expect(hex(fileKey(header, secrets[i]!))).toBe(h.file_key_hex);
-    });
-  }
-});
+// Every vector under both X25519 implementations: WebCrypto's (Node has it, as do current
+// browsers) and the JavaScript one the app falls back to.
+describe.each([
+  ["WebCrypto", true],
+  ["JavaScript", false],
+])("X25519 by %s", (_name, web) => {
+  beforeAll(() => useWebCryptoX25519(web));
+  afterAll(() => useWebCryptoX25519(null));
 
-describe("Python's age files: the file key, Python's grant and ours", () => {
-  for (const f of doc.files) {
-    it(f.name, async () => {
-      const ct = b64Decode(f.ciphertext_b64);
-      const [header, payload] = splitAge(ct);
-      expect(header.length + payload.length).toBe(ct.length);
-      const key = fileKey(header, secrets[f.granter]!);
-      expect(hex(key)).toBe(f.file_key_hex);
-      const target = secrets[f.target]!;
-      expect(await opensTo(ct, target)).toBeNull(); // the original is not for the target
-      const python = concat(b64Decode(f.grant_header_b64), payload);
-      expect(await opensTo(python, target)).toBe(f.plaintext_sha256);
-      const ours = grantHeader(key, [recipients[f.target]!]);
-      expect(await opensTo(concat(ours, payload), target)).toBe(f.plaintext_sha256);
-      // Only the target: the grant holds no stanza for anyone else.
-      expect(() => fileKey(ours, secrets[f.granter]!)).toThrow(CryptoError);
-      expect(hex(fileKey(ours, target))).toBe(f.file_key_hex);
-    });
-  }
-});
+  describe("grant headers with fixed ephemeral keys: Python's bytes", () => {
+    for (const h of doc.headers) {
+      it(h.name, async () => {
+        const header = await grantHeader(fromHex(h.file_key_hex), h.recipients, h.ephemerals_hex.map(fromHex));
+        expect(b64Encode(header)).toBe(h.header_b64);
+        for (const i of h.identities) expect(hex(await fileKey(header, secrets[i]!))).toBe(h.file_key_hex);
+      });
+    }
+  });
 
-describe("headers with no key for the identity", () => {
-  for (const r of doc.refused) {
-    it(r.why, () => {
-      const header = b64Decode(r.header_b64);
-      if (r.opens) expect(fileKey(header, secrets[r.identity]!).length).toBe(16);
-      else expect(() => fileKey(header, secrets[r.identity]!)).toThrow(CryptoError);
-    });
-  }
+  describe("Python's age files: the file key, Python's grant and ours", () => {
+    for (const f of doc.files) {
+      it(f.name, async () => {
+        const ct = b64Decode(f.ciphertext_b64);
+        const [header, payload] = splitAge(ct);
+        expect(header.length + payload.length).toBe(ct.length);
+        const key = await fileKey(header, secrets[f.granter]!, identityPublic(secrets[f.granter]!));
+        expect(hex(key)).toBe(f.file_key_hex);
+        const target = secrets[f.target]!;
+        expect(await opensTo(ct, target)).toBeNull(); // the original is not for the target
+        const python = concat(b64Decode(f.grant_header_b64), payload);
+        expect(await opensTo(python, target)).toBe(f.plaintext_sha256);
+        const ours = await grantHeader(key, [recipients[f.target]!]);
+        expect(await opensTo(concat(ours, payload), target)).toBe(f.plaintext_sha256);
+        // Only the target: the grant holds no stanza for anyone else.
+        await expect(fileKey(ours, secrets[f.granter]!)).rejects.toThrow(CryptoError);
+        expect(hex(await fileKey(ours, target))).toBe(f.file_key_hex);
+      });
+    }
+  });
+
+  describe("headers with no key for the identity", () => {
+    for (const r of doc.refused) {
+      it(r.why, async () => {
+        const header = b64Decode(r.header_b64);
+        if (r.opens) expect((await fileKey(header, secrets[r.identity]!)).length).toBe(16);
+        else await expect(fileKey(header, secrets[r.identity]!)).rejects.toThrow(CryptoError);
+      });
+    }
+  });
+
+  it("refuses a low-order share (an all-zero shared secret)", async () => {
+    const f = doc.files[0];
+    const [header] = splitAge(b64Decode(f.ciphertext_b64));
+    const text = new TextDecoder().decode(header);
+    const zero = text.replace(/^-> X25519 \S+$/m, `-> X25519 ${"A".repeat(43)}`);
+    expect(zero).not.toBe(text);
+    await expect(fileKey(new TextEncoder().encode(zero), secrets[f.granter]!)).rejects.toThrow(CryptoError);
+  });
 });
 
 describe("headers parsed or refused as Python does", () => {
@@ -109,10 +130,10 @@ describe("keys and bounds", () => {
     expect(() => bech32Decode(r, "age-secret-key-")).toThrow(CryptoError);
   });
 
-  it("refuses a file key of the wrong size, no recipient, or a bad recipient", () => {
-    expect(() => grantHeader(new Uint8Array(15), [recipients[0]!])).toThrow(CryptoError);
-    expect(() => grantHeader(new Uint8Array(16), [])).toThrow(CryptoError);
-    expect(() => grantHeader(new Uint8Array(16), ["age1nope"])).toThrow(CryptoError);
+  it("refuses a file key of the wrong size, no recipient, or a bad recipient", async () => {
+    await expect(grantHeader(new Uint8Array(15), [recipients[0]!])).rejects.toThrow(CryptoError);
+    await expect(grantHeader(new Uint8Array(16), [])).rejects.toThrow(CryptoError);
+    await expect(grantHeader(new Uint8Array(16), ["age1nope"])).rejects.toThrow(CryptoError);
   });
 
   it("refuses to split what is not an age file", () => {
