@@ -57,7 +57,7 @@ AsOfficer = Annotated[
 def _instance(ctx: typer.Context) -> Instance:
     from clinphoto.cli.main import _open, _settings
 
-    return _open(_settings(ctx.find_root()))
+    return _open(_settings(ctx))
 
 
 def _officer(db: Session, email: str) -> policy.Subject:

@@ -18,8 +18,9 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from clinphoto.consent.models import Consent, Encounter
@@ -160,7 +161,7 @@ def _store(db: Session, computed: Sequence[Computed], now: datetime) -> None:
     chunk = [c.patient_id for c in computed]
     db.execute(delete(RetentionPatient).where(RetentionPatient.patient_id.in_(chunk)))
     db.execute(
-        insert(RetentionPatient),
+        insert(cast(Table, RetentionPatient.__table__)),
         [
             {
                 "patient_id": c.patient_id,
@@ -285,7 +286,9 @@ def schedule_new(db: Session) -> set[str]:
         rows.append(_row(CONSENT, c.id, c.patient_id, c.encounter_id, c.encounter_id, None))
         patients.add(c.patient_id)
     for i in range(0, len(rows), 2000):
-        db.execute(insert(RetentionItem), rows[i : i + 2000])
+        db.execute(
+            insert(cast(Table, RetentionItem.__table__)), rows[i : i + 2000]
+        )  # Core: no ORM cost
     return patients
 
 
@@ -307,25 +310,28 @@ def _row(
 
 
 def stale_patients(db: Session) -> set[str]:
-    """Patients whose latest record is newer than their computed last entry (an encounter
-    opened since, say), or who have items but no date yet."""
+    """Patients with an encounter opened after their computed last entry, or with items
+    whose date is not computed yet. (A new photo,
+    share or consent is an item without a schedule, which :func:`schedule_new` finds; rows
+    are never updated, so nothing else moves a last entry.)"""
+    rows = db.execute(
+        select(Encounter.patient_id, func.max(Encounter.started_at), RetentionPatient.last_entry)
+        .join(RetentionPatient, RetentionPatient.patient_id == Encounter.patient_id)
+        .group_by(Encounter.patient_id, RetentionPatient.last_entry)
+    ).all()
     found: set[str] = set()
-    for pid_col, at_col in (
-        (Encounter.patient_id, Encounter.started_at),
-        (Consent.patient_id, Consent.obtained_at),
-        (Media.patient_id, Media.created_at),
-    ):
-        rows = db.execute(
-            select(pid_col, func.max(at_col), RetentionPatient.last_entry)
-            .join(RetentionPatient, RetentionPatient.patient_id == pid_col, isouter=True)
-            .group_by(pid_col, RetentionPatient.last_entry)
-        ).all()
-        for pid, at, last in rows:
-            if at is None:
-                continue
-            day = _day(at) if isinstance(at, datetime) else _parse_day(at)
-            if last is None or day > last:
-                found.add(pid)
+    for pid, at, last in rows:
+        day = _day(at) if isinstance(at, datetime) else _parse_day(at)
+        if day > last:
+            found.add(pid)
+    # Items recorded (a hold placed, a date shown) but whose date was not computed yet.
+    found.update(
+        db.execute(
+            select(RetentionItem.patient_id)
+            .where(RetentionItem.status == SCHEDULED, RetentionItem.destroy_not_before == NOT_YET)
+            .distinct()
+        ).scalars()
+    )
     return found
 
 

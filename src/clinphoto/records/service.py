@@ -426,13 +426,17 @@ def item_retention(
     row = None
     if text.is_id(item_id):
         fresh = schedule.schedule_new(db)
+        row = db.execute(
+            select(RetentionItem).where(RetentionItem.item_id == item_id).limit(1)
+        ).scalar()
+        if row is not None and row.destroy_not_before == schedule.NOT_YET:
+            fresh.add(row.patient_id)  # recorded earlier (a hold placed), not yet dated
         if fresh:
             schedule.recompute_patients(
                 db, keys=keys, clock=clock, patient_ids=fresh, federal=federal
             )
-        row = db.execute(
-            select(RetentionItem).where(RetentionItem.item_id == item_id).limit(1)
-        ).scalar()
+            if row is not None:
+                db.refresh(row)
     resource = (
         Resource(
             ObjectKind.MEDIA,
@@ -558,14 +562,12 @@ def render_certificate(c: Certificate) -> str:
     """The certificate as a person reads it (``clinphoto retention certificate``)."""
     d = c.details
     rule = d.get("rule") or {}
-    what = "a photo and what was made of it" if c.object_type == "media" else "consents"
     lines = [
         f"CERTIFICATE OF DESTRUCTION No. {c.seq}",
         "",
         f"Destroyed at:        {d.get('destroyed_at', c.at)} (audit entry written {c.at})",
         f"By:                  {c.actor} (job {d.get('job', c.actor)})",
         f"Patient reference:   {c.patient_ref}",
-        f"What:                {what} ({c.family})",
         f"Why:                 {d.get('why', '')}",
         f"Destroy not before:  {d.get('destroy_not_before')} (applied as of {d.get('as_of')})",
         f"Last entry:          {d.get('last_entry')}"
@@ -576,19 +578,26 @@ def render_certificate(c: Certificate) -> str:
         f" {'confirmed' if rule.get('confirmed') else 'NOT confirmed: the CMPA recommendation'}",
         f"Rule source:         {rule.get('source_url', '?')}",
         "",
-        "Items destroyed (ciphertext deleted; no key that opens them is kept):",
+        "Destroyed (ciphertext deleted; no key that opens it is kept):",
     ]
-    for m in d.get("media", []):
+    for fam in d.get("families", []):
+        kind = "photo, with what was made of it" if fam["kind"] == "media" else "consents"
+        lines.append(f"  {kind} ({fam['family']}), not before {fam['destroy_not_before']}:")
+        for m in fam.get("media", []):
+            lines.append(
+                f"    - {m['kind']:<17} {m['id']}  sha256 {m['ciphertext_sha256']}"
+                f"  {m['size']} bytes"
+            )
+        for sid in fam.get("shares", []):
+            lines.append(f"    - share             {sid}")
+        for cid in fam.get("consents", []):
+            lines.append(f"    - consent           {cid}")
         lines.append(
-            f"  - {m['kind']:<17} {m['id']}  sha256 {m['ciphertext_sha256']}  {m['size']} bytes"
+            f"    device grants destroyed (re-wrapped file keys): "
+            f"{fam.get('device_grants_destroyed', 0)}; blobs deleted: "
+            f"{fam.get('blobs_destroyed', 0)}"
         )
-    for sid in d.get("shares", []):
-        lines.append(f"  - share             {sid}")
-    for cid in d.get("consents", []):
-        lines.append(f"  - consent           {cid}")
     lines += [
-        f"Device grants destroyed (re-wrapped file keys): {d.get('device_grants_destroyed', 0)}",
-        f"Blobs deleted from the store: {d.get('blobs_destroyed', 0)}",
         "",
         f"Audit entry hash: {c.entry_hash} (`clinphoto audit verify` proves the trail intact)",
     ]

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from clinphoto import policy
@@ -49,12 +50,14 @@ from clinphoto.records.models import (
     RetentionItem,
     RetentionPatient,
 )
+from clinphoto.records.rules import RetentionRule
 from clinphoto.records.service import ENCOUNTER, ITEM, PATIENT
 from clinphoto.sharing.models import DeviceGrant, Share
 from clinphoto.storage.blobs import BlobStore
 
 log = logging.getLogger(__name__)
 JOB = "retention-sweep"
+BATCH = 100  # families per unit of work: one commit, a few statements, a certificate each
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
@@ -152,7 +155,9 @@ def due(db: Session, as_of: date) -> list[Planned]:
                 )
             )
     # Photos first: an encounter's consents go only once its photos are gone.
-    planned.sort(key=lambda p: (p.kind != "media", p.destroy_not_before, p.family))
+    # A patient's families together (one certificate), photos before consents: an
+    # encounter's consents go only once its photos are gone.
+    planned.sort(key=lambda p: (p.patient_id, p.kind != "media", p.family))
     return planned
 
 
@@ -168,10 +173,11 @@ def sweep(
     federal: bool = False,
     limit: int | None = None,
     job: str | None = None,
+    batch: int = BATCH,
 ) -> SweepReport:
-    """One pass: bring the schedules up to date, then destroy each due family that no hold
-    keeps, each in its own unit of work with its certificate. Returns what was done (or, in a
-    dry run, what would be)."""
+    """One pass: bring the schedules up to date, then destroy the due families that no hold
+    keeps, ``batch`` families per unit of work, each family with its own certificate.
+    Returns what was done (or, in a dry run, what would be)."""
     subject = subject or Subject.system(JOB)
     day = as_of or today(clock)
     # This run's name, in each certificate and the summary: "by which job".
@@ -183,34 +189,35 @@ def sweep(
         report.patients_recomputed = schedule.refresh(db, keys=keys, clock=clock, federal=federal)
         planned = due(db, day)
         holds = _holds(db)
+        rules = schedule.rulebook(db)
+    free = []
     for p in planned:
-        if limit is not None and len(report.destroyed) >= limit:
-            break
         if holds.hold(p):
             report.held += 1
-            continue
-        if dry_run:
-            # What this run would already have destroyed counts as gone.
-            gone = {i for d in report.destroyed for k, i in d.items if k == "media"}
-            with unit_of_work() as db:
-                if p.kind == "consent" and _encounter_has_photos(
-                    db, p.encounter_id, [*p.items, *(("media", i) for i in gone)]
-                ):
-                    report.waiting += 1
-                    continue
-            report.destroyed.append(p)
-            continue
+        else:
+            free.append(p)
+    if limit is not None:
+        free = free[:limit]
+    for i in range(0, len(free), batch):
+        chunk = free[i : i + batch]
         with unit_of_work() as db:
-            outcome = _destroy(
-                db, p, subject=subject, blobs=blobs, clock=clock, as_of=day, job=report.job
-            )
-        if outcome is None:
-            report.waiting += 1
-            continue
-        seq, deleted = outcome
-        report.destroyed.append(p)
-        report.certificates.append(seq)
-        report.blobs_deleted += deleted
+            work = _Batch(db, chunk, as_of=day)
+            if dry_run:
+                # What this run destroys first (photos before consents) counts as gone.
+                work.gone |= {i for d in report.destroyed for k, i in d.items if k == "media"}
+                work.settle()
+                done = [(p, 0, 0) for p in work.ready]
+            else:
+                work.settle()
+                done = work.destroy(subject=subject, blobs=blobs, clock=clock, job=report.job,
+                                    rules=rules)  # fmt: skip
+        report.waiting += len(chunk) - len(done)
+        for p, seq, deleted in done:
+            report.destroyed.append(p)
+            if not dry_run:
+                if seq not in report.certificates[-1:]:  # one per patient per batch
+                    report.certificates.append(seq)
+                report.blobs_deleted += deleted
     with unit_of_work() as db:
         audit.log(
             db,
@@ -233,26 +240,6 @@ def sweep(
     return report
 
 
-def _encounter_has_photos(
-    db: Session, encounter_id: str, family_items: Sequence[tuple[str, str]]
-) -> bool:
-    own = {i for k, i in family_items if k == "media"}
-    ids = db.execute(
-        select(Media.id).where(Media.encounter_id == encounter_id, Media.kind != schedule.SIGNATURE)
-    ).scalars()
-    return any(i not in own for i in ids)
-
-
-def _still_held(db: Session, p: Planned) -> bool:
-    from clinphoto.records.service import active_holds
-
-    if active_holds(db, patient_id=p.patient_id, encounter_id=p.encounter_id, family=p.family):
-        return True
-    return p.kind == "consent" and bool(
-        active_holds(db, patient_id=p.patient_id, encounter_id=p.family, family=None)
-    )
-
-
 def _media_kind(m: Media) -> str:
     if m.kind == "share":
         return "share-copy"
@@ -261,151 +248,267 @@ def _media_kind(m: Media) -> str:
     return m.kind
 
 
-def _destroy(
-    db: Session,
-    p: Planned,
-    *,
-    subject: Subject,
-    blobs: BlobStore,
-    clock: Clock,
-    as_of: date,
-    job: str,
-) -> tuple[int, int] | None:
-    """Destroy one family in this unit of work; its certificate's sequence number and the
-    number of blobs deleted, or None when it must wait (held meanwhile, a new derived
-    version or share not yet scheduled, an encounter's consents with photos left)."""
-    # Locked: a second sweep (another server process) waits, then finds nothing scheduled.
-    items = (
-        db.execute(
+class _Batch:
+    """Families destroyed in one unit of work: their items locked and checked again (a hold
+    placed, something derived or shared since the plan), then deleted with set-based
+    statements, one certificate per family."""
+
+    def __init__(self, db: Session, plans: Sequence[Planned], *, as_of: date) -> None:
+        self.db = db
+        self.as_of = as_of
+        self.gone: set[str] = set()
+        families = [p.family for p in plans]
+        # Locked: a second sweep (another server process) waits, then finds nothing.
+        rows = db.execute(
             select(RetentionItem)
-            .where(RetentionItem.family == p.family, RetentionItem.status == SCHEDULED)
+            .where(RetentionItem.family.in_(families), RetentionItem.status == SCHEDULED)
             .with_for_update()
-        )
-        .scalars()
-        .all()
-    )
-    if not items or any(it.destroy_not_before > as_of for it in items) or _still_held(db, p):
-        return None
-    media_ids = [it.item_id for it in items if it.kind == "media"]
-    share_ids = [it.item_id for it in items if it.kind == "share"]
-    consent_ids = [it.item_id for it in items if it.kind == "consent"]
-    if p.kind == "consent" and _encounter_has_photos(db, p.encounter_id, p.items):
-        return None
-    media = (
-        db.execute(select(Media).where(Media.id.in_(media_ids))).scalars().all()
-        if media_ids
-        else []
-    )
-    if media_ids:
-        # Something made from this family since the schedule was refreshed: next time.
-        newer = db.execute(
-            select(Media.id).where(Media.derived_from.in_(media_ids), Media.id.not_in(media_ids))
-        ).first()
-        newer_share = db.execute(
-            select(Share.id).where(
-                Share.original_media_id.in_(media_ids), Share.id.not_in(share_ids or [""])
-            )
-        ).first()
-        if newer is not None or newer_share is not None:
-            return None
-    described = [
-        {
-            "kind": _media_kind(m),
-            "id": m.id,
-            "ciphertext_sha256": m.blob_sha256,
-            "size": m.size,
-            "created_at": m.created_at.isoformat(),
-        }
-        for m in sorted(media, key=lambda m: (m.created_at, m.id))
-    ]
-    grants = 0
-    if media_ids:
-        done = db.execute(delete(DeviceGrant).where(DeviceGrant.media_id.in_(media_ids)))
-        grants = int(getattr(done, "rowcount", 0) or 0)
-        db.execute(delete(MediaInspection).where(MediaInspection.media_id.in_(media_ids)))
-        db.execute(delete(InspectionLease).where(InspectionLease.media_id.in_(media_ids)))
-        db.execute(
-            delete(Share).where(
-                Share.copy_media_id.in_(media_ids) | Share.original_media_id.in_(media_ids)
-            )
-        )
-    if share_ids:
-        db.execute(delete(Share).where(Share.id.in_(share_ids)))
-    _delete_media(db, media)
-    if consent_ids:
-        db.execute(delete(ConsentWithdrawal).where(ConsentWithdrawal.consent_id.in_(consent_ids)))
-        # A consent that completes another goes first (the foreign key points at the other).
-        remaining = set(consent_ids)
-        while remaining:
-            referenced = set(
-                db.execute(
-                    select(Consent.completes_consent_id).where(
-                        Consent.id.in_(remaining), Consent.completes_consent_id.is_not(None)
+        ).scalars()
+        self.items: dict[str, list[RetentionItem]] = {}
+        for it in rows:
+            self.items.setdefault(it.family, []).append(it)
+        holds = _holds(db)
+        self.ready = [
+            p
+            for p in plans
+            if self.items.get(p.family)
+            and all(it.destroy_not_before <= as_of for it in self.items[p.family])
+            and not holds.hold(p)
+        ]
+
+    def _ids(self, kind: str, plans: Sequence[Planned] | None = None) -> list[str]:
+        return [
+            it.item_id
+            for p in (self.ready if plans is None else plans)
+            for it in self.items[p.family]
+            if it.kind == kind
+        ]
+
+    def settle(self) -> None:
+        """Drop the families that must wait: a photo with a derived version or share not yet
+        scheduled; an encounter's consents while a photo of it remains."""
+        media_ids = self._ids("media")
+        share_ids = set(self._ids("share"))
+        family_of = {i: p.family for p in self.ready for i in self._ids("media", [p])}
+        late: set[str] = set()
+        if media_ids:
+            for mid, parent in self.db.execute(
+                select(Media.id, Media.derived_from).where(Media.derived_from.in_(media_ids))
+            ).all():
+                if mid not in family_of and parent is not None:
+                    late.add(family_of[parent])
+            for sid, original in self.db.execute(
+                select(Share.id, Share.original_media_id).where(
+                    Share.original_media_id.in_(media_ids)
+                )
+            ).all():
+                if sid not in share_ids:
+                    late.add(family_of[original])
+        self.ready = [p for p in self.ready if p.family not in late]
+        consents = [p for p in self.ready if p.kind == "consent"]
+        if consents:
+            leaving = self.gone | set(self._ids("media"))
+            encounters = [p.encounter_id for p in consents]
+            kept = {
+                eid
+                for mid, eid in self.db.execute(
+                    select(Media.id, Media.encounter_id).where(
+                        Media.encounter_id.in_(encounters), Media.kind != schedule.SIGNATURE
                     )
-                ).scalars()
+                ).all()
+                if mid not in leaving
+            }
+            self.ready = [
+                p for p in self.ready if p.kind != "consent" or p.encounter_id not in kept
+            ]
+
+    def destroy(
+        self,
+        *,
+        subject: Subject,
+        blobs: BlobStore,
+        clock: Clock,
+        job: str,
+        rules: dict[str, RetentionRule],
+    ) -> list[tuple[Planned, int, int]]:
+        db = self.db
+        if not self.ready:
+            return []
+        media_ids = self._ids("media")
+        share_ids = self._ids("share")
+        consent_ids = self._ids("consent")
+        media = (
+            list(db.execute(select(Media).where(Media.id.in_(media_ids))).scalars())
+            if media_ids
+            else []
+        )
+        by_id = {m.id: m for m in media}
+        grants: dict[str, int] = {}
+        if media_ids:
+            for (mid,) in db.execute(
+                select(DeviceGrant.media_id).where(DeviceGrant.media_id.in_(media_ids))
+            ).all():
+                grants[mid] = grants.get(mid, 0) + 1
+            db.execute(delete(DeviceGrant).where(DeviceGrant.media_id.in_(media_ids)))
+            db.execute(delete(MediaInspection).where(MediaInspection.media_id.in_(media_ids)))
+            db.execute(delete(InspectionLease).where(InspectionLease.media_id.in_(media_ids)))
+            db.execute(
+                delete(Share).where(
+                    Share.copy_media_id.in_(media_ids) | Share.original_media_id.in_(media_ids)
+                )
             )
-            leaves = remaining - referenced or remaining
-            db.execute(delete(Consent).where(Consent.id.in_(leaves)))
-            remaining -= leaves
-    db.flush()
-    # A blob is shared only by identical ciphertexts; keep it while another row names it.
-    shas = sorted({m.blob_sha256 for m in media})
-    still = (
-        set(db.execute(select(Media.blob_sha256).where(Media.blob_sha256.in_(shas))).scalars())
-        if shas
-        else set()
-    )
-    patient = db.get(RetentionPatient, p.patient_id)
-    rule = schedule.rulebook(db).get(patient.jurisdiction) if patient is not None else None
-    entry = audit.log(
-        db,
-        action=Action.RETENTION_DESTROY,
-        actor=subject.user_id,
-        device=subject.device_id,
-        patient_ref=p.patient_id,
-        object_type=p.kind,
-        object_id=p.family,
-        details={
-            "certificate": "destruction",
-            "why": "retention period ended; no legal hold or clinical-decision mark in force",
-            "job": job,
-            "as_of": as_of.isoformat(),
-            "destroyed_at": clock.now().isoformat(),
-            "destroy_not_before": p.destroy_not_before.isoformat(),
-            "last_entry": patient.last_entry.isoformat() if patient is not None else None,
-            "minor_at_last_entry": patient.minor_at_last_entry if patient is not None else None,
-            "rule": (
-                {
-                    "jurisdiction": rule.jurisdiction,
-                    "summary": rule.summary(),
-                    "basis": rule.basis,
-                    "minor_basis": rule.minor_basis,
-                    "confidence": rule.confidence,
-                    "confirmed": rule.confirmed,
-                    "source_url": rule.source_url,
-                }
-                if rule is not None
-                else None
-            ),
-            "media": described,
-            "shares": sorted(share_ids),
-            "consents": sorted(consent_ids),
-            "device_grants_destroyed": grants,
-            "blobs_destroyed": len([s for s in shas if s not in still]),
-        },
-    )
-    db.execute(
-        update(RetentionItem)
-        .where(RetentionItem.family == p.family, RetentionItem.status == SCHEDULED)
-        .values(status=DESTROYED, destroyed_at=clock.now(), certificate_seq=entry.seq)
-        .execution_options(synchronize_session=False)
-    )
-    db.flush()
-    deleted = 0
-    for sha in shas:
-        if sha not in still and blobs.delete(sha):
-            deleted += 1
-    return entry.seq, deleted
+        if share_ids:
+            db.execute(delete(Share).where(Share.id.in_(share_ids)))
+        _delete_media(db, media)
+        if consent_ids:
+            db.execute(
+                delete(ConsentWithdrawal).where(ConsentWithdrawal.consent_id.in_(consent_ids))
+            )
+            _delete_consents(db, consent_ids)
+        db.flush()
+        # A blob is shared only by identical ciphertexts; keep it while another row names it.
+        shas = sorted({m.blob_sha256 for m in media})
+        still = (
+            set(db.execute(select(Media.blob_sha256).where(Media.blob_sha256.in_(shas))).scalars())
+            if shas
+            else set()
+        )
+        patients = {
+            r.patient_id: r
+            for r in db.execute(
+                select(RetentionPatient).where(
+                    RetentionPatient.patient_id.in_({p.patient_id for p in self.ready})
+                )
+            ).scalars()
+        }
+        now = clock.now()
+        done: list[tuple[Planned, int, list[str]]] = []
+        marks: list[dict[str, object]] = []
+        # One certificate per patient per batch: all of a patient's records share one
+        # date (their last entry's), so they expire, and are destroyed, together.
+        by_patient: dict[str, list[Planned]] = {}
+        for p in self.ready:
+            by_patient.setdefault(p.patient_id, []).append(p)
+        for patient_id, plans in by_patient.items():
+            sections = []
+            fam_shas: dict[str, list[str]] = {}
+            for p in plans:
+                fam_media = [by_id[i] for i in self._ids("media", [p]) if i in by_id]
+                fam_shas[p.family] = sorted({m.blob_sha256 for m in fam_media} - still)
+                sections.append(
+                    _section(
+                        p,
+                        fam_media,
+                        shares=self._ids("share", [p]),
+                        consents=self._ids("consent", [p]),
+                        grants=sum(grants.get(m.id, 0) for m in fam_media),
+                        blobs=len(fam_shas[p.family]),
+                    )
+                )
+            entry = audit.log(
+                db,
+                action=Action.RETENTION_DESTROY,
+                actor=subject.user_id,
+                device=subject.device_id,
+                patient_ref=patient_id,
+                object_type="records",
+                object_id=plans[0].family,
+                details=_certificate(
+                    patients.get(patient_id), rules, sections, job=job, as_of=self.as_of, now=now
+                ),
+            )
+            for p in plans:
+                marks.append({"fam": p.family, "seq": entry.seq})
+                done.append((p, entry.seq, fam_shas[p.family]))
+        table = RetentionItem.__table__
+        assert isinstance(table, Table)
+        db.execute(
+            update(table)
+            .where(table.c.family == bindparam("fam"), table.c.status == SCHEDULED)
+            .values(status=DESTROYED, destroyed_at=now, certificate_seq=bindparam("seq")),
+            marks,
+        )
+        db.flush()
+        # Blobs go last, before the commit: a failed commit leaves the families due, and the
+        # next sweep finishes them; a certificate never outlives its blob.
+        doomed = [sha for sha in shas if sha not in still]
+        with ThreadPoolExecutor(max_workers=8) as pool:  # unlink and fsync overlap
+            deleted = {
+                sha
+                for sha, gone in zip(doomed, pool.map(blobs.delete, doomed), strict=True)
+                if gone
+            }
+        return [(p, seq, len(set(fam) & deleted)) for p, seq, fam in done]
+
+
+def _section(
+    p: Planned,
+    media: Sequence[Media],
+    *,
+    shares: Sequence[str],
+    consents: Sequence[str],
+    grants: int,
+    blobs: int,
+) -> dict[str, object]:
+    """One family destroyed: ids and ciphertext hashes, no identifier."""
+    return {
+        "family": p.family,
+        "kind": p.kind,
+        "destroy_not_before": p.destroy_not_before.isoformat(),
+        "media": [
+            {
+                "kind": _media_kind(m),
+                "id": m.id,
+                "ciphertext_sha256": m.blob_sha256,
+                "size": m.size,
+                "created_at": m.created_at.isoformat(),
+            }
+            for m in sorted(media, key=lambda m: (m.created_at, m.id))
+        ],
+        "shares": sorted(shares),
+        "consents": sorted(consents),
+        "device_grants_destroyed": grants,
+        "blobs_destroyed": blobs,
+    }
+
+
+def _certificate(
+    patient: RetentionPatient | None,
+    rules: dict[str, RetentionRule],
+    sections: list[dict[str, object]],
+    *,
+    job: str,
+    as_of: date,
+    now: datetime,
+) -> dict[str, object]:
+    """What a certificate of destruction says: what (each family, by id and hash), why,
+    under which rule and its source, when and by which job. No identifier, no date of
+    birth: the patient is named by the pseudonymous reference of the entry."""
+    rule = rules.get(patient.jurisdiction) if patient is not None else None
+    return {
+        "certificate": "destruction",
+        "why": "retention period ended; no legal hold or clinical-decision mark in force",
+        "job": job,
+        "as_of": as_of.isoformat(),
+        "destroyed_at": now.isoformat(),
+        "destroy_not_before": max(str(x["destroy_not_before"]) for x in sections),
+        "last_entry": patient.last_entry.isoformat() if patient is not None else None,
+        "minor_at_last_entry": patient.minor_at_last_entry if patient is not None else None,
+        "rule": (
+            {
+                "jurisdiction": rule.jurisdiction,
+                "summary": rule.summary(),
+                "basis": rule.basis,
+                "minor_basis": rule.minor_basis,
+                "confidence": rule.confidence,
+                "confirmed": rule.confirmed,
+                "source_url": rule.source_url,
+            }
+            if rule is not None
+            else None
+        ),
+        "families": sections,
+    }
 
 
 def _delete_media(db: Session, media: Sequence[Media]) -> None:
@@ -414,6 +517,31 @@ def _delete_media(db: Session, media: Sequence[Media]) -> None:
     while remaining:
         parents = {m.derived_from for m in remaining.values() if m.derived_from}
         leaves = [mid for mid in remaining if mid not in parents] or list(remaining)
-        db.execute(delete(Media).where(Media.id.in_(leaves)))
+        for i in range(0, len(leaves), schedule.CHUNK):
+            db.execute(
+                delete(Media)
+                .where(Media.id.in_(leaves[i : i + schedule.CHUNK]))
+                .execution_options(synchronize_session=False)
+            )
         for mid in leaves:
             remaining.pop(mid)
+
+
+def _delete_consents(db: Session, consent_ids: Sequence[str]) -> None:
+    """Delete consents, one that completes another first (the foreign key points at it)."""
+    remaining = set(consent_ids)
+    while remaining:
+        referenced = set(
+            db.execute(
+                select(Consent.completes_consent_id).where(
+                    Consent.id.in_(remaining), Consent.completes_consent_id.is_not(None)
+                )
+            ).scalars()
+        )
+        leaves = remaining - referenced or remaining
+        db.execute(
+            delete(Consent)
+            .where(Consent.id.in_(leaves))
+            .execution_options(synchronize_session=False)
+        )
+        remaining -= leaves

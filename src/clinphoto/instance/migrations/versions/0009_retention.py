@@ -1,4 +1,4 @@
-"""retention: rule overrides, destroy-not-before per patient and per item, legal holds (RET-1, RET-3, RET-5)
+"""retention: rule overrides, destroy-not-before dates, legal holds (RET-1, RET-3, RET-5)
 
 Revision ID: 0009
 Revises: 0008
@@ -82,9 +82,19 @@ def upgrade() -> None:
     with op.batch_alter_table("legal_holds", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_legal_holds_patient_id"), ["patient_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_legal_holds_target_id"), ["target_id"], unique=False)
+    # The sweep's look-ups on media, and the foreign key's check when a photo is deleted
+    # (without an index on derived_from every delete scans the table).
+    with op.batch_alter_table("media", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_media_encounter_id"), ["encounter_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_media_blob_sha256"), ["blob_sha256"], unique=False)
+        batch_op.create_index(batch_op.f("ix_media_derived_from"), ["derived_from"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("media", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_media_derived_from"))
+        batch_op.drop_index(batch_op.f("ix_media_blob_sha256"))
+        batch_op.drop_index(batch_op.f("ix_media_encounter_id"))
     op.drop_table("legal_holds")
     op.drop_table("retention_items")
     op.drop_table("retention_patients")
