@@ -159,6 +159,7 @@ def test_a_clinicians_day(server: Server, browser: Browser, camera: Camera, tmp_
     # The session ends (signed out elsewhere): the app asks for the password again, signs in
     # with the device's key, and goes on; the keys stay on the phone.
     tokens = [json.loads(r.body())["token"] for r in sessions if r.ok]
+    read = len(sessions)
     httpx.delete(
         f"{server.url}/v1/sessions/current", headers={"Authorization": f"Bearer {tokens[-1]}"}
     ).raise_for_status()
@@ -186,6 +187,16 @@ def test_a_clinicians_day(server: Server, browser: Browser, camera: Camera, tmp_
     page.get_by_role("link", name="Outbox").click()
     expect(page.get_by_test_id("outbox-count")).to_have_text("1 waiting to be sent.")
     assert_accessible(page, "outbox (waiting)")
+
+    tokens += [json.loads(r.body())["token"] for r in sessions[read:] if r.ok]
+    read = len(sessions)
+    # Opened again from cold, still offline: the service worker serves the app shell, the
+    # passcode is checked on the phone, and the photo still waits (STO-1).
+    page.reload()
+    expect(page.get_by_role("heading", name="Unlock clinphoto", exact=True)).to_be_visible()
+    unlock(page, APP_PASSCODE)
+    page.get_by_role("link", name="Outbox").click()
+    expect(page.get_by_test_id("outbox-count")).to_have_text("1 waiting to be sent.")
 
     # Idle: the warning 20 s before the lock, in a dialog that takes focus; "Stay unlocked"
     # keeps the app open. The page's clock stands still while the warning is checked. Once
@@ -221,7 +232,10 @@ def test_a_clinicians_day(server: Server, browser: Browser, camera: Camera, tmp_
     needles = [b"\xff\xd8\xff\xe0\x00\x10JFIF"]
     needles += [photo[k * len(photo) // 4 :][:64] for k in (1, 2, 3)]  # the photo's bytes
     needles += [s.encode() for s in (NAME, "Tremblay", MRN, HCN, DOB)]
-    needles += [json.loads(r.body())["token"].encode() for r in sessions if r.ok]
+    # Every session token the phone was given (read before the reload, whose navigation
+    # makes earlier response bodies unreadable, and since).
+    tokens += [json.loads(r.body())["token"] for r in sessions[read:] if r.ok]
+    needles += [t.encode() for t in tokens]
     secrets = recorded_secrets(page)
     assert secrets, "the device's key material was recorded"
     needles += secrets
