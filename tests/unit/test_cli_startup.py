@@ -352,3 +352,40 @@ def test_the_early_prompt_behaves_as_typers(keys: list[bytes], tmp_path: Path) -
     assert early == alone
     assert early[0] == (2 if keys[-1].endswith(b"\r") else 1)
     assert early[1].startswith(b"Device passcode: ")
+
+
+def test_the_passcode_prompt_comes_before_typer_loads(tmp_path: Path) -> None:
+    """When `clinphoto inbox` writes its prompt, neither Typer, Click nor Rich is loaded (nor
+    the server or the imaging stack); the command then runs through Typer with the passcode
+    typed there, and stops at the missing profile."""
+    probe = (
+        "import getpass, json, sys\n"
+        "seen = {}\n"
+        "class Out:\n"
+        "    def __init__(self, s): self.s = s\n"
+        "    def write(self, t):\n"
+        "        if 'Device passcode' in t and 'modules' not in seen:\n"
+        "            seen['modules'] = sorted(sys.modules)\n"
+        "        return self.s.write(t)\n"
+        "    def __getattr__(self, n): return getattr(self.s, n)\n"
+        "sys.stdout = Out(sys.stdout)\n"
+        "getpass.getpass = lambda prompt='': 'typed'\n"
+        "from clinphoto.cli.entry import main\n"
+        "sys.argv = ['clinphoto', 'inbox']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    seen['code'] = exc.code\n"
+        "sys.stderr.write(json.dumps(seen))\n"
+    )
+    env = {**_cached_env(tmp_path), "CLINPHOTO_PROFILE": str(tmp_path / "no-profile")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=120
+    )
+    seen = json.loads(done.stderr[done.stderr.rindex('{"modules"') :])
+    at_prompt = seen["modules"]
+    assert [m for m in at_prompt if m.split(".")[0] in UI] == []
+    assert _forbidden(at_prompt) == []
+    assert seen["code"] == 2
+    assert "no device profile" in done.stderr
+    assert done.stdout.startswith("Device passcode:")
