@@ -281,6 +281,51 @@ def test_drawn_signature_is_sealed_like_a_photo(phone: Phone, tmp_path: Path) ->
     assert signed[0]["signature_sha256"] == meta["plaintext_sha256"]
 
 
+def _signed_consent(phone: Phone) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The newest electronic-signature consent once the outbox has sent its signature, and
+    the signature's media record."""
+    for _ in range(100):  # the outbox sends it right after the consent
+        signed = [
+            c
+            for c in phone.api(f"/v1/patients/{phone.patient_id}/consents")
+            if c["method"] == "electronic_signature"
+        ]
+        if signed and signed[-1]["signature_object_id"]:
+            break
+        phone.page.wait_for_timeout(100)
+    newest = signed[-1]
+    assert newest["signature_object_id"], signed
+    meta = phone.api(f"/v1/media/{newest['signature_object_id']}?purpose=clinical_care")
+    return newest, meta
+
+
+def test_typed_name_signature_and_the_consent_text_shown(phone: Phone, tmp_path: Path) -> None:
+    """Whoever cannot draw types their name instead (WCAG 2.5.1); the consent records the id
+    of the text the screen showed, in the language shown (CON-1, CON-2, CON-3)."""
+    page = phone.page
+    _consent_screen(phone)
+    texts = phone.api("/v1/consent-texts")["current"]
+    # The text as the server keeps it, in the language shown; the other one a tap away.
+    expect(page.get_by_text(texts["en"]["id"], exact=False).first).to_be_visible()
+    expect(page.get_by_text("Consent to clinical photography")).to_be_visible()
+    page.get_by_role("button", name="Read the whole text in French").click()
+    expect(page.get_by_text("Consentement à la photographie clinique")).to_be_visible()
+    page.get_by_label("Signed on this screen").check()
+    page.get_by_label("Or, instead of drawing", exact=False).fill("Émilie Côté-Tremblay")
+    page.get_by_label("I told the patient").check()
+    page.get_by_role("button", name="Record consent").click()
+    expect(page.get_by_role("heading", name="Take photos", exact=True)).to_be_visible()
+    consent, meta = _signed_consent(phone)
+    assert consent["text_version"] == texts["en"]["id"]
+    png = phone.opened(meta["ciphertext_sha256"])
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    tags = _exif(png, ".png", tmp_path)
+    assert {k.split(":")[0] for k in tags} <= BARE, tags
+    written = Image.open(io.BytesIO(png)).convert("L")
+    assert sum(1 for v in written.tobytes() if v < 100) > 50, "the typed name is written out"
+    assert consent["signature_sha256"] == meta["plaintext_sha256"]
+
+
 def test_body_site_and_caption_check(phone: Phone) -> None:
     page = phone.page
     _verbal_consent(phone)
