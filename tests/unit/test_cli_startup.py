@@ -389,3 +389,18 @@ def test_the_passcode_prompt_comes_before_typer_loads(tmp_path: Path) -> None:
     assert seen["code"] == 2
     assert "no device profile" in done.stderr
     assert done.stdout.startswith("Device passcode:")
+
+
+def test_at_most_keep_copies_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from clinphoto.cli import helpcache
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(helpcache, "KEEP", 3)
+    for width in range(5):
+        monkeypatch.setenv("COLUMNS", str(60 + width))
+        key = helpcache._key(("inbox",))
+        helpcache._keep(key, [], f"help at {width}")
+        past = 1_000_000_000 + width  # distinct times, in order (file times are coarse)
+        os.utime(helpcache._file(key), (past, past))
+    kept = sorted((tmp_path / "clinphoto").iterdir(), key=lambda p: p.stat().st_mtime_ns)
+    assert [marshal.loads(p.read_bytes())[2] for p in kept] == [f"help at {w}" for w in (2, 3, 4)]

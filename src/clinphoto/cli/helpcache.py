@@ -62,6 +62,7 @@ ENVIRONMENT = (
     "XDG_CONFIG_HOME",
     "_TYPER_FORCE_DISABLE_TERMINAL",
 )
+KEEP = 200  # copies at most (about 15 KB each)
 # Whose loaded files stamp a copy: a change to any of them renders help afresh.
 PACKAGES = ("clinphoto", "typer", "click", "rich")
 
@@ -193,5 +194,15 @@ def _keep(key: tuple[object, ...], stamps: list[tuple[str, int, int]], text: str
         with os.fdopen(fd, "wb") as f:
             f.write(marshal.dumps((repr(key), tuple(stamps), text)))
         os.replace(tmp, path)
+        _prune(os.path.dirname(path))
     except OSError:
         return  # help was printed; keeping it is only a convenience
+
+
+def _prune(directory: str) -> None:
+    """Keep the most recently written copies only: one is kept per width a terminal had."""
+    kept = [e for e in os.scandir(directory) if e.name.startswith("help-") and e.is_file()]
+    if len(kept) > KEEP:
+        kept.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in kept[: len(kept) - KEEP]:
+            os.unlink(entry.path)
