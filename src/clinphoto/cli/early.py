@@ -103,7 +103,7 @@ class Aborted(Exception):
 
 def take() -> str | None:
     """The passcode typed at the early prompt (once), or None if there was none; raises
-    :class:`Aborted` if the user interrupted it (clinphoto.cli.device._secret)."""
+    :class:`Aborted` if the user interrupted it (clinphoto.cli.device._unlock)."""
     global _given
     value, _given = _given, None
     if value is _ABORTED:
