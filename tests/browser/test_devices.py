@@ -125,7 +125,10 @@ def test_a_phone_adds_a_phone_and_gives_it_access(
     enroll(page_b, new_code, first=False, name="New phone")
     _open_timeline(page_b)
     timeline_b = page_b.get_by_test_id("timeline")
-    expect(timeline_b).to_contain_text("did not verify", timeout=30_000)  # not yet its photo
+    # Not yet its photo: the timeline says what to do.
+    expect(timeline_b).to_contain_text(
+        "give it access from another of your devices", timeout=30_000
+    )
     _devices(page_b)
     fingerprint_b = page_b.get_by_test_id("this-device").locator(".mono").inner_text()
 

@@ -19,7 +19,8 @@ export const shareEn = {
   caption: "Caption: {text}",
   captionUnreadable: "The caption cannot be opened on this phone.",
   redactedVersion: "Redacted version",
-  notVerified: "This photo did not verify, so it is not shown.",
+  notVerified:
+    "Not shown: this device cannot open this photo. If the device is new, give it access from another of your devices (Your devices). Otherwise the photo did not verify.",
   selectToCompare: "Compare this one",
   compareHint: "Choose two photos to see them side by side.",
   compareSelected: "Compare the two chosen photos",

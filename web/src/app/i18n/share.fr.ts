@@ -19,7 +19,8 @@ export const shareFr: ShareMessages = {
   caption: "Légende : {text}",
   captionUnreadable: "La légende ne peut pas être ouverte sur ce téléphone.",
   redactedVersion: "Version caviardée",
-  notVerified: "Cette photo n’a pas passé la vérification ; elle n’est pas affichée.",
+  notVerified:
+    "Non affichée : cet appareil ne peut pas ouvrir cette photo. Si l’appareil est nouveau, donnez-lui l’accès depuis un autre de vos appareils (Vos appareils). Sinon, la photo n’a pas passé la vérification.",
   selectToCompare: "Comparer celle-ci",
   compareHint: "Choisissez deux photos pour les voir côte à côte.",
   compareSelected: "Comparer les deux photos choisies",
