@@ -699,7 +699,14 @@ def consent_record(
         typer.Option(help="clinical_care, education, research or publication; repeatable."),
     ],
     method: Annotated[str, typer.Option(help="verbal, written or electronic_signature.")],
-    text_version: Annotated[str, typer.Option(help="Version of the consent text shown.")],
+    text_version: Annotated[
+        str,
+        typer.Option(
+            help="Id of the consent text the patient read, as the server keeps it word for "
+            "word: 2026-11-en or 2026-11-fr ship with clinphoto; an institution adds its "
+            "own forms (GET /v1/consent-texts lists them).",
+        ),
+    ],
     informed_of_rights: Annotated[
         bool,
         typer.Option(
