@@ -420,13 +420,43 @@ def test_import_is_scrubbed_like_the_server(phone: Phone, tmp_path: Path) -> Non
     assert opened == scrub_bytes(original).data  # byte for byte the server's scrubber
     tags = _exif(opened, ".jpg", tmp_path)
     assert {k.split(":")[0] for k in tags} <= BARE, tags
+    # A PNG screenshot carrying the patient's name in a text chunk and a GPS position in
+    # its EXIF chunk: scrubbed on the phone byte for byte as the server's scrubber does.
+    png = _tagged_png()
+    assert {"PNG:Author", "GPS:GPSLatitude"} <= set(_exif(png, ".png", tmp_path)), "test input"
+    picker.set_input_files({"name": "Screenshot.png", "mimeType": "image/png", "buffer": png})
+    expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
+    photos = phone.photos()
+    assert len(photos) == count + 2
+    assert json.loads(photos[-1]["manifest"])["content_type"] == "image/png"
+    opened = phone.opened(photos[-1]["ciphertext_sha256"])
+    assert opened == scrub_bytes(png).data
+    tags = _exif(opened, ".png", tmp_path)
+    assert {k.split(":")[0] for k in tags} <= BARE, tags
     # Not a picture: refused, with the reason, and nothing queued.
     picker.set_input_files(
         {"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"GIF89a" + bytes(40)}
     )
     expect(page.get_by_test_id("import-refused")).to_contain_text("cannot be imported")
     assert_accessible(page, "capture (import refused)")
-    assert len(phone.photos()) == count + 1
+    assert len(phone.photos()) == count + 2
+
+
+def _tagged_png() -> bytes:
+    """A PNG with what screenshots and editors leave in one: a text chunk naming someone and
+    an EXIF chunk with a GPS position."""
+    from PIL import PngImagePlugin
+
+    image = Image.new("RGB", (320, 240), (201, 160, 140))
+    exif = Image.Exif()
+    exif[0x010F] = "Apple"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2], gps[3], gps[4] = "N", (45.0, 30.0, 15.5), "W", (73.0, 34.0, 2.0)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Author", "Emilie Cote-Tremblay")
+    buf = io.BytesIO()
+    image.save(buf, "PNG", pnginfo=info, exif=exif)
+    return buf.getvalue()
 
 
 def test_withdrawal_and_consent_to_follow(phone: Phone) -> None:
