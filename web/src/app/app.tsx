@@ -1,6 +1,6 @@
 // The app shell: which screen shows (install, enroll, unlock, sign in, the clinical screens,
 // or an ending), the idle lock and its warning, the language switch and the navigation.
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { Vault } from "../lib/vault";
 import { api, setAuthHandlers } from "./api";
 import { camera } from "./camera";
@@ -17,7 +17,7 @@ import { parseSee, seeHref } from "./see/routes";
 import { drop, need, unlocked } from "./session";
 import { announce, clearStatus, StatusRegion } from "./status";
 import { wipeEverything } from "./wipe";
-import { FormError } from "./ui";
+import { AlertDialog, FormError } from "./ui";
 
 type DeviceScreens = typeof import("./screens/Devices");
 let devicesLoading: Promise<DeviceScreens> | null = null;
@@ -48,46 +48,15 @@ type Phase = "loading" | "install" | "enroll" | "locked" | "signin" | "ready" | 
 let vaultRef: Vault | null = null;
 
 function LockWarning({ seconds, onStay, onLock }: { seconds: number; onStay: () => void; onLock: () => void }) {
-  const stay = useRef<HTMLButtonElement>(null);
-  const before = useRef<Element | null>(null);
-  // Focus moves into the dialog as it appears (a layout effect: before the next paint).
-  useLayoutEffect(() => {
-    before.current = document.activeElement;
-    stay.current?.focus();
-    return () => {
-      if (before.current instanceof HTMLElement && before.current.isConnected) before.current.focus();
-    };
-  }, []);
   return (
-    <div class="backdrop">
-      <div
-        class="dialog"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby="lock-title"
-        aria-describedby="lock-body"
-        onKeyDown={(e) => {
-          if (e.key === "Escape") onStay();
-          if (e.key === "Tab") {
-            // Keep focus inside the dialog.
-            const buttons = [...(e.currentTarget as HTMLElement).querySelectorAll("button")];
-            const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
-            const next = buttons[(i + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length];
-            next?.focus();
-            e.preventDefault();
-          }
-        }}
-      >
-        <h2 id="lock-title">{t("lockWarningTitle")}</h2>
-        <p id="lock-body">{t("lockWarningBody", { seconds })}</p>
-        <button ref={stay} type="button" class="primary" onClick={onStay}>
-          {t("stayUnlocked")}
-        </button>
-        <button type="button" class="secondary" onClick={onLock}>
-          {t("lockNow")}
-        </button>
-      </div>
-    </div>
+    <AlertDialog title={t("lockWarningTitle")} body={t("lockWarningBody", { seconds })} onEscape={onStay}>
+      <button data-safe type="button" class="primary" onClick={onStay}>
+        {t("stayUnlocked")}
+      </button>
+      <button type="button" class="secondary" onClick={onLock}>
+        {t("lockNow")}
+      </button>
+    </AlertDialog>
   );
 }
 

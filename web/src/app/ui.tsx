@@ -1,5 +1,5 @@
 // Small accessible building blocks: labelled fields with hints and errors, the screen
-// heading that takes focus on arrival, and a busy-aware submit button.
+// heading that takes focus on arrival, a busy-aware submit button, and the alert dialog.
 import type { ComponentChildren } from "preact";
 import { useId, useLayoutEffect, useRef } from "preact/hooks";
 import { t } from "./i18n";
@@ -71,5 +71,60 @@ export function Submit({ busy, label, busyLabel }: { busy: boolean; label: strin
     <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
       {busy ? (busyLabel ?? t("busy")) : label}
     </button>
+  );
+}
+
+/** A modal alert dialog: focus moves into it as it appears (to the button marked
+ * `data-safe`, the choice that loses nothing), Tab cycles through its buttons, Escape does
+ * what `onEscape` does, and focus goes back where it was when it closes (WCAG 2.4.3). */
+export function AlertDialog({
+  title,
+  body,
+  onEscape,
+  testId,
+  children,
+}: {
+  title: string;
+  body: string;
+  onEscape: () => void;
+  testId?: string;
+  children: ComponentChildren;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  const id = useId();
+  // A layout effect: the focus moves before the next paint.
+  useLayoutEffect(() => {
+    const before = document.activeElement;
+    const buttons = box.current?.querySelectorAll<HTMLButtonElement>("button");
+    (box.current?.querySelector<HTMLButtonElement>("button[data-safe]") ?? buttons?.[0])?.focus();
+    return () => {
+      if (before instanceof HTMLElement && before.isConnected) before.focus();
+    };
+  }, []);
+  return (
+    <div class="backdrop">
+      <div
+        ref={box}
+        class="dialog"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby={`${id}-title`}
+        aria-describedby={`${id}-body`}
+        data-testid={testId}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") onEscape();
+          if (e.key === "Tab") {
+            const buttons = [...(e.currentTarget as HTMLElement).querySelectorAll("button")];
+            const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+            buttons[(i + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length]?.focus();
+            e.preventDefault();
+          }
+        }}
+      >
+        <h2 id={`${id}-title`}>{title}</h2>
+        <p id={`${id}-body`}>{body}</p>
+        {children}
+      </div>
+    </div>
   );
 }

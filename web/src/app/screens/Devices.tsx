@@ -4,7 +4,7 @@
 // encoder loads on demand); giving a new device access to the user's earlier photos and the
 // shares sent to them, after the user compares its fingerprint, computed on this phone from
 // the device's keys; revoking another device.
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { grantDevice, type GrantReport, type GrantsApi } from "../../lib/grants";
 import { fingerprint } from "../../lib/keys";
 import { ApiError, api, type DeviceOut } from "../api";
@@ -12,7 +12,7 @@ import { formatDateTime, hasMessage, t } from "../i18n";
 import { href } from "../router";
 import { need, unlocked } from "../session";
 import { announce } from "../status";
-import { FormError, ScreenTitle, Submit } from "../ui";
+import { AlertDialog, FormError, ScreenTitle, Submit } from "../ui";
 import "./devices.css";
 
 function errorText(err: unknown): string {
@@ -33,44 +33,20 @@ export function enrollmentLink(origin: string, code: string): string {
 // --- the list ---------------------------------------------------------------------------------
 
 function ConfirmRevoke({ device, busy, onYes, onNo }: { device: DeviceOut; busy: boolean; onYes: () => void; onNo: () => void }) {
-  const keep = useRef<HTMLButtonElement>(null);
-  const before = useRef<Element | null>(null);
-  useLayoutEffect(() => {
-    before.current = document.activeElement;
-    keep.current?.focus(); // the safe choice first
-    return () => {
-      if (before.current instanceof HTMLElement && before.current.isConnected) before.current.focus();
-    };
-  }, []);
   return (
-    <div class="backdrop">
-      <div
-        class="dialog"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby="revoke-title"
-        aria-describedby="revoke-body"
-        data-testid="revoke-dialog"
-        onKeyDown={(e) => {
-          if (e.key === "Escape") onNo();
-          if (e.key === "Tab") {
-            const buttons = [...(e.currentTarget as HTMLElement).querySelectorAll("button")];
-            const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
-            buttons[(i + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length]?.focus();
-            e.preventDefault();
-          }
-        }}
-      >
-        <h2 id="revoke-title">{t("devRevokeConfirmTitle", { name: device.name })}</h2>
-        <p id="revoke-body">{t("devRevokeConfirmBody")}</p>
-        <button ref={keep} type="button" class="primary" onClick={onNo}>
-          {t("devRevokeNo")}
-        </button>
-        <button type="button" class="secondary" disabled={busy} aria-busy={busy} onClick={onYes}>
-          {busy ? t("devRevoking") : t("devRevokeYes")}
-        </button>
-      </div>
-    </div>
+    <AlertDialog
+      title={t("devRevokeConfirmTitle", { name: device.name })}
+      body={t("devRevokeConfirmBody")}
+      onEscape={onNo}
+      testId="revoke-dialog"
+    >
+      <button data-safe type="button" class="primary" onClick={onNo}>
+        {t("devRevokeNo")}
+      </button>
+      <button type="button" class="secondary" disabled={busy} aria-busy={busy} onClick={onYes}>
+        {busy ? t("devRevoking") : t("devRevokeYes")}
+      </button>
+    </AlertDialog>
   );
 }
 

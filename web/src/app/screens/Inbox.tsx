@@ -4,7 +4,7 @@
 // downloaded, its sender's signature and its hash checked, decrypted in memory and shown;
 // never saved unless the user exports it, after a warning. Receipt is acknowledged with this
 // device's signature over the acknowledgement message.
-import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { sign } from "../../lib/keys";
 import { ackMessage } from "../../lib/protocol";
 import { scrubImage } from "../../lib/scrub";
@@ -15,7 +15,7 @@ import { openField, openPatient, openShared, type Opened, type PatientDetails } 
 import { seeHref } from "../see/routes";
 import { need } from "../session";
 import { announce } from "../status";
-import { FormError, ScreenTitle } from "../ui";
+import { AlertDialog, FormError, ScreenTitle } from "../ui";
 
 function label(prefix: string, value: string): string {
   const key = `${prefix}${value}`;
@@ -105,43 +105,15 @@ export function Inbox() {
 }
 
 function ExportDialog({ onExport, onCancel }: { onExport: () => void; onCancel: () => void }) {
-  const cancel = useRef<HTMLButtonElement>(null);
-  const before = useRef<Element | null>(null);
-  useLayoutEffect(() => {
-    before.current = document.activeElement;
-    cancel.current?.focus();
-    return () => {
-      if (before.current instanceof HTMLElement && before.current.isConnected) before.current.focus();
-    };
-  }, []);
   return (
-    <div class="backdrop">
-      <div
-        class="dialog"
-        role="alertdialog"
-        aria-modal="true"
-        aria-labelledby="export-title"
-        aria-describedby="export-body"
-        onKeyDown={(e) => {
-          if (e.key === "Escape") onCancel();
-          if (e.key === "Tab") {
-            const buttons = [...(e.currentTarget as HTMLElement).querySelectorAll("button")];
-            const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
-            buttons[(i + (e.shiftKey ? buttons.length - 1 : 1)) % buttons.length]?.focus();
-            e.preventDefault();
-          }
-        }}
-      >
-        <h2 id="export-title">{t("exportTitle")}</h2>
-        <p id="export-body">{t("exportBody")}</p>
-        <button type="button" class="primary" onClick={onExport}>
-          {t("exportConfirm")}
-        </button>
-        <button ref={cancel} type="button" class="secondary" onClick={onCancel}>
-          {t("cancel")}
-        </button>
-      </div>
-    </div>
+    <AlertDialog title={t("exportTitle")} body={t("exportBody")} onEscape={onCancel}>
+      <button type="button" class="primary" onClick={onExport}>
+        {t("exportConfirm")}
+      </button>
+      <button data-safe type="button" class="secondary" onClick={onCancel}>
+        {t("cancel")}
+      </button>
+    </AlertDialog>
   );
 }
 
