@@ -59,7 +59,14 @@ class PictureWorker {
     const id = this.next++;
     return new Promise<Uint8Array>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ ...job, id }, transfer);
+      try {
+        worker.postMessage({ ...job, id }, transfer);
+      } catch (err) {
+        // Not sent (a frame this browser cannot hand to a worker): the page does it.
+        this.pending.delete(id);
+        this.settle();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      }
     });
   }
 
