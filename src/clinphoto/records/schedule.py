@@ -20,7 +20,18 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import cast
 
-from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from clinphoto.consent.models import Consent, Encounter
@@ -44,6 +55,7 @@ NOT_YET = date(9999, 12, 31)
 SIGNATURE = "consent-signature"  # media.service.SIGNATURE: a consent's signature image
 MEDIA, SHARE, CONSENT = "media", "share", "consent"
 FEDERAL = "CA"
+ANALYZE_FROM = 1000  # patients recomputed at once: enough to refresh the planner's statistics
 
 
 def rulebook(db: Session) -> dict[str, RetentionRule]:
@@ -152,7 +164,29 @@ def recompute_patients(
         ]
         _store(db, computed, now)
         done += len(computed)
+    if done:
+        _copy_dates(db, now, analyze=done >= ANALYZE_FROM)
     return done
+
+
+def _copy_dates(db: Session, now: datetime, *, analyze: bool) -> None:
+    """Every scheduled item of the patients just computed takes its patient's date: one
+    joined UPDATE, touching only the items whose date changed. PostgreSQL first gets fresh
+    statistics for the two tables (a bulk load leaves none until autovacuum runs, and without
+    them it nested-loops the join)."""
+    if analyze and db.get_bind().dialect.name == "postgresql":
+        db.execute(text("ANALYZE retention_items, retention_patients"))
+    db.execute(
+        update(RetentionItem)
+        .where(
+            RetentionItem.patient_id == RetentionPatient.patient_id,
+            RetentionPatient.computed_at == now,
+            RetentionItem.status == SCHEDULED,
+            RetentionItem.destroy_not_before != RetentionPatient.destroy_not_before,
+        )
+        .values(destroy_not_before=RetentionPatient.destroy_not_before)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _store(db: Session, computed: Sequence[Computed], now: datetime) -> None:
@@ -173,18 +207,6 @@ def _store(db: Session, computed: Sequence[Computed], now: datetime) -> None:
             }
             for c in computed
         ],
-    )
-    # Every scheduled item of these patients takes its patient's date: one statement.
-    patient_date = (
-        select(RetentionPatient.destroy_not_before)
-        .where(RetentionPatient.patient_id == RetentionItem.patient_id)
-        .scalar_subquery()
-    )
-    db.execute(
-        update(RetentionItem)
-        .where(RetentionItem.status == SCHEDULED, RetentionItem.patient_id.in_(chunk))
-        .values(destroy_not_before=patient_date)
-        .execution_options(synchronize_session=False)
     )
 
 
