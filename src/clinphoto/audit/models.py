@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinphoto.storage.db import Base
@@ -12,12 +12,15 @@ BigInt = BigInteger().with_variant(Integer(), "sqlite")
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
+    # One patient's entries, newest first, a page at a time ("who saw my photos", BEY-6;
+    # migration 0010): the index hands them over in sequence order without a sort.
+    __table_args__ = (Index("ix_audit_entries_patient_ref_seq", "patient_ref", "seq"),)
 
     seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(64))
     device: Mapped[str] = mapped_column(String(64))
-    patient_ref: Mapped[str] = mapped_column(String(64), index=True)
+    patient_ref: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
     object_type: Mapped[str] = mapped_column(String(32))
     object_id: Mapped[str] = mapped_column(String(64))

@@ -81,6 +81,9 @@ class Action(enum.StrEnum):
     HOLD_RELEASE = "retention.hold_release"
     RETENTION_SWEEP = "retention.sweep"
     RETENTION_DESTROY = "retention.destroy"  # a certificate of destruction (RET-5)
+    ACCESS_REPORT = "audit.access_report"  # "who saw my photos" was read (BEY-6)
+    DISCLOSURES_READ = "consent.disclosures"  # what was disclosed before a withdrawal (CON-7)
+    DISCLOSURES_REVIEW = "review.withdrawn_disclosures"  # the privacy officer's queue (CON-7)
 
 
 class Outcome(enum.StrEnum):

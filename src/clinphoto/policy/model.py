@@ -48,6 +48,10 @@ class Act(enum.StrEnum):
     PLACE_HOLD = "place_hold"
     RELEASE_HOLD = "release_hold"
     RUN_SWEEP = "run_sweep"
+    # Privacy officers' reports (BEY-6, CON-7): who accessed a patient's records, and what
+    # was disclosed under purposes the patient later withdrew.
+    ACCESS_REPORT = "access_report"
+    READ_DISCLOSURES = "read_disclosures"
 
 
 class ObjectKind(enum.StrEnum):

@@ -30,6 +30,8 @@ SYSTEM_ACTS = frozenset(
         Act.RUN_SWEEP,
         Act.READ_RETENTION,
         Act.READ_RETENTION_RULES,
+        Act.ACCESS_REPORT,
+        Act.READ_DISCLOSURES,
     }
 )
 # Administrators administer (users, devices, settings) and see no patient data.
@@ -54,7 +56,15 @@ PRIVACY_OFFICER_ACTS = frozenset(
         Act.PLACE_HOLD,
         Act.RELEASE_HOLD,
         Act.RUN_SWEEP,
+        Act.ACCESS_REPORT,
+        Act.READ_DISCLOSURES,
     }
+)
+# Acts for privacy officers only (and the instance): reviews, the audit trail, and the reports
+# on who accessed a patient's records and what was disclosed (decision 013). A clinician,
+# care team included, asks a privacy officer: the report names colleagues and their refusals.
+OFFICER_ONLY_ACTS = frozenset(
+    {Act.REVIEW, Act.AUDIT_EXPORT, Act.ACCESS_REPORT, Act.READ_DISCLOSURES}
 )
 # Retention decisions that are a privacy officer's alone (RET-1, RET-3, RET-5).
 RETENTION_OFFICER_ACTS = frozenset(
@@ -133,7 +143,7 @@ def _role_gate(subject: Subject, act: Act) -> Decision | None:
         if act in PRIVACY_OFFICER_ACTS:
             return Decision(Effect.ALLOW, (role, "privacy-officer-review"))
         return _role_denied(subject, act, role, "privacy-officers-do-not-handle-media")
-    if act in (Act.REVIEW, Act.AUDIT_EXPORT):
+    if act in OFFICER_ONLY_ACTS:
         return _role_denied(subject, act, role, "review-is-for-privacy-officers")
     if act in RETENTION_OFFICER_ACTS:
         return _role_denied(subject, act, role, "retention-decisions-are-for-privacy-officers")

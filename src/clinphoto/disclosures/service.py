@@ -1,0 +1,568 @@
+"""Reports for privacy officers, from the audit trail and the shares (BEY-6, CON-7).
+
+- **Who saw my photos** (:func:`access_report`): every entry of the audit trail about one
+  patient, newest first, a page at a time, in plain words: when, who (name, role,
+  institution, device), what (the object and its kind), the purpose, allowed or refused.
+  Refused attempts are in it: the policy audits them against the patient whenever the object
+  exists (decision 008). A page is one range scan of the ``(patient_ref, seq)`` index
+  (migration 0010), then one look-up per table for the people, devices, photos and shares it
+  names.
+- **Disclosed before a withdrawal** (:func:`withdrawn_disclosures`): for a consent with
+  withdrawals, the shares of the encounter's photos made for a purpose that was later
+  withdrawn, before it was, with their recipients and how far each got (sent, delivered,
+  acknowledged), for the privacy officer to follow up; :func:`withdrawal_queue` lists the
+  consents that have any.
+
+Who may ask: privacy officers, and the instance at the server's console; a clinician, care
+team included, is answered "not found" (decision 013). Every request is audited through the
+policy, allowed or refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from clinphoto import policy
+from clinphoto.accounts.models import Device, User
+from clinphoto.audit.models import AuditEntry
+from clinphoto.audit.service import Action
+from clinphoto.consent import service as consent_service
+from clinphoto.consent.models import ALL_PURPOSES, Consent, ConsentWithdrawal
+from clinphoto.core import text
+from clinphoto.core.errors import Invalid
+from clinphoto.media.models import Media
+from clinphoto.patients.models import Patient
+from clinphoto.policy import Act, Coverage, ObjectKind, Resource
+from clinphoto.sharing.models import Share
+
+PAGE_DEFAULT = 50
+PAGE_MAX = 1000
+
+# What each audited action is, in plain words: (what it is about, done, refused).
+PHOTO, CONSENT, MESSAGE, PATIENT, RECORD = "photo", "consent", "message", "patient", "record"
+_WORDS: dict[str, tuple[str, str, str]] = {
+    Action.MEDIA_UPLOAD: (PHOTO, "took and stored the photo", "tried to store a photo"),
+    Action.MEDIA_VIEW: (PHOTO, "opened the photo", "tried to open the photo"),
+    Action.MEDIA_LIST: (PHOTO, "saw the photo listed", "tried to list the patient's photos"),
+    Action.MEDIA_INSPECT: (
+        PHOTO,
+        "inspected the photo for faces and text (records custodian)",
+        "could not inspect the photo",
+    ),
+    Action.SHARE_SEND: (PHOTO, "shared the photo", "tried to share the photo"),
+    Action.SHARE_DELIVER: (PHOTO, "downloaded the shared copy", "tried to open a shared copy"),
+    Action.SHARE_ACK: (
+        PHOTO,
+        "acknowledged receiving the shared copy",
+        "tried to acknowledge a shared copy",
+    ),
+    Action.INBOX_LIST: (PHOTO, "saw the shared copy in their inbox", "tried to see the inbox"),
+    Action.SHARE_LIST: (PHOTO, "listed the photo's shares", "tried to list the photo's shares"),
+    Action.QUARANTINE_REVIEW: (PHOTO, "reviewed the quarantined photo", "tried to review it"),
+    Action.GRANT_LIST: (PHOTO, "listed what a new device could open", "tried to list it"),
+    Action.GRANT_WRITE: (
+        PHOTO,
+        "gave a new device the key to open it",
+        "tried to give a new device the key",
+    ),
+    Action.CONSENT_RECORD: (CONSENT, "recorded the consent", "tried to record a consent"),
+    Action.CONSENT_TO_FOLLOW: (
+        CONSENT,
+        "recorded a consent to follow",
+        "tried to record a consent to follow",
+    ),
+    Action.CONSENT_WITHDRAW: (CONSENT, "recorded a withdrawal", "tried to record a withdrawal"),
+    Action.CONSENT_READ: (CONSENT, "read the consent", "tried to read the consent"),
+    Action.CONSENT_REVIEW: (CONSENT, "reviewed the consent to follow", "tried to review it"),
+    Action.CONSENT_SIGNATURE: (CONSENT, "attached the signature", "tried to attach a signature"),
+    Action.DISCLOSURES_READ: (
+        CONSENT,
+        "read what was shared before the withdrawal",
+        "tried to read what was shared before the withdrawal",
+    ),
+    Action.DISCLOSURES_REVIEW: (
+        CONSENT,
+        "saw the withdrawal in the follow-up queue",
+        "tried to see the follow-up queue",
+    ),
+    Action.PATIENT_CREATE: (PATIENT, "registered the patient", "tried to register the patient"),
+    Action.PATIENT_READ: (PATIENT, "read the patient's identifiers", "tried to read them"),
+    Action.PATIENT_FIND: (PATIENT, "found the patient", "tried to find the patient"),
+    Action.ENCOUNTER_OPEN: (PATIENT, "opened an encounter", "tried to open an encounter"),
+    Action.CARE_TEAM_ADD: (PATIENT, "changed the care team", "tried to change the care team"),
+    Action.EMERGENCY_OVERRIDE: (
+        PATIENT,
+        "broke the glass (emergency access)",
+        "tried to break the glass",
+    ),
+    Action.OVERRIDE_REVIEW: (PATIENT, "reviewed an emergency access", "tried to review it"),
+    Action.AUDIT_EXPORT: (RECORD, "exported the audit trail", "tried to export the audit trail"),
+    Action.ACCESS_REPORT: (
+        RECORD,
+        "read who saw the patient's records",
+        "tried to read who saw the patient's records",
+    ),
+    Action.RETENTION_READ: (RECORD, "read the retention dates", "tried to read them"),
+    Action.RETENTION_RECOMPUTE: (RECORD, "recomputed the retention dates", "could not"),
+    Action.HOLD_PLACE: (RECORD, "placed a legal hold", "tried to place a legal hold"),
+    Action.HOLD_RELEASE: (RECORD, "released a legal hold", "tried to release a legal hold"),
+    Action.RETENTION_DESTROY: (RECORD, "destroyed at the end of retention", "could not destroy"),
+}
+# Who acts when no person does: the instance's own jobs and its operator.
+_SYSTEM_ACTORS = {
+    "cli": "the server's operator (command line)",
+    "custodian": "the records custodian",
+}
+
+
+@dataclass(frozen=True)
+class AccessEvent:
+    """One line of "who saw my photos"."""
+
+    seq: int
+    at: str  # ISO 8601, UTC
+    who: str
+    role: str  # clinician, privacy_officer, administrator, or instance
+    institution: str
+    device: str  # the device's name, as its owner enrolled it
+    user_id: str
+    device_id: str
+    about: str  # photo, consent, message, patient, record
+    object_type: str
+    object_id: str
+    photo_id: str  # the photo itself: for a share, its original
+    kind: str  # the photo's kind (photo, consent-signature), when known
+    what: str  # in plain words
+    to: str  # for a share: its recipient, named
+    purpose: str
+    outcome: str  # allowed, allowed under an emergency override, refused, failed
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class AccessPage:
+    patient_id: str
+    events: list[AccessEvent]
+    next_cursor: int | None  # pass it back for the next (older) page; None: no more
+
+
+def _patient_resource(db: Session, patient_id: str) -> Resource:
+    """A patient is known while its record or any entry about it remains: the trail
+    outlives the record (retention), and "who saw" must still answer then."""
+    known = db.get(Patient, patient_id) is not None or bool(
+        db.execute(select(exists().where(AuditEntry.patient_ref == patient_id))).scalar()
+    )
+    return Resource(
+        ObjectKind.PATIENT,
+        id=patient_id,
+        patient_ref=patient_id if known else "",
+        exists=known,
+    )
+
+
+def _check_patient_id(patient_id: str) -> None:
+    if not text.is_id(patient_id):
+        raise Invalid(
+            "patient: expected the pseudonymous patient id (32 hexadecimal characters); "
+            "find it with clinphoto patient find --mrn"
+        )
+
+
+class _Namer:
+    """People, devices, photos and shares named by entries, looked up once per table per
+    page and kept for the next pages."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.users: dict[str, User | None] = {}
+        self.devices: dict[str, str] = {}
+        self.media: dict[str, str] = {}  # id -> kind
+        self.shares: dict[str, str] = {}  # id -> original photo id
+
+    def load(self, rows: list[AuditEntry], details: list[dict[str, object]]) -> None:
+        want_users = {r.actor for r in rows} | {
+            str(d["recipient"]) for d in details if isinstance(d.get("recipient"), str)
+        }
+        want_users = {u for u in want_users if u and u not in self.users}
+        if want_users:
+            found = self.db.execute(select(User).where(User.id.in_(want_users))).scalars()
+            by_id = {u.id: u for u in found}
+            for u in want_users:
+                self.users[u] = by_id.get(u)
+        want_devices = {r.device for r in rows if r.device and r.device not in self.devices}
+        if want_devices:
+            for dev_id, name in self.db.execute(
+                select(Device.id, Device.name).where(Device.id.in_(want_devices))
+            ).all():
+                self.devices[dev_id] = name
+            for d in want_devices:
+                self.devices.setdefault(d, "")
+        want_shares = {
+            r.object_id
+            for r in rows
+            if r.object_type == "share" and r.object_id and r.object_id not in self.shares
+        }
+        if want_shares:
+            for sid, original in self.db.execute(
+                select(Share.id, Share.original_media_id).where(Share.id.in_(want_shares))
+            ).all():
+                self.shares[sid] = original
+            for s in want_shares:
+                self.shares.setdefault(s, "")
+        want_media = {r.object_id for r in rows if r.object_type == "media" and r.object_id} | {
+            self.shares[r.object_id] for r in rows if r.object_type == "share" and r.object_id
+        }
+        want_media = {m for m in want_media if m and m not in self.media}
+        if want_media:
+            for mid, kind in self.db.execute(
+                select(Media.id, Media.kind).where(Media.id.in_(want_media))
+            ).all():
+                self.media[mid] = kind
+            for m in want_media:
+                self.media.setdefault(m, "")  # destroyed at the end of retention, or absent
+
+    def person(self, user_id: str) -> tuple[str, str, str]:
+        user = self.users.get(user_id)
+        if user is not None:
+            return user.display_name, user.role.value, user.institution
+        if not user_id:
+            return "someone not signed in", "", ""
+        return _SYSTEM_ACTORS.get(user_id, f"clinphoto ({user_id})"), "instance", ""
+
+
+def _outcome(row: AuditEntry, details: dict[str, object]) -> tuple[str, bool]:
+    if row.outcome == "success":
+        if details.get("decision") == policy.Effect.ALLOW_OVERRIDE.value:
+            return "allowed under an emergency override", True
+        return "allowed", True
+    return ("refused" if row.outcome == "denied" else row.outcome), False
+
+
+def _event(row: AuditEntry, details: dict[str, object], names: _Namer) -> AccessEvent:
+    about, done, tried = _WORDS.get(
+        row.action, (RECORD, row.action.replace("_", " "), f"tried: {row.action}")
+    )
+    outcome, allowed = _outcome(row, details)
+    photo_id = ""
+    if row.object_type == "media":
+        photo_id = row.object_id
+    elif row.object_type == "share":
+        photo_id = names.shares.get(row.object_id, "")
+    kind = names.media.get(photo_id, "") if photo_id else ""
+    if kind == "consent-signature":
+        about = CONSENT
+    to = ""
+    recipient = details.get("recipient")
+    if row.action == Action.SHARE_SEND and isinstance(recipient, str):
+        name, _, institution = names.person(recipient)
+        to = f"{name} ({institution})" if institution else name
+    who, role, institution = names.person(row.actor)
+    purpose = row.purpose or str(details.get("purpose", "") or "")
+    return AccessEvent(
+        seq=row.seq,
+        at=row.at,
+        who=who,
+        role=role,
+        institution=institution,
+        device=names.devices.get(row.device, "") if row.device else "",
+        user_id=row.actor,
+        device_id=row.device,
+        about=about,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        photo_id=photo_id,
+        kind=kind,
+        what=done if allowed else f"{tried} (refused)" if row.outcome == "denied" else tried,
+        to=to,
+        purpose=purpose,
+        outcome=outcome,
+        allowed=allowed,
+    )
+
+
+def _page(
+    db: Session, patient_id: str, before: int | None, limit: int, names: _Namer
+) -> AccessPage:
+    query = select(AuditEntry).where(AuditEntry.patient_ref == patient_id)
+    if before is not None:
+        query = query.where(AuditEntry.seq < before)
+    rows = list(db.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    details = [_details(r.details) for r in rows]
+    names.load(rows, details)
+    events = [_event(r, d, names) for r, d in zip(rows, details, strict=True)]
+    return AccessPage(patient_id, events, rows[-1].seq if more and rows else None)
+
+
+def _details(raw: str) -> dict[str, object]:
+    try:
+        found = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def access_report(
+    db: Session,
+    *,
+    subject: policy.Subject,
+    patient_id: str,
+    cursor: int | None = None,
+    limit: int = PAGE_DEFAULT,
+) -> AccessPage:
+    """One page of "who saw my photos" (BEY-6), newest first; ``cursor`` is the previous
+    page's ``next_cursor``. Privacy officers and the instance; audited, refusals too."""
+    _check_patient_id(patient_id)
+    if not 1 <= limit <= PAGE_MAX:
+        raise Invalid(f"limit: expected 1 to {PAGE_MAX}")
+    if cursor is not None and cursor < 1:
+        raise Invalid("cursor: expected the next_cursor of the previous page")
+    resource = _patient_resource(db, patient_id)
+    grant = policy.authorize(db, subject, Act.ACCESS_REPORT, resource, action=Action.ACCESS_REPORT)
+    page = _page(db, patient_id, cursor, limit, _Namer(db))
+    grant.record(
+        db,
+        details={
+            "entries": len(page.events),
+            "cursor": cursor or 0,
+            "more": bool(page.next_cursor),
+        },
+    )
+    return page
+
+
+def whole_access_report(
+    db: Session, *, subject: policy.Subject, patient_id: str, page_size: int = PAGE_MAX
+) -> Iterator[AccessEvent]:
+    """Every line of "who saw my photos", newest first, read a page at a time; the request
+    is authorized before the first line and audited once, after the last."""
+    _check_patient_id(patient_id)
+    resource = _patient_resource(db, patient_id)
+    grant = policy.authorize(db, subject, Act.ACCESS_REPORT, resource, action=Action.ACCESS_REPORT)
+    names = _Namer(db)
+    cursor: int | None = None
+    count = 0
+    while True:
+        page = _page(db, patient_id, cursor, page_size, names)
+        yield from page.events
+        count += len(page.events)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    grant.record(db, details={"entries": count, "whole": True})
+
+
+# --- disclosures under withdrawn purposes (CON-7) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """A share made for a purpose before the patient withdrew it."""
+
+    share_id: str
+    photo_id: str
+    purpose: str
+    sent_at: datetime
+    withdrawn_at: datetime
+    sender_id: str
+    sender_name: str
+    recipient_id: str
+    recipient_name: str
+    recipient_institution: str
+    recipient_email: str
+    status: str  # sent, delivered, acknowledged
+    delivered_at: datetime | None
+    acknowledged_at: datetime | None
+    covered_now: bool  # another consent of the encounter covers the purpose today
+
+
+@dataclass(frozen=True)
+class WithdrawalView:
+    purpose: str
+    withdrawn_at: datetime
+
+
+@dataclass(frozen=True)
+class DisclosureReport:
+    consent_id: str
+    patient_id: str
+    encounter_id: str
+    withdrawals: list[WithdrawalView]
+    disclosures: list[Disclosure]
+    # What clinphoto records as a disclosure: shares. It has no export of photos yet, so
+    # none can have happened; said here so that the report is read as complete.
+    kinds: tuple[str, ...] = ("share",)
+
+
+def _withdrawn_before(consent: Consent, rows: Iterable[ConsentWithdrawal]) -> dict[str, datetime]:
+    """Each withdrawn purpose and when it was first withdrawn ("all" stands for each)."""
+    first: dict[str, datetime] = {}
+    for w in rows:
+        purposes = (
+            [p.value for p in consent_service.stored_purposes(consent)]
+            if w.purpose == ALL_PURPOSES
+            else [w.purpose]
+        )
+        for p in purposes:
+            if p not in first or w.withdrawn_at < first[p]:
+                first[p] = w.withdrawn_at
+    return first
+
+
+def _disclosures(db: Session, consent: Consent, withdrawn: dict[str, datetime]) -> list[Disclosure]:
+    if not withdrawn:
+        return []
+    rows = db.execute(
+        select(Share, User)
+        .join(Media, Media.id == Share.original_media_id)
+        .join(User, User.id == Share.recipient_user_id)
+        .where(
+            Media.patient_id == consent.patient_id,
+            Media.encounter_id == consent.encounter_id,
+            Share.purpose.in_(list(withdrawn)),
+        )
+        .order_by(Share.sent_at, Share.id)
+    ).all()
+    senders = {
+        u.id: u.display_name
+        for u in db.execute(
+            select(User).where(User.id.in_({s.sender_user_id for s, _ in rows}))
+        ).scalars()
+    }
+    covered: dict[str, bool] = {}
+    found = []
+    for share, recipient in rows:
+        when = withdrawn[share.purpose]
+        if share.sent_at > when:
+            continue  # after the withdrawal the policy refuses a share; not a disclosure
+        if share.purpose not in covered:
+            now, _ = consent_service.coverage(
+                db, consent.patient_id, consent.encounter_id, share.purpose
+            )
+            covered[share.purpose] = now is Coverage.COVERED
+        found.append(
+            Disclosure(
+                share_id=share.id,
+                photo_id=share.original_media_id,
+                purpose=share.purpose,
+                sent_at=share.sent_at,
+                withdrawn_at=when,
+                sender_id=share.sender_user_id,
+                sender_name=senders.get(share.sender_user_id, ""),
+                recipient_id=recipient.id,
+                recipient_name=recipient.display_name,
+                recipient_institution=recipient.institution,
+                recipient_email=recipient.email,
+                status=share.status,
+                delivered_at=share.delivered_at,
+                acknowledged_at=share.acknowledged_at,
+                covered_now=covered[share.purpose],
+            )
+        )
+    return found
+
+
+def withdrawn_disclosures(
+    db: Session, *, subject: policy.Subject, consent_id: str
+) -> DisclosureReport:
+    """What was shared under the consent's purposes that were later withdrawn, before they
+    were (CON-7), with recipients and status, for a privacy officer to follow up; audited."""
+    if not text.is_id(consent_id):
+        raise Invalid("consent: expected a consent id (32 hexadecimal characters)")
+    consent = db.get(Consent, consent_id)
+    resource = (
+        Resource(ObjectKind.CONSENT, id=consent.id, patient_ref=consent.patient_id)
+        if consent is not None
+        else Resource(ObjectKind.CONSENT, id=consent_id, exists=False)
+    )
+    grant = policy.authorize(
+        db, subject, Act.READ_DISCLOSURES, resource, action=Action.DISCLOSURES_READ
+    )
+    assert consent is not None
+    rows = list(
+        db.execute(
+            select(ConsentWithdrawal)
+            .where(ConsentWithdrawal.consent_id == consent.id)
+            .order_by(ConsentWithdrawal.withdrawn_at, ConsentWithdrawal.id)
+        ).scalars()
+    )
+    withdrawn = _withdrawn_before(consent, rows)
+    found = _disclosures(db, consent, withdrawn)
+    grant.record(
+        db,
+        details={"disclosures": len(found), "shares": [d.share_id for d in found][:50]},
+    )
+    return DisclosureReport(
+        consent_id=consent.id,
+        patient_id=consent.patient_id,
+        encounter_id=consent.encounter_id,
+        withdrawals=[WithdrawalView(w.purpose, w.withdrawn_at) for w in rows],
+        disclosures=found,
+    )
+
+
+@dataclass(frozen=True)
+class WithdrawalToFollow:
+    consent_id: str
+    patient_id: str
+    encounter_id: str
+    last_withdrawn_at: datetime
+    disclosures: int
+
+
+def withdrawal_queue(
+    db: Session, *, subject: policy.Subject, limit: int = 200
+) -> list[WithdrawalToFollow]:
+    """Consents whose withdrawn purposes had already been shared, most recent withdrawal
+    first: the privacy officer's follow-up queue (CON-7). Each listed consent is audited
+    against its patient."""
+    grant = policy.authorize(
+        db,
+        subject,
+        Act.READ_DISCLOSURES,
+        Resource(ObjectKind.CONSENT),
+        action=Action.DISCLOSURES_REVIEW,
+    )
+    # Candidates: consents with a withdrawal, whose encounter has a share sent no later than
+    # a withdrawal; each is then counted exactly as its own report counts it.
+    candidates = db.execute(
+        select(Consent, func.max(ConsentWithdrawal.withdrawn_at))
+        .join(ConsentWithdrawal, ConsentWithdrawal.consent_id == Consent.id)
+        .join(
+            Media,
+            and_(
+                Media.encounter_id == Consent.encounter_id, Media.patient_id == Consent.patient_id
+            ),
+        )
+        .join(
+            Share,
+            and_(
+                Share.original_media_id == Media.id,
+                Share.sent_at <= ConsentWithdrawal.withdrawn_at,
+            ),
+        )
+        .group_by(Consent.id)  # the primary key: every column of the row follows
+        .order_by(func.max(ConsentWithdrawal.withdrawn_at).desc(), Consent.id)
+        .limit(limit)
+    ).all()
+    found = []
+    for consent, last in candidates:
+        withdrawals = db.execute(
+            select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent.id)
+        ).scalars()
+        count = len(_disclosures(db, consent, _withdrawn_before(consent, withdrawals)))
+        if count:
+            found.append(
+                WithdrawalToFollow(
+                    consent.id, consent.patient_id, consent.encounter_id, last, count
+                )
+            )
+    grant.record_listing(db, [(f.consent_id, f.patient_id) for f in found], object_type="consent")
+    return found
