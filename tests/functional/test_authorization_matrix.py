@@ -245,6 +245,25 @@ MATRIX = [
     ),
     _row("patient audit", "GET", "/v1/patients/{pid}/audit", (404, 404, 404, 404, 200, 404)),
     _row("quarantine review", "GET", "/v1/review/quarantine", (403, 403, 403, 403, 200, 403)),
+    # Privacy officers' reports (decision 013): the care team asks a privacy officer.
+    _row(
+        "who saw my photos",
+        "GET",
+        "/v1/patients/{pid}/access-report",
+        (404, 404, 404, 404, 200, 404),
+    ),
+    _row(
+        "disclosed before a withdrawal",
+        "GET",
+        "/v1/consents/{cid}/disclosures",
+        (404, 404, 404, 404, 200, 404),
+    ),
+    _row(
+        "withdrawals to follow up",
+        "GET",
+        "/v1/review/withdrawn-disclosures",
+        (403, 403, 403, 403, 200, 403),
+    ),
 ]
 
 

@@ -10,6 +10,7 @@ from clinphoto import __version__
 from clinphoto.api import (
     accounts,
     consent,
+    disclosures,
     docs,
     errors,
     grants,
@@ -83,6 +84,16 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
-    for area in (accounts, patients, consent, media, sharing, grants, review, records):
+    for area in (
+        accounts,
+        patients,
+        consent,
+        media,
+        sharing,
+        grants,
+        review,
+        records,
+        disclosures,
+    ):
         app.include_router(area.router, responses=errors.RESPONSES)
     return app
