@@ -24,6 +24,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
@@ -174,27 +175,59 @@ def _check_patient_id(patient_id: str) -> None:
         )
 
 
+# The columns a report line needs, read as plain rows (not ORM objects: a whole report of
+# 10,000 entries spent most of its time building them; docs/benchmarks.md).
+_ENTRY = (
+    AuditEntry.seq,
+    AuditEntry.at,
+    AuditEntry.actor,
+    AuditEntry.device,
+    AuditEntry.action,
+    AuditEntry.object_type,
+    AuditEntry.object_id,
+    AuditEntry.purpose,
+    AuditEntry.outcome,
+    AuditEntry.details,
+)
+_Person = tuple[str, str, str]  # display name, role, institution
+
+
+class _Line(NamedTuple):
+    seq: int
+    at: str
+    actor: str
+    device: str
+    action: str
+    object_type: str
+    object_id: str
+    purpose: str
+    outcome: str
+    details: str
+
+
 class _Namer:
     """People, devices, photos and shares named by entries, looked up once per table per
     page and kept for the next pages."""
 
     def __init__(self, db: Session) -> None:
         self.db = db
-        self.users: dict[str, User | None] = {}
+        self.users: dict[str, _Person | None] = {}
         self.devices: dict[str, str] = {}
         self.media: dict[str, str] = {}  # id -> kind
         self.shares: dict[str, str] = {}  # id -> original photo id
 
-    def load(self, rows: list[AuditEntry], details: list[dict[str, object]]) -> None:
-        want_users = {r.actor for r in rows} | {
-            str(d["recipient"]) for d in details if isinstance(d.get("recipient"), str)
-        }
+    def load(self, rows: list[_Line], recipients: Iterable[str]) -> None:
+        want_users = {r.actor for r in rows} | set(recipients)
         want_users = {u for u in want_users if u and u not in self.users}
         if want_users:
-            found = self.db.execute(select(User).where(User.id.in_(want_users))).scalars()
-            by_id = {u.id: u for u in found}
+            for uid, name, role, institution in self.db.execute(
+                select(User.id, User.display_name, User.role, User.institution).where(
+                    User.id.in_(want_users)
+                )
+            ).all():
+                self.users[uid] = (name, str(role), institution)
             for u in want_users:
-                self.users[u] = by_id.get(u)
+                self.users.setdefault(u, None)
         want_devices = {r.device for r in rows if r.device and r.device not in self.devices}
         if want_devices:
             for dev_id, name in self.db.execute(
@@ -227,28 +260,38 @@ class _Namer:
             for m in want_media:
                 self.media.setdefault(m, "")  # destroyed at the end of retention, or absent
 
-    def person(self, user_id: str) -> tuple[str, str, str]:
-        user = self.users.get(user_id)
-        if user is not None:
-            return user.display_name, user.role.value, user.institution
+    def person(self, user_id: str) -> _Person:
+        found = self.users.get(user_id)
+        if found is not None:
+            return found
         if not user_id:
             return "someone not signed in", "", ""
         return _SYSTEM_ACTORS.get(user_id, f"clinphoto ({user_id})"), "instance", ""
 
 
-def _outcome(row: AuditEntry, details: dict[str, object]) -> tuple[str, bool]:
+_OVERRIDE = f'"{policy.Effect.ALLOW_OVERRIDE.value}"'
+
+
+def _outcome(row: _Line) -> tuple[str, bool]:
     if row.outcome == "success":
-        if details.get("decision") == policy.Effect.ALLOW_OVERRIDE.value:
+        if _OVERRIDE in row.details and _details(row.details).get("decision") == _OVERRIDE[1:-1]:
             return "allowed under an emergency override", True
         return "allowed", True
     return ("refused" if row.outcome == "denied" else row.outcome), False
 
 
-def _event(row: AuditEntry, details: dict[str, object], names: _Namer) -> AccessEvent:
+def _recipient(row: _Line) -> str:
+    if row.action != Action.SHARE_SEND:
+        return ""
+    found = _details(row.details).get("recipient")
+    return found if isinstance(found, str) else ""
+
+
+def _event(row: _Line, recipient: str, names: _Namer) -> AccessEvent:
     about, done, tried = _WORDS.get(
         row.action, (RECORD, row.action.replace("_", " "), f"tried: {row.action}")
     )
-    outcome, allowed = _outcome(row, details)
+    outcome, allowed = _outcome(row)
     photo_id = ""
     if row.object_type == "media":
         photo_id = row.object_id
@@ -258,12 +301,13 @@ def _event(row: AuditEntry, details: dict[str, object], names: _Namer) -> Access
     if kind == "consent-signature":
         about = CONSENT
     to = ""
-    recipient = details.get("recipient")
-    if row.action == Action.SHARE_SEND and isinstance(recipient, str):
+    if recipient:
         name, _, institution = names.person(recipient)
         to = f"{name} ({institution})" if institution else name
     who, role, institution = names.person(row.actor)
-    purpose = row.purpose or str(details.get("purpose", "") or "")
+    purpose = row.purpose
+    if not purpose and '"purpose"' in row.details:  # a listing names it in its details
+        purpose = str(_details(row.details).get("purpose", "") or "")
     return AccessEvent(
         seq=row.seq,
         at=row.at,
@@ -289,15 +333,16 @@ def _event(row: AuditEntry, details: dict[str, object], names: _Namer) -> Access
 def _page(
     db: Session, patient_id: str, before: int | None, limit: int, names: _Namer
 ) -> AccessPage:
-    query = select(AuditEntry).where(AuditEntry.patient_ref == patient_id)
+    query = select(*_ENTRY).where(AuditEntry.patient_ref == patient_id)
     if before is not None:
         query = query.where(AuditEntry.seq < before)
-    rows = list(db.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).scalars())
+    found = db.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).tuples()
+    rows = [_Line._make(r) for r in found]
     more = len(rows) > limit
     rows = rows[:limit]
-    details = [_details(r.details) for r in rows]
-    names.load(rows, details)
-    events = [_event(r, d, names) for r, d in zip(rows, details, strict=True)]
+    recipients = [_recipient(r) for r in rows]
+    names.load(rows, recipients)
+    events = [_event(r, to, names) for r, to in zip(rows, recipients, strict=True)]
     return AccessPage(patient_id, events, rows[-1].seq if more and rows else None)
 
 
