@@ -176,7 +176,8 @@ def _check_patient_id(patient_id: str) -> None:
 
 
 # The columns a report line needs, read as plain rows (not ORM objects: a whole report of
-# 10,000 entries spent most of its time building them; docs/benchmarks.md).
+# 10,000 entries spent most of its time building them; docs/benchmarks.md), with the actor
+# and their device joined in (by primary key; long IN lists cost more to send than to run).
 _ENTRY = (
     AuditEntry.seq,
     AuditEntry.at,
@@ -188,6 +189,10 @@ _ENTRY = (
     AuditEntry.purpose,
     AuditEntry.outcome,
     AuditEntry.details,
+    User.display_name,
+    User.role,
+    User.institution,
+    Device.name,
 )
 _Person = tuple[str, str, str]  # display name, role, institution
 
@@ -203,6 +208,10 @@ class _Line(NamedTuple):
     purpose: str
     outcome: str
     details: str
+    actor_name: str | None
+    actor_role: str | None
+    actor_institution: str | None
+    device_name: str | None
 
 
 class _Namer:
@@ -217,8 +226,12 @@ class _Namer:
         self.shares: dict[str, str] = {}  # id -> original photo id
 
     def load(self, rows: list[_Line], recipients: Iterable[str]) -> None:
-        want_users = {r.actor for r in rows} | set(recipients)
-        want_users = {u for u in want_users if u and u not in self.users}
+        for r in rows:
+            if r.actor_name is not None and r.actor not in self.users:
+                self.users[r.actor] = (r.actor_name, str(r.actor_role), r.actor_institution or "")
+            if r.device and r.device_name is not None:
+                self.devices[r.device] = r.device_name
+        want_users = {u for u in recipients if u and u not in self.users}
         if want_users:
             for uid, name, role, institution in self.db.execute(
                 select(User.id, User.display_name, User.role, User.institution).where(
@@ -228,14 +241,6 @@ class _Namer:
                 self.users[uid] = (name, str(role), institution)
             for u in want_users:
                 self.users.setdefault(u, None)
-        want_devices = {r.device for r in rows if r.device and r.device not in self.devices}
-        if want_devices:
-            for dev_id, name in self.db.execute(
-                select(Device.id, Device.name).where(Device.id.in_(want_devices))
-            ).all():
-                self.devices[dev_id] = name
-            for d in want_devices:
-                self.devices.setdefault(d, "")
         want_shares = {
             r.object_id
             for r in rows
@@ -333,7 +338,12 @@ def _event(row: _Line, recipient: str, names: _Namer) -> AccessEvent:
 def _page(
     db: Session, patient_id: str, before: int | None, limit: int, names: _Namer
 ) -> AccessPage:
-    query = select(*_ENTRY).where(AuditEntry.patient_ref == patient_id)
+    query = (
+        select(*_ENTRY)
+        .outerjoin(User, User.id == AuditEntry.actor)
+        .outerjoin(Device, Device.id == AuditEntry.device)
+        .where(AuditEntry.patient_ref == patient_id)
+    )
     if before is not None:
         query = query.where(AuditEntry.seq < before)
     found = db.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).tuples()
