@@ -28,6 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from bench.policy import bench_policy
+from bench.retention import bench_retention
 from bench.web import bench_web
 from clinphoto import crypto
 from clinphoto.audit import chain
@@ -693,6 +694,8 @@ def main() -> None:
         rows += bench_uploads(Path(tmp), jpeg)
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_policy(Path(tmp))  # issue 7: the policy's cost, MRN lookup at 1M patients
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += bench_retention(Path(tmp), postgres=True)  # issue 10: the retention sweep
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
