@@ -61,7 +61,9 @@ def access_report(
     patient_id: ObjectId,
     principal: Auth,
     db: Db,
-    cursor: Annotated[int | None, Query(ge=1, description="next_cursor of the last page")] = None,
+    cursor: Annotated[
+        int | None, Query(ge=1, le=2**63 - 1, description="next_cursor of the last page")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=disclosures.PAGE_MAX)] = disclosures.PAGE_DEFAULT,
 ) -> AccessReportOut:
     page = disclosures.access_report(
