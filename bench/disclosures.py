@@ -249,19 +249,14 @@ def _fill(inst: Instance, total: int, mine: int) -> tuple[str, float]:
 
 
 def _plan(inst: Instance, patient: str) -> str:
-    """The first page's query plan (the statement the service runs, its values inlined)."""
+    """The query plan of the statement that reads the first page, as the service builds it."""
+    query = disclosures.page_query(patient, None, disclosures.PAGE_DEFAULT)
+    sql = str(query.compile(inst.engine, compile_kwargs={"literal_binds": True}))
+    postgres = inst.engine.dialect.name == "postgresql"
+    explain = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " if postgres else "EXPLAIN QUERY PLAN "
     with inst.engine.connect() as conn:
-        if inst.engine.dialect.name == "postgresql":
-            sql = (
-                "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT * FROM audit_entries "
-                f"WHERE patient_ref = '{patient}' ORDER BY seq DESC LIMIT 51"
-            )
-        else:
-            sql = (
-                "EXPLAIN QUERY PLAN SELECT * FROM audit_entries "
-                f"WHERE patient_ref = '{patient}' ORDER BY seq DESC LIMIT 51"
-            )
-        return "\n".join(" | ".join(str(c) for c in r) for r in conn.exec_driver_sql(sql))
+        found = conn.exec_driver_sql(explain + sql)
+        return "\n".join(" | ".join(str(c) for c in r) for r in found)
 
 
 def _time(inst: Instance, patient: str, whole: bool) -> float:

@@ -24,9 +24,9 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from clinphoto import policy
@@ -335,9 +335,9 @@ def _event(row: _Line, recipient: str, names: _Namer) -> AccessEvent:
     )
 
 
-def _page(
-    db: Session, patient_id: str, before: int | None, limit: int, names: _Namer
-) -> AccessPage:
+def page_query(patient_id: str, before: int | None, limit: int) -> Select[*tuple[Any, ...]]:
+    """The statement that reads one page: newest first, down from ``before``, one more than
+    ``limit`` (to know whether there is a next page). bench/disclosures.py explains it."""
     query = (
         select(*_ENTRY)
         .outerjoin(User, User.id == AuditEntry.actor)
@@ -346,7 +346,14 @@ def _page(
     )
     if before is not None:
         query = query.where(AuditEntry.seq < before)
-    found = db.execute(query.order_by(AuditEntry.seq.desc()).limit(limit + 1)).tuples()
+    return query.order_by(AuditEntry.seq.desc()).limit(limit + 1)
+
+
+def _page(
+    db: Session, patient_id: str, before: int | None, limit: int, names: _Namer
+) -> AccessPage:
+    query = page_query(patient_id, before, limit)
+    found = db.execute(query).tuples()
     rows = [_Line._make(r) for r in found]
     more = len(rows) > limit
     rows = rows[:limit]
