@@ -479,6 +479,16 @@ class ContentVerdict:
 
 
 def _peak_memory() -> int:
+    """This process's own peak resident size: Linux's VmHWM, which starts again at exec.
+    (getrusage's ru_maxrss keeps, across fork and exec, the parent's size when the child
+    was forked, so a child started by a large process would report the parent's peak.)"""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError):
+        pass
     try:
         import resource
     except ImportError:  # pragma: no cover - not on Windows
