@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+# The command line's tables and messages are laid out for the terminal's width, and tests run
+# without a terminal (80 columns, or whatever a pytest-xdist worker inherits): one wide,
+# fixed width, set before any Rich console exists, so output never wraps inside a word a
+# test looks for. The CLI run in a subprocess inherits it.
+os.environ["COLUMNS"] = "200"
 from sqlalchemy import Engine, create_engine
 
 from clinphoto import crypto
