@@ -49,7 +49,11 @@ def current_session(
     return principal
 
 
-Db = Annotated[Session, Depends(unit_of_work)]
+# scope="function", said out loud: the transaction commits when the handler returns, before
+# the response is sent. A device deletes a photo from its outbox on the 201 receipt, so a
+# receipt must never precede a commit that could still fail; a failed commit is answered as
+# the server error it is (tests/functional/test_commit_before_receipt.py).
+Db = Annotated[Session, Depends(unit_of_work, scope="function")]
 Auth = Annotated[Principal, Depends(current_session)]
 Inst = Annotated[Instance, Depends(get_instance)]
 Kdf = Annotated[KdfParams, Depends(kdf_params)]
