@@ -105,7 +105,7 @@ def _fill(inst: Instance, items: int, expiring: float) -> tuple[int, int]:
                  "method": "written", "obtained_by": user_id, "witness_name_ct": None,
                  "informed_of_rights": True, "identifiable_allowed": False,
                  "unsecure_channel_allowed": False, "foreign_storage_allowed": False,
-                 "text_version": "bench", "obtained_at": at, "signature_sha256": None,
+                 "text_version": "2026-11-en", "obtained_at": at, "signature_sha256": None,
                  "status": ConsentStatus.ACTIVE, "to_follow_reason_ct": None,
                  "to_follow_deadline": None, "completes_consent_id": None}
             )  # fmt: skip

@@ -302,7 +302,7 @@ def bench_uploads(tmp: Path, jpeg: bytes, count: int = 60) -> list[tuple[str, st
                 "purposes": ["clinical_care"],
                 "method": "written",
                 "informed_of_rights": True,
-                "text_version": "bench",
+                "text_version": "2026-11-en",  # a text the server keeps (CON-2)
             }
         )["encounter_id"]
         sealed = [
