@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
 from clinphoto import policy
@@ -371,6 +372,16 @@ def _details(raw: str) -> dict[str, object]:
     return found if isinstance(found, dict) else {}
 
 
+def _custom_plans(db: Session) -> None:
+    """On PostgreSQL, plan each page's statement for its own patient and cursor. The driver
+    prepares a statement run five times on a connection, and the server may then switch to
+    one generic plan, made without knowing the patient: measured at 10,000,000 entries, the
+    whole report went from 0.3 s on the first run to 1.3-1.6 s on the next ones. For the
+    rest of this transaction only."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(sql_text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 def access_report(
     db: Session,
     *,
@@ -388,6 +399,7 @@ def access_report(
         raise Invalid("cursor: expected the next_cursor of the previous page")
     resource = _patient_resource(db, patient_id)
     grant = policy.authorize(db, subject, Act.ACCESS_REPORT, resource, action=Action.ACCESS_REPORT)
+    _custom_plans(db)
     page = _page(db, patient_id, cursor, limit, _Namer(db))
     grant.record(
         db,
@@ -408,6 +420,7 @@ def whole_access_report(
     _check_patient_id(patient_id)
     resource = _patient_resource(db, patient_id)
     grant = policy.authorize(db, subject, Act.ACCESS_REPORT, resource, action=Action.ACCESS_REPORT)
+    _custom_plans(db)
     names = _Namer(db)
     cursor: int | None = None
     count = 0
