@@ -27,6 +27,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.disclosures import bench_disclosures
 from bench.policy import bench_policy
 from bench.retention import bench_retention
 from bench.web import bench_web
@@ -696,6 +697,10 @@ def main() -> None:
         rows += bench_policy(Path(tmp))  # issue 7: the policy's cost, MRN lookup at 1M patients
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_retention(Path(tmp), postgres=True)  # issue 10: the retention sweep
+    with tempfile.TemporaryDirectory() as tmp:
+        # issue 10: who saw my photos, 10,000 entries among 1,000,000 (the query plans are
+        # printed by `python -m bench.disclosures`)
+        rows += bench_disclosures(Path(tmp), postgres=True)[0]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
     ).stdout.strip()
