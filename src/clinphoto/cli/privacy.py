@@ -18,13 +18,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clinphoto.cli.records import _fail, _instance, _officer
 from clinphoto.core.errors import DomainError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from clinphoto import policy
-    from clinphoto.instance.runtime import Instance
 
 privacy = typer.Typer(
     help="A privacy officer's reports: who saw a patient's records, and what was shared "
@@ -46,26 +46,12 @@ AsOfficer = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 
 
-def _instance(ctx: typer.Context) -> Instance:
-    from clinphoto.cli.main import _open, _settings
-
-    return _open(_settings(ctx))
-
-
 def _subject(db: Session, email: str | None) -> policy.Subject:
     from clinphoto import policy
 
     if email is None:
         return policy.Subject.system("cli")
-    from clinphoto.cli.records import _officer
-
     return _officer(db, email)
-
-
-def _fail(exc: DomainError) -> typer.Exit:
-    message = "not found" if exc.code == "not_found" else exc.message
-    err.print(f"[red]error:[/] {message}")
-    return typer.Exit(2)
 
 
 @privacy.command("who-saw")
