@@ -32,21 +32,17 @@ import os
 import re
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from html.parser import HTMLParser
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import httpx
 from PIL import Image
-from tests.browser.conftest import CHROMIUM, PASSCODE, PASSWORD, Server, _photo, write_y4m
+from tests.browser.conftest import CHROMIUM, PASSWORD, Server, _photo, run_server, write_y4m
 from tests.browser.phone import APP_PASSCODE, PHONE_HEIGHT, PHONE_WIDTH, enroll, unlock
-from tests.live import free_port
 from tests.webtools import WEB, node_bin_dir
 
 Row = tuple[str, str, str, str]
@@ -160,40 +156,12 @@ def bench_js(dist: Path) -> list[Row]:
 # --- the server, the browser and the phone ---------------------------------------------------
 
 
-@contextmanager
-def serving(tmp: Path, dist: Path) -> Iterator[Server]:
+def serving(tmp: Path, dist: Path) -> AbstractContextManager[Server]:
     """A clinphoto server on loopback serving the built app, as the browser tests start it,
     with the production password hashing (the phone's own KDF does not depend on it)."""
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
-        "CLINPHOTO_DATA_DIR": str(tmp / "var"),
-        "CLINPHOTO_PORT": str(port),
-        "CLINPHOTO_ENV": "development",  # the KEK on disk
-        "CLINPHOTO_LOG_LEVEL": "warning",
-        "CLINPHOTO_PASSWORD": PASSWORD,
-        "CLINPHOTO_PASSCODE": PASSCODE,
-        "CLINPHOTO_WEB_DIR": str(dist),
-    }
-    srv = Server(f"http://127.0.0.1:{port}", env, tmp / "var", tmp / "server.log")
-    srv.cli("init")
-    with srv.log.open("w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "clinphoto", "serve"], env=env, stdout=log, stderr=log
-        )
-        try:
-            for _ in range(400):
-                try:
-                    if httpx.get(f"{srv.url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            else:
-                raise RuntimeError(srv.log.read_text())
-            yield srv
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
+    return run_server(
+        tmp, dist, {"CLINPHOTO_KDF_PROFILE": "production", "CLINPHOTO_LOG_LEVEL": "warning"}
+    )
 
 
 def camera_file(path: Path, size: tuple[int, int] = CAMERA) -> Path:

@@ -133,8 +133,11 @@ class Server:
 
 
 @contextmanager
-def run_server(tmp: Path, web_dist: Path) -> Iterator[Server]:
-    """A clinphoto server of its own, on a free port, with its data under ``tmp``."""
+def run_server(
+    tmp: Path, web_dist: Path, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """A clinphoto server of its own, on a free port, with its data under ``tmp``; the test
+    KDF unless ``settings`` (more CLINPHOTO_ variables) say otherwise."""
     port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("CLINPHOTO_")},
@@ -145,6 +148,7 @@ def run_server(tmp: Path, web_dist: Path) -> Iterator[Server]:
         "CLINPHOTO_PASSWORD": PASSWORD,
         "CLINPHOTO_PASSCODE": PASSCODE,
         "CLINPHOTO_WEB_DIR": str(web_dist),
+        **(settings or {}),
     }
     log_path = tmp / "server.log"
     srv = Server(f"http://127.0.0.1:{port}", env, tmp / "var", log_path)
