@@ -41,7 +41,15 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from tests.browser.conftest import CHROMIUM, PASSWORD, Server, _photo, run_server, write_y4m
+from tests.browser.conftest import (
+    CHROMIUM,
+    PASSWORD,
+    Server,
+    _photo,
+    chromium_args,
+    run_server,
+    write_y4m,
+)
 from tests.browser.phone import APP_PASSCODE, PHONE_HEIGHT, PHONE_WIDTH, enroll, unlock
 from tests.webtools import WEB, node_bin_dir
 
@@ -486,18 +494,7 @@ def launch_chromium(p: Any, y4m: Path) -> Any:
     """Debian's Chromium with the fake camera playing ``y4m``, as the browser tests start it."""
     return p.chromium.launch(
         executable_path=CHROMIUM,
-        args=[
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--use-fake-device-for-media-stream",
-            "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={y4m}",
-        ],
+        args=chromium_args(y4m),
     )
 
 

@@ -179,6 +179,23 @@ def server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator
         yield srv
 
 
+def chromium_args(y4m: Path) -> list[str]:
+    """Debian's Chromium, headless and quiet (no updates, sync or background requests), with
+    a fake camera playing ``y4m`` and camera permission granted without a prompt."""
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
+
+
 @pytest.fixture(scope="session")
 def browser(camera: Camera) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
@@ -186,18 +203,7 @@ def browser(camera: Camera) -> Iterator[object]:
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={camera.y4m}",
-            ],
+            args=chromium_args(camera.y4m),
         )
         try:
             yield b

@@ -33,7 +33,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from tests.browser.conftest import CHROMIUM, Server, run_server, write_y4m
+from tests.browser.conftest import CHROMIUM, Server, chromium_args, run_server, write_y4m
 from tests.browser.phone import assert_accessible, enroll, focusables, new_phone, tab_walk
 from tests.browser.wristband import wristband_picture
 
@@ -97,18 +97,7 @@ def wristband_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Brow
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={y4m}",
-            ],
+            args=chromium_args(y4m),
         )
         try:
             yield b
