@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -22,7 +23,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 from playwright.sync_api import Browser, Response, expect
 
-from tests.browser.conftest import Camera, Server, _photo
+from tests.browser.conftest import Camera, Server, _photo, run_server
 from tests.browser.phone import (
     APP_PASSCODE,
     assert_accessible,
@@ -88,6 +89,14 @@ def _looks_like(jpeg: bytes, camera: Camera) -> float:
     source = _photo().resize((camera.width, camera.height)).resize((32, 24), Image.Resampling.BOX)
     diff = ImageStat.Stat(ImageChops.difference(shot, source)).mean
     return sum(diff) / 3
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, web_dist: Path) -> Iterator[Server]:
+    """A server of this test's own: it counts the blobs it stores, and the suite's workers
+    may have run other browser tests on the shared one first."""
+    with run_server(tmp_path_factory.mktemp("journey-server"), web_dist) as srv:
+        yield srv
 
 
 def test_a_clinicians_day(server: Server, browser: Browser, camera: Camera, tmp_path: Path) -> None:
