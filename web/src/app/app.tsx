@@ -7,7 +7,8 @@ import { camera } from "./camera";
 import { idle } from "./idle";
 import { lang, onLangChange, setLang, t } from "./i18n";
 import { syncOutbox, whenCapturesQueued } from "./outbox";
-import { href, useRoute, type Route } from "./router";
+import { useIsOfficer } from "./officer/visibility";
+import { href, useRoute } from "./router";
 import { Capture } from "./screens/Capture";
 import { Ended, Enroll, InstallFirst, needsInstall, SignIn, Unlock } from "./screens/Access";
 import { OutboxScreen } from "./screens/OutboxScreen";
@@ -19,29 +20,40 @@ import { announce, clearStatus, StatusRegion } from "./status";
 import { wipeEverything } from "./wipe";
 import { AlertDialog, FormError } from "./ui";
 
-type DeviceScreens = typeof import("./screens/Devices");
-let devicesLoading: Promise<DeviceScreens> | null = null;
-
-/** Your devices, adding one and giving it access: loaded on demand, like the seeing screens. */
-function Devices({ route }: { route: Extract<Route, { name: "devices" | "add-device" | "grant-device" }> }) {
-  const [screens, setScreens] = useState<DeviceScreens | null>(null);
+/** A family of screens loaded on demand (devices, reporting a problem, the privacy office),
+ * like the seeing screens: the first load stays small. */
+function OnDemand<M>({ load, render }: { load: () => Promise<M>; render: (m: M) => preact.JSX.Element }) {
+  const [mod, setMod] = useState<M | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    devicesLoading ??= import("./screens/Devices");
-    devicesLoading.then(setScreens).catch((err: unknown) => {
-      devicesLoading = null;
-      setError(err instanceof Error ? err.message : String(err));
-    });
-  }, []);
-  if (!screens) {
+    load()
+      .then((m) => setMod(() => m))
+      .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)));
+  }, [load]);
+  if (!mod) {
     return (
       <main id="main" class="screen" aria-busy={error === null}>
         {error ? <FormError message={error} /> : <p class="muted">{t("busy")}</p>}
       </main>
     );
   }
-  return <screens.DeviceScreen route={route} />;
+  return render(mod);
 }
+
+// One promise per family, forgotten when it fails so that the next visit tries again.
+function once<M>(load: () => Promise<M>): () => Promise<M> {
+  let p: Promise<M> | null = null;
+  return () => {
+    p ??= load().catch((err: unknown) => {
+      p = null;
+      throw err;
+    });
+    return p;
+  };
+}
+const loadDevices = once(() => import("./screens/Devices"));
+const loadReport = once(() => import("./screens/Report"));
+const loadOfficer = once(() => import("./officer/Officer"));
 
 type Phase = "loading" | "install" | "enroll" | "locked" | "signin" | "ready" | "wiped" | "revoked";
 
@@ -61,6 +73,7 @@ function LockWarning({ seconds, onStay, onLock }: { seconds: number; onStay: () 
 }
 
 function Header({ phase, onLock }: { phase: Phase; onLock: () => void }) {
+  const isOfficer = useIsOfficer(phase === "ready");
   const other = lang() === "en" ? "fr" : "en";
   return (
     <header class="top">
@@ -87,6 +100,8 @@ function Header({ phase, onLock }: { phase: Phase; onLock: () => void }) {
           <a href={href({ name: "outbox" })}>{t("navOutbox")}</a>
           <a href={seeHref({ name: "inbox" })}>{t("navInbox")}</a>
           <a href={href({ name: "devices" })}>{t("navDevices")}</a>
+          <a href={href({ name: "report" })}>{t("navReport")}</a>
+          {isOfficer ? <a href={href({ name: "officer", path: "" })}>{t("navOfficer")}</a> : null}
           <button type="button" class="link" onClick={onLock}>
             {t("navLock")}
           </button>
@@ -116,7 +131,11 @@ function Screens() {
     case "devices":
     case "add-device":
     case "grant-device":
-      return <Devices route={route} />;
+      return <OnDemand load={loadDevices} render={(m) => <m.DeviceScreen route={route} />} />;
+    case "report":
+      return <OnDemand load={loadReport} render={(m) => <m.ReportScreen />} />;
+    case "officer":
+      return <OnDemand load={loadOfficer} render={(m) => <m.OfficerScreen path={route.path} />} />;
   }
 }
 

@@ -12,7 +12,9 @@ export type Route =
   | { name: "outbox" }
   | { name: "devices" }
   | { name: "add-device" }
-  | { name: "grant-device"; deviceId: string };
+  | { name: "grant-device"; deviceId: string }
+  | { name: "report" }
+  | { name: "officer"; path: string };
 
 const ID = "([0-9a-f]{32})";
 const TABLE: [RegExp, (m: RegExpMatchArray) => Route][] = [
@@ -28,6 +30,9 @@ const TABLE: [RegExp, (m: RegExpMatchArray) => Route][] = [
   [/^\/devices\/add$/, () => ({ name: "add-device" })],
   [new RegExp(`^/devices/${ID}/access$`), (m) => ({ name: "grant-device", deviceId: m[1] ?? "" })],
   [/^\/patients$/, () => ({ name: "patients" })],
+  [/^\/report$/, () => ({ name: "report" })],
+  // The privacy office's screens parse the rest of the path themselves (officer/routes.ts).
+  [/^\/officer(\/[a-z0-9/_-]*)?$/, (m) => ({ name: "officer", path: m[1] ?? "" })],
 ];
 
 /** The route a hash names; anything unknown is the patient search. */
@@ -61,6 +66,10 @@ export function href(r: Route): string {
       return "#/devices/add";
     case "grant-device":
       return `#/devices/${r.deviceId}/access`;
+    case "report":
+      return "#/report";
+    case "officer":
+      return `#/officer${r.path}`;
   }
 }
 

@@ -6,12 +6,16 @@ import { devicesEn } from "./devices.en";
 import { devicesFr } from "./devices.fr";
 import { en as coreEn } from "./en";
 import { fr as coreFr } from "./fr";
+import { officerEn } from "./officer.en";
+import { officerFr } from "./officer.fr";
+import { reportEn } from "./report.en";
+import { reportFr } from "./report.fr";
 import { shareEn } from "./share.en";
 import { shareFr } from "./share.fr";
 
 // One dictionary per language: the core strings and each screen family's own file.
-const en = { ...coreEn, ...captureEn, ...shareEn, ...devicesEn };
-const fr = { ...coreFr, ...captureFr, ...shareFr, ...devicesFr };
+const en = { ...coreEn, ...captureEn, ...shareEn, ...devicesEn, ...reportEn, ...officerEn };
+const fr = { ...coreFr, ...captureFr, ...shareFr, ...devicesFr, ...reportFr, ...officerFr };
 type MessageKey = keyof typeof en;
 type Messages = { readonly [K in MessageKey]: string };
 
