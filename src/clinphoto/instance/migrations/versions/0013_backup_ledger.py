@@ -1,0 +1,21 @@
+"""backups: the key ledger that lets destruction reach every backup (RET-5, STO-5)
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-11-30 06:10:00
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
