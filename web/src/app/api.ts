@@ -35,7 +35,7 @@ interface CallOptions {
   auth?: boolean;
 }
 
-async function send(method: string, path: string, o: CallOptions = {}): Promise<Response> {
+export async function send(method: string, path: string, o: CallOptions = {}): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", ...(o.headers ?? {}) };
   const auth = o.auth ?? true;
   if (auth) {
@@ -70,7 +70,7 @@ async function send(method: string, path: string, o: CallOptions = {}): Promise<
   return response;
 }
 
-async function call<T>(method: string, path: string, o: CallOptions = {}): Promise<T> {
+export async function call<T>(method: string, path: string, o: CallOptions = {}): Promise<T> {
   const r = await send(method, path, o);
   return (r.status === 204 ? null : await r.json()) as T;
 }
