@@ -1,1 +1,1 @@
-"""Printable documents (PDF): a library of layout only, it knows nothing of patients or the database."""
+"""Printable documents (PDF): layout only; it knows nothing of patients or the database."""
