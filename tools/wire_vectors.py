@@ -848,6 +848,78 @@ def sealed_text_doc(previous: Doc | None) -> Doc:
     }
 
 
+# --- device-status.json ---------------------------------------------------------------------
+
+_WIPE_ID = "3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f"
+_SHARE_ID = "1f" * 16
+
+
+def _status_case(name: str, time: str, locked: bool, since: str | None, holding: Any) -> Doc:
+    message = protocol.device_status_message(DEVICE_ID, time, locked, since, holding)
+    body = {
+        "device_id": DEVICE_ID,
+        "time": time,
+        "locked": locked,
+        "locked_since": since,
+        "holding": holding,
+    }
+    return {
+        "name": name,
+        "body": {**body, "signature": crypto.sign(_signing(2), message)},
+        "message_hex": message.hex(),
+    }
+
+
+def device_status_doc() -> Doc:
+    """The status key's three messages (decision 014): a status report (locked, holding not
+    known; unlocked, two captures held), a wipe confirmation and a deletion confirmation."""
+    held = [
+        {"patient_id": PATIENT_ID, "encounter_id": ENCOUNTER_ID, "media_id": "ab" * 16},
+        {"media_id": "cd" * 16, "patient_id": PATIENT_ID, "encounter_id": ENCOUNTER_ID},
+    ]
+    erased = {"vault": True, "outbox_items": 2, "databases": 1, "caches": 3}
+    wiped_at = "2026-11-30T06:05:00Z"
+    wipe = protocol.wipe_confirmation_message(DEVICE_ID, _WIPE_ID, wiped_at, erased)
+    deleted_at = "2026-11-30T06:06:00Z"
+    deletion = protocol.share_deleted_message(DEVICE_ID, _SHARE_ID, deleted_at)
+    return {
+        "about": "Status-key messages (docs/wire/device-status.md): fields joined by 0x1F; "
+        "holding and erased as canonical JSON (keys sorted); signed by the status key "
+        "(seed 2 of ed25519.json)",
+        "seed": 2,
+        "status_public": _signing(2).public,
+        "reports": [
+            _status_case(
+                "locked, holding not known",
+                "2026-11-30T06:00:00Z",
+                True,
+                "2026-11-30T05:40:00Z",
+                None,
+            ),
+            _status_case("unlocked, two captures held", "2026-11-30T06:01:00Z", False, None, held),
+        ],
+        "wipe_confirmation": {
+            "body": {
+                "device_id": DEVICE_ID,
+                "wipe_id": _WIPE_ID,
+                "wiped_at": wiped_at,
+                "erased": erased,
+                "signature": crypto.sign(_signing(2), wipe),
+            },
+            "message_hex": wipe.hex(),
+        },
+        "delete_confirmation": {
+            "body": {
+                "device_id": DEVICE_ID,
+                "share_id": _SHARE_ID,
+                "deleted_at": deleted_at,
+                "signature": crypto.sign(_signing(2), deletion),
+            },
+            "message_hex": deletion.hex(),
+        },
+    }
+
+
 # --- the files ------------------------------------------------------------------------------
 
 BUILDERS: dict[str, Callable[[Doc | None], Doc]] = {
@@ -860,6 +932,7 @@ BUILDERS: dict[str, Callable[[Doc | None], Doc]] = {
     "age.json": age_doc,
     "capture.json": capture_doc,
     "sealed-text.json": sealed_text_doc,
+    "device-status.json": lambda _prev: device_status_doc(),
 }
 
 

@@ -122,6 +122,36 @@ def test_protocol_constants_and_messages() -> None:
         assert crypto.verify_signature(wv._signing(ack["seed"]).public, msg, ack["signature"])
 
 
+def test_device_status_messages() -> None:
+    """The status key's messages (BRE-4, BRE-5; docs/wire/device-status.md): the bytes the
+    app and the CLI sign, and signatures that verify with the status key, and only there."""
+    doc = _load("device-status.json")
+    key = wv._signing(doc["seed"])
+    assert key.public == doc["status_public"]
+    assert [r["body"]["holding"] is None for r in doc["reports"]] == [True, False]
+    for report in doc["reports"]:
+        b = report["body"]
+        msg = protocol.device_status_message(
+            b["device_id"], b["time"], b["locked"], b["locked_since"], b["holding"]
+        )
+        assert msg.hex() == report["message_hex"]
+        assert crypto.verify_signature(doc["status_public"], msg, b["signature"])
+        assert not crypto.verify_signature(wv._signing(1).public, msg, b["signature"])
+    w = doc["wipe_confirmation"]["body"]
+    msg = protocol.wipe_confirmation_message(
+        w["device_id"], w["wipe_id"], w["wiped_at"], w["erased"]
+    )
+    assert msg.hex() == doc["wipe_confirmation"]["message_hex"]
+    assert b'"caches":3,"databases":1,"outbox_items":2,"vault":true' in msg
+    assert crypto.verify_signature(doc["status_public"], msg, w["signature"])
+    d = doc["delete_confirmation"]["body"]
+    msg = protocol.share_deleted_message(d["device_id"], d["share_id"], d["deleted_at"])
+    assert msg.hex() == doc["delete_confirmation"]["message_hex"]
+    assert crypto.verify_signature(doc["status_public"], msg, d["signature"])
+    # One message never verifies as another: each starts with its own label.
+    assert not crypto.verify_signature(doc["status_public"], msg, w["signature"])
+
+
 def test_ed25519() -> None:
     doc = _load("ed25519.json")
     for v in doc["rfc8032"]:

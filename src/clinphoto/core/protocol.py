@@ -25,9 +25,15 @@ def login_message(device_id: str, email: str, timestamp: str) -> bytes:
     return "\x1f".join(["clinphoto-login-v1", device_id, email.lower(), timestamp]).encode()
 
 
+def canonical_json(value: Any) -> bytes:
+    """The project's canonical JSON: keys sorted by code point, no spaces, non-ASCII as
+    \\u escapes (web/src/lib/canonical.ts canonicalJson makes the same bytes)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
 def encode_manifest(manifest: dict[str, Any]) -> bytes:
     """Canonical bytes of an upload manifest: what the author's device signs."""
-    return json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return canonical_json(manifest)
 
 
 def manifest_header(manifest_bytes: bytes) -> str:
@@ -76,3 +82,49 @@ TEXT_CONFIRMATIONS = ("patient-requested", "clinically-necessary", "false-positi
 # A share carries the patient's details (name, date of birth, record numbers) sealed to the
 # share's recipients, so the recipient's inbox says which patient without asking the server.
 SEALED_PATIENT_FIELD = "patient_sealed"
+
+
+# --- Device status, remote wipe and recalled shares (BRE-2, BRE-4, BRE-5) -------------------
+# Signed with the device's *status key*: a second Ed25519 key kept outside the vault, so a
+# locked device can still report and confirm a wipe (docs/wire/device-status.md, decision 014).
+STATUS_POLL_SECONDS = 300
+
+
+def device_status_message(
+    device_id: str,
+    time: str,
+    locked: bool,
+    locked_since: str | None,
+    holding: list[dict[str, str]] | None,
+) -> bytes:
+    """What a device signs to report its state: locked or not, and what its outbox holds
+    (None: not known now, e.g. locked; []: nothing)."""
+    held = "null" if holding is None else canonical_json(holding).decode("ascii")
+    fields = [
+        "clinphoto-device-status-v1",
+        device_id,
+        time,
+        "locked" if locked else "unlocked",
+        locked_since or "",
+        held,
+    ]
+    return "\x1f".join(fields).encode()
+
+
+def wipe_confirmation_message(
+    device_id: str, wipe_id: str, wiped_at: str, erased: dict[str, Any]
+) -> bytes:
+    """What a device signs, before erasing, to confirm a remote wipe (BRE-4)."""
+    fields = [
+        "clinphoto-wipe-confirmation-v1",
+        device_id,
+        wipe_id,
+        wiped_at,
+        canonical_json(erased).decode("ascii"),
+    ]
+    return "\x1f".join(fields).encode()
+
+
+def share_deleted_message(device_id: str, share_id: str, deleted_at: str) -> bytes:
+    """What a recipient's device signs once it deleted its copy of a recalled share (BRE-2)."""
+    return "\x1f".join(["clinphoto-share-deleted-v1", device_id, share_id, deleted_at]).encode()
