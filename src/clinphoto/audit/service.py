@@ -84,6 +84,15 @@ class Action(enum.StrEnum):
     ACCESS_REPORT = "audit.access_report"  # "who saw my photos" was read (BEY-6)
     DISCLOSURES_READ = "consent.disclosures"  # what was disclosed before a withdrawal (CON-7)
     DISCLOSURES_REVIEW = "review.withdrawn_disclosures"  # the privacy officer's queue (CON-7)
+    # Patients' requests (RET-3, RET-4, CON-2): copies, deletion requests, consent forms.
+    COPY_REQUEST = "request.copy"
+    COPY_REPORT = "request.copy_report"
+    COPY_PACKAGE = "request.copy_package"
+    DELETION_REQUEST = "request.deletion"
+    DELETION_DECIDE = "request.deletion_decide"
+    REQUEST_LIST = "request.list"
+    REQUEST_LETTER = "request.letter"
+    CONSENT_FORM = "consent.form"
 
 
 class Outcome(enum.StrEnum):

@@ -52,6 +52,11 @@ class Act(enum.StrEnum):
     # was disclosed under purposes the patient later withdrew.
     ACCESS_REPORT = "access_report"
     READ_DISCLOSURES = "read_disclosures"
+    # Patients' requests (RET-3, RET-4, CON-2, CON-3): a copy of their record, a deletion
+    # request and its decision (privacy officers), and the consent form printed as PDF.
+    COPY_REQUEST = "copy_request"
+    DELETION_REQUEST = "deletion_request"
+    CONSENT_FORM = "consent_form"
 
 
 class ObjectKind(enum.StrEnum):

@@ -32,6 +32,10 @@ SYSTEM_ACTS = frozenset(
         Act.READ_RETENTION_RULES,
         Act.ACCESS_REPORT,
         Act.READ_DISCLOSURES,
+        # A copy of a patient's record, and a consent form, printed at the server's console.
+        # Deciding a deletion request is a privacy officer's, never the instance's.
+        Act.COPY_REQUEST,
+        Act.CONSENT_FORM,
     }
 )
 # Administrators administer (users, devices, settings) and see no patient data.
@@ -58,13 +62,24 @@ PRIVACY_OFFICER_ACTS = frozenset(
         Act.RUN_SWEEP,
         Act.ACCESS_REPORT,
         Act.READ_DISCLOSURES,
+        Act.COPY_REQUEST,
+        Act.DELETION_REQUEST,
+        Act.CONSENT_FORM,
     }
 )
 # Acts for privacy officers only (and the instance): reviews, the audit trail, and the reports
 # on who accessed a patient's records and what was disclosed (decision 013). A clinician,
 # care team included, asks a privacy officer: the report names colleagues and their refusals.
 OFFICER_ONLY_ACTS = frozenset(
-    {Act.REVIEW, Act.AUDIT_EXPORT, Act.ACCESS_REPORT, Act.READ_DISCLOSURES}
+    {
+        Act.REVIEW,
+        Act.AUDIT_EXPORT,
+        Act.ACCESS_REPORT,
+        Act.READ_DISCLOSURES,
+        # A patient's requests for a copy or a deletion go to a privacy officer (RET-3, RET-4).
+        Act.COPY_REQUEST,
+        Act.DELETION_REQUEST,
+    }
 )
 # Retention decisions that are a privacy officer's alone (RET-1, RET-3, RET-5).
 RETENTION_OFFICER_ACTS = frozenset(
@@ -89,6 +104,7 @@ CARE_TEAM_ACTS = frozenset(
         Act.RECORD_CONSENT,
         Act.WITHDRAW_CONSENT,
         Act.READ_CONSENT,
+        Act.CONSENT_FORM,  # the patient's copy of their consent form (CON-2, CON-3)
         Act.CAPTURE,
     }
 )
