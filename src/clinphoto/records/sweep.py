@@ -58,6 +58,7 @@ from clinphoto.storage.blobs import BlobStore
 log = logging.getLogger(__name__)
 JOB = "retention-sweep"
 BATCH = 100  # families per unit of work: one commit, a few statements, a certificate each
+RETENTION_ENDED = "retention period ended; no legal hold or clinical-decision mark in force"
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
@@ -127,7 +128,10 @@ def due(db: Session, as_of: date) -> list[Planned]:
         )
         .distinct()
     ).scalars()
-    families = sorted(set(rows))
+    return _plan(db, sorted(set(rows)), as_of)
+
+
+def _plan(db: Session, families: Sequence[str], as_of: date) -> list[Planned]:
     planned: list[Planned] = []
     for i in range(0, len(families), schedule.CHUNK):
         chunk = families[i : i + schedule.CHUNK]
@@ -240,6 +244,32 @@ def sweep(
     return report
 
 
+def destroy_now(
+    db: Session,
+    *,
+    families: Sequence[str],
+    subject: Subject,
+    blobs: BlobStore,
+    clock: Clock,
+    job: str,
+    why: str,
+) -> dict[str, int]:
+    """Destroy these families now, before their date, exactly as the sweep destroys a family
+    (the same deletions, the same certificate, whose ``why`` says why): for a patient's
+    deletion request a privacy officer granted (RET-3). The caller has asked the policy.
+
+    A family under a hold or a clinical-decision mark is never destroyed here either; nor is
+    an encounter's consents while a photo of it remains. Returns each destroyed family's
+    certificate sequence number; a family left out is not in it."""
+    schedule.schedule_new(db)
+    work = _Batch(db, _plan(db, sorted(set(families)), date.max), as_of=date.max)
+    work.settle()
+    done = work.destroy(
+        subject=subject, blobs=blobs, clock=clock, job=job, rules=schedule.rulebook(db), why=why
+    )
+    return {p.family: seq for p, seq, _ in done}
+
+
 def _media_kind(m: Media) -> str:
     if m.kind == "share":
         return "share-copy"
@@ -330,6 +360,7 @@ class _Batch:
         clock: Clock,
         job: str,
         rules: dict[str, RetentionRule],
+        why: str = RETENTION_ENDED,
     ) -> list[tuple[Planned, int, int]]:
         db = self.db
         if not self.ready:
@@ -414,7 +445,13 @@ class _Batch:
                 object_type="records",
                 object_id=plans[0].family,
                 details=_certificate(
-                    patients.get(patient_id), rules, sections, job=job, as_of=self.as_of, now=now
+                    patients.get(patient_id),
+                    rules,
+                    sections,
+                    job=job,
+                    as_of=self.as_of,
+                    now=now,
+                    why=why,
                 ),
             )
             for p in plans:
@@ -480,6 +517,7 @@ def _certificate(
     job: str,
     as_of: date,
     now: datetime,
+    why: str = RETENTION_ENDED,
 ) -> dict[str, object]:
     """What a certificate of destruction says: what (each family, by id and hash), why,
     under which rule and its source, when and by which job. No identifier, no date of
@@ -487,7 +525,7 @@ def _certificate(
     rule = rules.get(patient.jurisdiction) if patient is not None else None
     return {
         "certificate": "destruction",
-        "why": "retention period ended; no legal hold or clinical-decision mark in force",
+        "why": why,
         "job": job,
         "as_of": as_of.isoformat(),
         "destroyed_at": now.isoformat(),
