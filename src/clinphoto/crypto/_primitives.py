@@ -229,6 +229,21 @@ def seal_stream(src: BinaryIO, dst: BinaryIO, recipients: list[str]) -> None:
     pyrage.encrypt_io(src, dst, _recipients(recipients))
 
 
+def seal_with_passphrase(plaintext: bytes, passphrase: str) -> bytes:
+    """age v1 passphrase (scrypt) encryption, in memory: what ``age -p`` writes, and what the
+    stock ``age -d`` opens given the passphrase (a patient's copy of their record, RET-4)."""
+    if len(passphrase) < 16:
+        raise CryptoError
+    return bytes(pyrage.passphrase.encrypt(plaintext, passphrase))
+
+
+def open_with_passphrase(ciphertext: bytes, passphrase: str) -> bytes:
+    try:
+        return bytes(pyrage.passphrase.decrypt(ciphertext, passphrase))
+    except _AGE_ERRORS:
+        raise CryptoError from None
+
+
 def open_sealed(ciphertext: bytes, identity: AgeIdentity) -> bytes:
     try:
         return bytes(pyrage.decrypt(ciphertext, [identity._identity]))
