@@ -1,7 +1,7 @@
 // The browser's client for clinphoto's HTTP API, on the page's own origin. Every error
 // arrives as {"error": {"code", "message", "request_id"}}; a revoked device and an ended
 // session are reported to the app (which wipes, or asks for the password again).
-import { loginMessage, MANIFEST_HEADER, SIGNATURE_HEADER } from "../lib/protocol";
+import { loginMessage, MANIFEST_HEADER, SIGNATURE_HEADER, type Erased, type HeldItem } from "../lib/protocol";
 import type { GrantIn, MissingGrant } from "../lib/grants";
 import { sign } from "../lib/keys";
 import { t } from "./i18n";
@@ -174,6 +174,8 @@ export interface ShareOut {
   sent_at: string;
   delivered_at: string | null;
   acknowledged_at: string | null;
+  /** When the sender or a privacy officer took it back (BRE-2); absent from older servers. */
+  recalled_at?: string | null;
 }
 /** A share of one's own photo, with whom it went to (TRN-4). */
 export interface SentShareOut extends ShareOut {
@@ -199,6 +201,21 @@ export interface InboxEntry {
   sender_name: string;
   sender_institution: string;
 }
+
+/** The server's answer to a status report: a queued wipe, recalled shares to delete. */
+export interface StatusAnswer {
+  wipe: { wipe_id: string; requested_at: string } | null;
+  delete_shares: string[];
+  next_poll_seconds: number;
+}
+/** A problem reported (BRE-1); the register's record of it, as far as the app reads it. */
+export interface BreachOut {
+  id: string;
+  kind: string;
+  status: string;
+  reported_at: string;
+}
+export type BreachKind = "lost_device" | "stolen_device" | "misdirected_share" | "shown_by_accident" | "other";
 
 async function bytes(path: string): Promise<Uint8Array> {
   const r = await send("GET", path, { headers: { Accept: "application/octet-stream" } });
@@ -296,4 +313,31 @@ export const api = {
   shareContent: (shareId: string) => bytes(`/v1/shares/${shareId}/content`),
   ack: (shareId: string, signature: string) =>
     call<ShareOut>("POST", `/v1/shares/${shareId}/ack`, { json: { signature } }),
+
+  // Device status (BRE-2, BRE-4): the status key is registered with the session; reports
+  // and confirmations are signed by it instead, so a locked or revoked phone can send them.
+  registerStatusKey: (publicKey: string) =>
+    call<null>("PUT", "/v1/devices/current/status-key", { json: { public_key: publicKey } }),
+  deviceStatus: (report: {
+    device_id: string;
+    time: string;
+    locked: boolean;
+    locked_since: string | null;
+    holding: HeldItem[] | null;
+    signature: string;
+  }) => call<StatusAnswer>("POST", "/v1/device-status", { json: report, auth: false }),
+  wipeConfirmation: (c: { device_id: string; wipe_id: string; wiped_at: string; erased: Erased; signature: string }) =>
+    call<null>("POST", "/v1/device-status/wipe-confirmation", { json: c, auth: false }),
+  deleteConfirmation: (c: { device_id: string; share_id: string; deleted_at: string; signature: string }) =>
+    call<null>("POST", "/v1/device-status/delete-confirmation", { json: c, auth: false }),
+  // Report a problem (BRE-1): a lost or stolen phone is revoked and wiped, a share recalled.
+  reportBreach: (body: {
+    kind: BreachKind;
+    device_id: string | null;
+    share_id: string | null;
+    occurred_at: string | null;
+    description: string;
+  }) => call<BreachOut>("POST", "/v1/breaches", { json: body }),
+  recallShare: (shareId: string, reason: string) =>
+    call<ShareOut>("POST", `/v1/shares/${shareId}/recall`, { json: { reason } }),
 };

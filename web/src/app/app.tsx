@@ -6,7 +6,8 @@ import { api, setAuthHandlers } from "./api";
 import { camera } from "./camera";
 import { idle } from "./idle";
 import { lang, onLangChange, setLang, t } from "./i18n";
-import { syncOutbox, whenCapturesQueued } from "./outbox";
+import { afterUnlockReport, markLocked, onWipeOrder, reportStatus, wipedByOrder } from "./devicestatus";
+import { onOutboxChange, syncOutbox, whenCapturesQueued } from "./outbox";
 import { useIsOfficer } from "./officer/visibility";
 import { href, useRoute } from "./router";
 import { Capture } from "./screens/Capture";
@@ -17,8 +18,8 @@ import { SeeScreen } from "./see/SeeScreen";
 import { parseSee, seeHref } from "./see/routes";
 import { drop, need, unlocked } from "./session";
 import { announce, clearStatus, StatusRegion } from "./status";
-import { wipeEverything } from "./wipe";
-import { AlertDialog, FormError } from "./ui";
+import { remoteWipe, sendWipeConfirmation, wipeEverything } from "./wipe";
+import { AlertDialog, FormError, ScreenTitle } from "./ui";
 
 /** A family of screens loaded on demand (devices, reporting a problem, the privacy office),
  * like the seeing screens: the first load stays small. */
@@ -55,7 +56,7 @@ const loadDevices = once(() => import("./screens/Devices"));
 const loadReport = once(() => import("./screens/Report"));
 const loadOfficer = once(() => import("./officer/Officer"));
 
-type Phase = "loading" | "install" | "enroll" | "locked" | "signin" | "ready" | "wiped" | "revoked";
+type Phase = "loading" | "install" | "enroll" | "locked" | "signin" | "ready" | "wiped" | "revoked" | "erased";
 
 let vaultRef: Vault | null = null;
 
@@ -69,6 +70,19 @@ function LockWarning({ seconds, onStay, onLock }: { seconds: number; onStay: () 
         {t("lockNow")}
       </button>
     </AlertDialog>
+  );
+}
+
+/** The ending after a remote wipe (a phone reported lost or stolen, BRE-4). */
+function Erased({ onEnroll }: { onEnroll: () => void }) {
+  return (
+    <main id="main" class="screen">
+      <ScreenTitle>{t("wipedTitle")}</ScreenTitle>
+      <p>{t("remoteWipedBody")}</p>
+      <button type="button" class="primary" onClick={onEnroll}>
+        {t("enrollAgain")}
+      </button>
+    </main>
   );
 }
 
@@ -153,6 +167,7 @@ export function App() {
     idle.stop();
     vaultRef?.lock();
     drop();
+    markLocked();
     clearStatus();
     setWarning(null);
     setPhase("locked");
@@ -160,6 +175,9 @@ export function App() {
   }
 
   async function ended(kind: "revoked") {
+    // A revoked phone may also have a wipe waiting (reported lost): that one is confirmed.
+    await reportStatus();
+    if (wipedByOrder()) return;
     idle.stop();
     await camera.stop();
     await wipeEverything(vaultRef);
@@ -177,6 +195,8 @@ export function App() {
     setPhase("ready");
     if (!location.hash) location.hash = href({ name: "patients" });
     void syncOutbox().catch(() => undefined);
+    const held = unlocked();
+    if (held) void afterUnlockReport(held.secrets.deviceId);
   }
 
   useEffect(() => {
@@ -191,22 +211,56 @@ export function App() {
       else if (state === "warning") setWarning(Math.max(0, Math.ceil(ms / 1000)));
       else setWarning(null);
     });
+    onWipeOrder(async (order, key) => {
+      idle.stop();
+      await camera.stop();
+      await remoteWipe(order, key, vaultRef);
+      vaultRef = null;
+      setWarning(null);
+      setPhase("erased");
+    });
+    // Report after the outbox changed (a capture queued, a sync done), once it settles.
+    let soon: ReturnType<typeof setTimeout> | null = null;
+    const unsubOutbox = onOutboxChange(() => {
+      if (soon !== null) clearTimeout(soon);
+      soon = setTimeout(() => void reportStatus(), 2000);
+    });
     const sync = () => {
       if (document.visibilityState === "visible") void syncOutbox().catch(() => undefined);
     };
+    const online = () => {
+      void sendWipeConfirmation();
+      void reportStatus();
+    };
     addEventListener("online", sync);
+    addEventListener("online", online);
     addEventListener("visibilitychange", sync);
     (async () => {
       vaultRef = await Vault.load();
-      if (vaultRef.exists()) setPhase("locked");
-      else setPhase(needsInstall() ? "install" : "enroll");
+      if (vaultRef.exists()) {
+        markLocked();
+        setPhase("locked");
+      } else setPhase(needsInstall() ? "install" : "enroll");
+      // Even locked: a phone reported lost wipes itself at its first contact (BRE-4).
+      void sendWipeConfirmation();
+      void reportStatus();
     })().catch(() => setPhase("enroll"));
     return () => {
       unsub();
+      unsubOutbox();
+      if (soon !== null) clearTimeout(soon);
       removeEventListener("online", sync);
+      removeEventListener("online", online);
       removeEventListener("visibilitychange", sync);
     };
   }, []);
+
+  function enrollAgain() {
+    void Vault.load().then((v: Vault) => {
+      vaultRef = v;
+      setPhase(needsInstall() ? "install" : "enroll");
+    });
+  }
 
   let body;
   switch (phase) {
@@ -249,6 +303,7 @@ export function App() {
             await vaultRef?.save(held.secrets);
             setPhase("ready");
             void syncOutbox().catch(() => undefined);
+            void reportStatus(); // registers the status key if the old session could not
           }}
         />
       );
@@ -258,17 +313,10 @@ export function App() {
       break;
     case "wiped":
     case "revoked":
-      body = (
-        <Ended
-          kind={phase}
-          onEnroll={() => {
-            void Vault.load().then((v: Vault) => {
-              vaultRef = v;
-              setPhase(needsInstall() ? "install" : "enroll");
-            });
-          }}
-        />
-      );
+      body = <Ended kind={phase} onEnroll={enrollAgain} />;
+      break;
+    case "erased":
+      body = <Erased onEnroll={enrollAgain} />;
       break;
   }
 

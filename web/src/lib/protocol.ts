@@ -2,6 +2,7 @@
 // src/clinphoto/core/protocol.py (tests/vectors/messages.json checks both).
 
 import { utf8 } from "./bytes";
+import { canonicalJson } from "./canonical";
 
 /** The HTTP header that carries the manifest (base64url of its canonical bytes). */
 export const MANIFEST_HEADER = "X-Clinphoto-Manifest";
@@ -48,4 +49,58 @@ export function isoTimestamp(d: Date): string {
   const ms = d.getUTCMilliseconds();
   const whole = iso.slice(0, 19);
   return ms === 0 ? `${whole}+00:00` : `${whole}.${String(ms * 1000).padStart(6, "0")}+00:00`;
+}
+
+// --- Device status, remote wipe and recalled shares (BRE-2, BRE-4, BRE-5) -------------------
+// Signed with the device's *status key*: a second Ed25519 key kept outside the vault, so a
+// locked phone can still report and confirm a wipe (docs/wire/device-status.md).
+
+/** What the device's outbox holds, as a status report names it: ids only. */
+export interface HeldItem {
+  patient_id: string;
+  encounter_id: string;
+  media_id: string;
+}
+
+/** What a device erased in a remote wipe, as its signed confirmation names it. */
+export interface Erased {
+  vault: boolean;
+  outbox_items: number;
+  databases: number;
+  caches: number;
+}
+
+/** What a device signs to report its state: locked or not, since when, and what its outbox
+ * holds (null: not known now; []: nothing). */
+export function deviceStatusMessage(
+  deviceId: string,
+  time: string,
+  locked: boolean,
+  lockedSince: string | null,
+  holding: HeldItem[] | null,
+): Uint8Array<ArrayBuffer> {
+  const held = holding === null ? "null" : canonicalJson(holding);
+  return utf8(
+    ["clinphoto-device-status-v1", deviceId, time, locked ? "locked" : "unlocked", lockedSince ?? "", held].join(SEP),
+  );
+}
+
+/** What a device signs, before erasing, to confirm a remote wipe (BRE-4). */
+export function wipeConfirmationMessage(
+  deviceId: string,
+  wipeId: string,
+  wipedAt: string,
+  erased: Erased,
+): Uint8Array<ArrayBuffer> {
+  return utf8(["clinphoto-wipe-confirmation-v1", deviceId, wipeId, wipedAt, canonicalJson(erased)].join(SEP));
+}
+
+/** What a recipient's device signs once it deleted its copy of a recalled share (BRE-2). */
+export function shareDeletedMessage(deviceId: string, shareId: string, deletedAt: string): Uint8Array<ArrayBuffer> {
+  return utf8(["clinphoto-share-deleted-v1", deviceId, shareId, deletedAt].join(SEP));
+}
+
+/** A UTC instant as the status messages write it: whole seconds, "Z". */
+export function statusTime(d: Date): string {
+  return `${d.toISOString().slice(0, 19)}Z`;
 }

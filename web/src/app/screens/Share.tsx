@@ -18,6 +18,7 @@ import { sealPatient } from "../see/seal";
 import { need } from "../session";
 import { announce } from "../status";
 import { Field, FormError, ScreenTitle, Submit } from "../ui";
+import { reportShare } from "./Report";
 import { photoDate } from "./Timeline";
 
 const PURPOSES = ["clinical_care", "education", "research", "publication"] as const;
@@ -60,6 +61,11 @@ export function ShareStatus({ mediaId, refresh }: { mediaId: string; refresh: nu
               {s.acknowledged_at ? (
                 <span class="muted">{t("acknowledgedAt", { date: formatDateTime(new Date(s.acknowledged_at)) })}</span>
               ) : null}
+              {s.recalled_at ? null : (
+                <button type="button" class="link" onClick={() => reportShare(s)}>
+                  {t("reportWrongPerson")}
+                </button>
+              )}
             </li>
           ))}
         </ul>
