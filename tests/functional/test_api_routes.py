@@ -58,6 +58,11 @@ def test_allow_list_holds_only_what_must_be_public() -> None:
         "/openapi.json",
         "/v1/enroll",
         "/v1/sessions",
+        # Signed by the device's status key: a locked or revoked device must still report
+        # and confirm its wipe (decision 014).
+        "/v1/device-status",
+        "/v1/device-status/wipe-confirmation",
+        "/v1/device-status/delete-confirmation",
     }
 
 

@@ -50,6 +50,9 @@ class Device(Base):
     status: Mapped[DeviceStatus] = mapped_column(_enum(DeviceStatus, "device_status"))
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The status key (decision 014): a second Ed25519 public key, kept by the device outside
+    # its vault, that signs status reports and wipe confirmations even while it is locked.
+    status_public: Mapped[str | None] = mapped_column(String(64))
 
 
 class EnrollmentCode(Base):

@@ -29,6 +29,7 @@ from clinphoto.audit.service import Action
 from clinphoto.core import text
 from clinphoto.core.clock import new_id, utcnow
 from clinphoto.core.errors import (
+    Conflict,
     DeviceRevoked,
     DomainError,
     Forbidden,
@@ -519,6 +520,14 @@ def revoke_device(db: DbSession, *, actor: Subject, ref: str) -> Device:
             Resource(ObjectKind.DEVICE, id=device.id),
             own=device.user_id == actor.user_id,
         )
+    end_device(db, device)
+    grant.record(db, details={"user": device.user_id})
+    return device
+
+
+def end_device(db: DbSession, device: Device) -> None:
+    """Revoke ``device`` and end its sessions at once (a building block: the caller decides
+    and audits, as :func:`revoke_device` and the breach register do)."""
     if device.status is not DeviceStatus.REVOKED:
         now = utcnow()
         device.status = DeviceStatus.REVOKED
@@ -529,11 +538,46 @@ def revoke_device(db: DbSession, *, actor: Subject, ref: str) -> Device:
             .values(revoked_at=now)
         )
         db.flush()
-    grant.record(db, details={"user": device.user_id})
-    return device
 
 
 def email_of(db: DbSession, user_id: str) -> str:
     """A user's sign-in address, for the administrator's own console; the id when unknown."""
     user = db.get(User, user_id)
     return user.email if user is not None else user_id
+
+
+# --- the status key (decision 014) -----------------------------------------------------
+
+
+class StatusKeySet(Conflict):
+    """The device already registered another status key: it keeps one for life."""
+
+    code = "status_key_set"
+
+
+def set_status_key(db: DbSession, *, principal: Principal, public_key: str) -> Device:
+    """Register the caller's device's status key (self-service, audited): the key that signs
+    its status reports and wipe confirmations even while the app is locked. The same key
+    again changes nothing; another key is refused."""
+    subject = principal.subject
+    resource = Resource(ObjectKind.DEVICE, id=principal.device.id)
+    grant = _self_service(subject, Action.STATUS_KEY_REGISTER, resource)
+    device = db.get(Device, principal.device.id)
+    with policy.refusals_audited(db, subject, Action.STATUS_KEY_REGISTER, resource):
+        if device is None:
+            raise NotFound()
+        if not crypto.is_signing_public(public_key):
+            raise Invalid(
+                "public_key: expected a base64url Ed25519 public key (32 bytes)",
+                field="public_key",
+            )
+        if device.status_public is not None and device.status_public != public_key:
+            raise StatusKeySet(
+                "this device registered another status key already; a device keeps one "
+                "status key for life (enroll again for a new one)"
+            )
+    if device.status_public is None:
+        device.status_public = public_key
+        db.flush()
+    grant.record(db)
+    return device

@@ -9,12 +9,15 @@ from fastapi import FastAPI
 from clinphoto import __version__
 from clinphoto.api import (
     accounts,
+    breaches,
     consent,
+    device_status,
     disclosures,
     docs,
     errors,
     grants,
     media,
+    patientrights,
     patients,
     records,
     review,
@@ -39,10 +42,20 @@ PUBLIC_PATHS = frozenset(
         "/openapi.json",
         "/v1/enroll",  # redeems a one-time code
         "/v1/sessions",  # POST: sign in with password and device signature
+        # POST, signed by the device's status key instead of a session, so that a locked or
+        # revoked device still reports, is told to wipe, and confirms (decision 014).
+        "/v1/device-status",
+        "/v1/device-status/wipe-confirmation",
+        "/v1/device-status/delete-confirmation",
     }
 )
 # Methods allowed on a public path; anything else there still needs a session.
-PUBLIC_METHODS = {"/v1/sessions": {"POST"}}
+PUBLIC_METHODS = {
+    "/v1/sessions": {"POST"},
+    "/v1/device-status": {"POST"},
+    "/v1/device-status/wipe-confirmation": {"POST"},
+    "/v1/device-status/delete-confirmation": {"POST"},
+}
 # Also public: GET and HEAD of any path outside API_PREFIXES, the phone app's files
 # (api/webapp.py), which hold no patient data. Every route lies under API_PREFIXES, and the
 # same test proves it, so the app's files can never stand in front of a route.
@@ -94,6 +107,9 @@ def create_app(settings: Settings, instance: Instance) -> FastAPI:
         review,
         records,
         disclosures,
+        patientrights,
+        device_status,
+        breaches,
     ):
         app.include_router(area.router, responses=errors.RESPONSES)
     return app

@@ -39,6 +39,11 @@ ErrorCode = typing.Literal[
     "rate_limited",
     "internal_error",
     "http_error",
+    # Device status and the breach register (docs/wire/device-status.md).
+    "stale_status",
+    "bad_status_signature",
+    "status_key_set",
+    "breach_step_order",
 ]
 
 STATUS = {
@@ -52,6 +57,10 @@ STATUS = {
     "payload_too_large": 413,
     "rate_limited": 429,
     "internal_error": 500,
+    "stale_status": 400,
+    "bad_status_signature": 401,
+    "status_key_set": 409,
+    "breach_step_order": 409,
 }
 _CODE_BY_STATUS = {
     400: "invalid_request",

@@ -93,6 +93,17 @@ class Action(enum.StrEnum):
     REQUEST_LIST = "request.list"
     REQUEST_LETTER = "request.letter"
     CONSENT_FORM = "consent.form"
+    # The breach register, device status and remote wipe, share recall (BRE-1 to BRE-6).
+    STATUS_KEY_REGISTER = "account.status_key_register"
+    WIPE_CONFIRM = "device.wipe_confirm"
+    SHARE_RECALL = "share.recall"
+    SHARE_DELETE_CONFIRM = "share.delete_confirm"
+    BREACH_REPORT = "breach.report"
+    BREACH_LIST = "breach.list"
+    BREACH_READ = "breach.read"
+    BREACH_STEP = "breach.step"
+    BREACH_NOTIFY = "breach.notify"
+    BREACH_LETTER = "breach.letter"
 
 
 class Outcome(enum.StrEnum):

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from clinphoto.accounts import models as _accounts_models  # noqa: F401  (registers tables)
 from clinphoto.audit import models as _audit_models  # noqa: F401
+from clinphoto.breaches import models as _breaches_models  # noqa: F401
 from clinphoto.consent import models as _consent_models  # noqa: F401
 from clinphoto.inspection import models as _inspection_models  # noqa: F401
 from clinphoto.media import models as _media_models  # noqa: F401

@@ -57,6 +57,13 @@ class Act(enum.StrEnum):
     COPY_REQUEST = "copy_request"
     DELETION_REQUEST = "deletion_request"
     CONSENT_FORM = "consent_form"
+    # The breach register (BRE-1 to BRE-6): anybody reports a problem; the reporter and
+    # privacy officers read it; privacy officers contain, assess, notify and close it. A
+    # share's sender (or a privacy officer) recalls a share sent to the wrong person.
+    REPORT_BREACH = "report_breach"
+    READ_BREACH = "read_breach"
+    MANAGE_BREACH = "manage_breach"
+    RECALL_SHARE = "recall_share"
 
 
 class ObjectKind(enum.StrEnum):
@@ -68,6 +75,7 @@ class ObjectKind(enum.StrEnum):
     INSTANCE = "instance"
     USER = "user"
     DEVICE = "device"
+    BREACH = "breach"
 
 
 class Relation(enum.StrEnum):

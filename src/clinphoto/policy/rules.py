@@ -65,6 +65,10 @@ PRIVACY_OFFICER_ACTS = frozenset(
         Act.COPY_REQUEST,
         Act.DELETION_REQUEST,
         Act.CONSENT_FORM,
+        Act.REPORT_BREACH,
+        Act.READ_BREACH,
+        Act.MANAGE_BREACH,
+        Act.RECALL_SHARE,
     }
 )
 # Acts for privacy officers only (and the instance): reviews, the audit trail, and the reports
@@ -85,6 +89,8 @@ OFFICER_ONLY_ACTS = frozenset(
 RETENTION_OFFICER_ACTS = frozenset(
     {Act.MANAGE_RETENTION, Act.PLACE_HOLD, Act.RELEASE_HOLD, Act.RUN_SWEEP}
 )
+# The breach register's workflow is a privacy officer's (BRE-1, BRE-6).
+BREACH_OFFICER_ACTS = frozenset({Act.MANAGE_BREACH})
 # Clinicians: open to any clinician (the wristband case, new patients, breaking the glass).
 CLINICIAN_OPEN_ACTS = frozenset(
     {
@@ -94,6 +100,7 @@ CLINICIAN_OPEN_ACTS = frozenset(
         Act.OPEN_ENCOUNTER,
         Act.EMERGENCY_OVERRIDE,
         Act.READ_RETENTION_RULES,  # the rules table: no patient data
+        Act.REPORT_BREACH,  # "report a problem" (BRE-2): a lost phone, a share gone astray
     }
 )
 # Clinicians: need the patient's care team, or an emergency override in force.
@@ -163,6 +170,8 @@ def _role_gate(subject: Subject, act: Act) -> Decision | None:
         return _role_denied(subject, act, role, "review-is-for-privacy-officers")
     if act in RETENTION_OFFICER_ACTS:
         return _role_denied(subject, act, role, "retention-decisions-are-for-privacy-officers")
+    if act in BREACH_OFFICER_ACTS:
+        return _role_denied(subject, act, role, "breach-handling-is-for-privacy-officers")
     if act in CLINICIAN_OPEN_ACTS:
         return Decision(Effect.ALLOW, (role, f"open-to-clinicians:{act.value}"))
     return None
@@ -190,6 +199,12 @@ def _relationship(act: Act, relations: frozenset[Relation]) -> tuple[Effect, str
         if Relation.SHARE_RECIPIENT in relations:
             return Effect.ALLOW, "relation:share_recipient"
         return None
+    if act is Act.READ_BREACH:
+        # A clinician reads the problems they reported themselves.
+        return (Effect.ALLOW, "relation:self") if Relation.SELF in relations else None
+    if act is Act.RECALL_SHARE:
+        # The sender of a share (the author of what it carries) recalls it.
+        return (Effect.ALLOW, "relation:author") if Relation.AUTHOR in relations else None
     if act in (Act.EXPORT, Act.READ_RETENTION):
         # READ_RETENTION: a clinician sees the destroy-not-before date and holds of what
         # they took or of their own patient's records.

@@ -27,6 +27,11 @@ class Share(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     ack_device_id: Mapped[str | None] = mapped_column(String(32))
     ack_signature: Mapped[str | None] = mapped_column(String(128))
+    # A recalled share (BRE-2): the recipient's access ended then; their devices are asked to
+    # delete their copy. The reason is field-encrypted (decision 004).
+    recalled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    recalled_by: Mapped[str | None] = mapped_column(String(32))
+    recall_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class DeviceGrant(Base):
