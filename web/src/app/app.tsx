@@ -168,6 +168,7 @@ export function App() {
     vaultRef?.lock();
     drop();
     markLocked();
+    void reportStatus(); // the server learns the phone is locked (BRE-5)
     clearStatus();
     setWarning(null);
     setPhase("locked");
@@ -176,7 +177,7 @@ export function App() {
 
   async function ended(kind: "revoked") {
     // A revoked phone may also have a wipe waiting (reported lost): that one is confirmed.
-    await reportStatus();
+    await reportStatus(true);
     if (wipedByOrder()) return;
     idle.stop();
     await camera.stop();
@@ -230,7 +231,7 @@ export function App() {
     };
     const online = () => {
       void sendWipeConfirmation();
-      void reportStatus();
+      void reportStatus(true);
     };
     addEventListener("online", sync);
     addEventListener("online", online);
@@ -243,7 +244,7 @@ export function App() {
       } else setPhase(needsInstall() ? "install" : "enroll");
       // Even locked: a phone reported lost wipes itself at its first contact (BRE-4).
       void sendWipeConfirmation();
-      void reportStatus();
+      void reportStatus(true);
     })().catch(() => setPhase("enroll"));
     return () => {
       unsub();

@@ -22,6 +22,10 @@ const STORE = "key";
 const RECORD = "status";
 const LOCKED_SINCE = "clinphoto.locked-since";
 const DEFAULT_POLL_SECONDS = 300;
+// The server stores at most one report per device per 30 s (the others are answered but
+// not kept): reports that follow one another are spaced by a little more, so the phone's
+// latest state is the one the server keeps.
+const SPACING_MS = 31_000;
 
 /** The stored status key: this device's id (a random id, as on the wire), the private key
  * (a non-extractable CryptoKey), its public key as sent, and whether the server has it. */
@@ -175,8 +179,9 @@ const recallListeners = new Set<(shareId: string) => void>();
 const confirmed = new Set<string>(); // share copies whose deletion the server has confirmed
 let timer: ReturnType<typeof setTimeout> | null = null;
 let running: Promise<void> | null = null;
-let again = false;
+let again: false | "now" | "later" = false;
 let wiped = false;
+let lastSent = -Infinity;
 
 /** Who erases this phone when the server asks for a wipe (app.tsx, through wipe.ts). */
 export function onWipeOrder(f: (order: WipeOrder, key: StatusKey) => Promise<void>): void {
@@ -208,14 +213,15 @@ async function deleteShare(key: StatusKey, shareId: string): Promise<void> {
 
 async function reportOnce(): Promise<void> {
   const key = await loadStatusKey();
-  if (key === null) return;
-  await registerStatusKey(key);
+  // A key the server does not have yet cannot be checked there: nothing to send until then.
+  if (key === null || !(await registerStatusKey(key))) return;
   const time = statusTime(new Date());
   const locked = unlocked() === null;
   const since = locked ? lockedSince() : null;
   const holding = await heldItems();
   const signature = await signStatus(key, deviceStatusMessage(key.deviceId, time, locked, since, holding));
   let answer;
+  lastSent = Date.now();
   try {
     answer = await api.deviceStatus({ device_id: key.deviceId, time, locked, locked_since: since, holding, signature });
   } catch {
@@ -237,7 +243,7 @@ async function reportOnce(): Promise<void> {
 function schedule(seconds: number): void {
   if (timer !== null) clearTimeout(timer);
   const s = Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_POLL_SECONDS;
-  timer = setTimeout(() => void reportStatus(), s * 1000);
+  timer = setTimeout(() => void reportStatus(true), s * 1000);
 }
 
 /** Stop the periodic reports (after a wipe). */
@@ -246,23 +252,31 @@ export function stop(): void {
   timer = null;
 }
 
-/** Report this phone's status now (one report at a time; a call during one makes one more
- * after it). Never throws. */
-export function reportStatus(): Promise<void> {
+/** Report this phone's status (one report at a time; a call during one makes one more after
+ * it). Within 31 s of the last report it is sent when those have passed, unless `now` (the
+ * first report, and whenever a wipe order may be waiting). Never throws. */
+export function reportStatus(now = false): Promise<void> {
   if (wiped) return Promise.resolve();
   if (running !== null) {
-    again = true;
+    again = again || "later";
+    if (now) again = "now";
     return running;
+  }
+  const wait = lastSent + SPACING_MS - Date.now();
+  if (!now && wait > 0) {
+    if (timer !== null) clearTimeout(timer);
+    timer = setTimeout(() => void reportStatus(true), wait);
+    return Promise.resolve();
   }
   running = (async () => {
     try {
-      do {
-        again = false;
-        await reportOnce().catch(() => undefined);
-      } while (again && !wiped);
+      await reportOnce().catch(() => undefined);
     } finally {
       running = null;
     }
+    const next = again;
+    again = false;
+    if (next) await reportStatus(next === "now");
   })();
   return running;
 }

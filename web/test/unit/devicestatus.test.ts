@@ -63,6 +63,16 @@ async function dropAll(): Promise<void> {
   }
 }
 
+/** This device's status key, made and registered (with a session stood in for, then locked). */
+async function registered() {
+  const key = (await ds.ensureStatusKey(DEVICE))!;
+  held = { secrets: { deviceId: DEVICE } };
+  api.registerStatusKey.mockResolvedValue(null);
+  expect(await ds.registerStatusKey(key)).toBe(true);
+  held = null;
+  return key;
+}
+
 /** An outbox item as the app queues it: age ciphertext and the signed manifest's header. */
 async function queue(objectId: string): Promise<void> {
   const manifest = { v: 1, object_id: objectId, kind: "photo", patient_id: PATIENT, encounter_id: ENCOUNTER };
@@ -138,6 +148,12 @@ describe("the status key", () => {
     expect(api.deviceStatus).not.toHaveBeenCalled();
   });
 
+  it("sends no report while the server does not have the key", async () => {
+    await ds.ensureStatusKey(DEVICE);
+    await ds.reportStatus(); // locked: cannot register it
+    expect(api.deviceStatus).not.toHaveBeenCalled();
+  });
+
   it("is registered only with a session, and once", async () => {
     const key = (await ds.ensureStatusKey(DEVICE))!;
     expect(await ds.registerStatusKey(key)).toBe(false); // locked: no session
@@ -156,7 +172,7 @@ describe("the status key", () => {
 
 describe("status reports", () => {
   it("a locked phone reports what its outbox holds, by id, signed over the contract's message", async () => {
-    const key = (await ds.ensureStatusKey(DEVICE))!;
+    const key = await registered();
     await queue("c".repeat(32));
     await queue("f".repeat(32));
     ds.markLocked();
@@ -181,9 +197,8 @@ describe("status reports", () => {
   });
 
   it("an unlocked phone reports unlocked, no lock time, and an empty outbox as []", async () => {
-    const key = (await ds.ensureStatusKey(DEVICE))!;
+    const key = await registered();
     held = { secrets: { deviceId: DEVICE } };
-    api.registerStatusKey.mockResolvedValue(null);
     api.deviceStatus.mockResolvedValue(ANSWER);
     ds.markLocked();
     await ds.afterUnlockReport(DEVICE);
@@ -192,8 +207,24 @@ describe("status reports", () => {
     expect(await verify(key.publicKey, deviceStatusMessage(DEVICE, r.time, false, null, []), r.signature)).toBe(true);
   });
 
+  it("spaces reports that follow one another, so the server keeps the latest", async () => {
+    await registered();
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
+    api.deviceStatus.mockResolvedValue(ANSWER);
+    await ds.reportStatus();
+    await ds.reportStatus(); // right after: waits
+    await ds.reportStatus();
+    expect(api.deviceStatus).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(api.deviceStatus).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1_500);
+    await settled(() => api.deviceStatus.mock.calls.length === 2); // one, for both
+    await ds.reportStatus(true); // a wipe may be waiting: at once
+    expect(api.deviceStatus).toHaveBeenCalledTimes(3);
+  });
+
   it("keeps reporting every next_poll_seconds, and after a failure", async () => {
-    await ds.ensureStatusKey(DEVICE);
+    await registered();
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }); // IndexedDB keeps its own
     api.deviceStatus.mockResolvedValueOnce({ ...ANSWER, next_poll_seconds: 60 }).mockRejectedValueOnce(new Error("offline"));
     api.deviceStatus.mockResolvedValue(ANSWER);
@@ -210,7 +241,7 @@ describe("status reports", () => {
   });
 
   it("drops a recalled share and confirms its deletion, signed, once", async () => {
-    const key = (await ds.ensureStatusKey(DEVICE))!;
+    const key = await registered();
     const share = "5".repeat(32);
     const dropped: string[] = [];
     const off = ds.onShareRecalled((id) => dropped.push(id));
@@ -222,17 +253,17 @@ describe("status reports", () => {
     expect(c.device_id).toBe(DEVICE);
     expect(c.share_id).toBe(share);
     expect(await verify(key.publicKey, shareDeletedMessage(DEVICE, share, c.deleted_at), c.signature)).toBe(true);
-    await ds.reportStatus();
+    await ds.reportStatus(true);
     expect(api.deleteConfirmation).toHaveBeenCalledTimes(1);
     off();
   });
 
   it("a deletion confirmation that failed is sent at the next report", async () => {
-    await ds.ensureStatusKey(DEVICE);
+    await registered();
     api.deviceStatus.mockResolvedValue({ ...ANSWER, delete_shares: ["6".repeat(32)] });
     api.deleteConfirmation.mockRejectedValueOnce(new Error("offline")).mockResolvedValue(null);
     await ds.reportStatus();
-    await ds.reportStatus();
+    await ds.reportStatus(true);
     expect(api.deleteConfirmation).toHaveBeenCalledTimes(2);
   });
 });
@@ -241,7 +272,7 @@ describe("a remote wipe", () => {
   const ORDER = { wipe_id: "7".repeat(32), requested_at: "2026-11-30T06:00:00Z" };
 
   async function wiped(send: "ok" | "offline") {
-    const key = (await ds.ensureStatusKey(DEVICE))!;
+    const key = await registered();
     await queue("c".repeat(32));
     if (send === "ok") api.wipeConfirmation.mockResolvedValue(null);
     else api.wipeConfirmation.mockRejectedValue(new Error("offline"));
@@ -274,7 +305,7 @@ describe("a remote wipe", () => {
     expect(localStorage.getItem("clinphoto.lang")).toBe("fr");
     expect(localStorage.getItem("clinphoto.recipients.x")).toBeNull();
     // No more reports from a wiped phone.
-    await ds.reportStatus();
+    await ds.reportStatus(true);
     expect(api.deviceStatus).toHaveBeenCalledTimes(1);
   });
 

@@ -11,7 +11,19 @@ import { canonicalJson, encodeManifest, manifestHeader, readManifestHeader } fro
 import { sealCapture, sealShare, sealText } from "../../src/lib/capture";
 import { blindIndex, fingerprint, sha256Hex, sign, signingPublic, verify } from "../../src/lib/keys";
 import * as protocol from "../../src/lib/protocol";
-import { ackMessage, loginMessage } from "../../src/lib/protocol";
+import {
+  ackMessage,
+  deviceStatusMessage,
+  loginMessage,
+  shareDeletedMessage,
+  statusTime,
+  wipeConfirmationMessage,
+} from "../../src/lib/protocol";
+import { signStatus } from "../../src/app/devicestatus";
+
+// The status key signs through the app's module; its API and session are not used here.
+vi.mock("../../src/app/api", () => ({ api: {} }));
+vi.mock("../../src/app/session", () => ({ unlocked: () => null }));
 import { deriveVaultKey, unwrapKey, wrapKey } from "../../src/lib/vault";
 import { fromUtf8, utf8 } from "../../src/lib/bytes";
 
@@ -384,5 +396,53 @@ describe("base64", () => {
     expect(() => b64urlDecode("+/8=")).toThrow(TypeError);
     expect(() => b64Decode("a")).toThrow(TypeError);
     expect(() => b64Decode("ab=")).toThrow(TypeError);
+  });
+});
+
+describe("device status (docs/wire/device-status.md)", () => {
+  const ds = load("device-status.json");
+  const seed = seeds[ds.seed]!;
+  // The status key as the app holds it: a non-extractable WebCrypto Ed25519 key.
+  const statusKey = async () => ({
+    deviceId: "",
+    publicKey: ds.status_public,
+    registered: true,
+    privateKey: await crypto.subtle.importKey(
+      "pkcs8",
+      new Uint8Array([...fromHex("302e020100300506032b657004220420"), ...seed]),
+      { name: "Ed25519" },
+      false,
+      ["sign"],
+    ),
+  });
+
+  it("the status key's public key is the seed's", () => {
+    expect(signingPublic(seed)).toBe(ds.status_public);
+  });
+
+  each(ds.reports, (c: Json) => c.name, "status report: %s", async (c: Json) => {
+    const b = c.body;
+    const message = deviceStatusMessage(b.device_id, b.time, b.locked, b.locked_since, b.holding);
+    expect(hex(message)).toBe(c.message_hex);
+    expect(await signStatus(await statusKey(), message)).toBe(b.signature);
+    expect(await verify(ds.status_public, message, b.signature)).toBe(true);
+  });
+
+  it("wipe confirmation", async () => {
+    const { body: b, message_hex } = ds.wipe_confirmation;
+    const message = wipeConfirmationMessage(b.device_id, b.wipe_id, b.wiped_at, b.erased);
+    expect(hex(message)).toBe(message_hex);
+    expect(await signStatus(await statusKey(), message)).toBe(b.signature);
+  });
+
+  it("deletion of a recalled share's copy", async () => {
+    const { body: b, message_hex } = ds.delete_confirmation;
+    const message = shareDeletedMessage(b.device_id, b.share_id, b.deleted_at);
+    expect(hex(message)).toBe(message_hex);
+    expect(await signStatus(await statusKey(), message)).toBe(b.signature);
+  });
+
+  it("times are whole seconds with a Z", () => {
+    expect(statusTime(new Date(Date.UTC(2026, 10, 30, 6, 0, 0, 999)))).toBe("2026-11-30T06:00:00Z");
   });
 });

@@ -111,7 +111,7 @@ export function ReportScreen() {
       setConfirming(false);
       if (aboutDevice && deviceId === self) {
         // This phone is revoked now; its status report brings the wipe order at once.
-        await reportStatus();
+        await reportStatus(true);
         return;
       }
       const name = devices?.find((d) => d.id === deviceId)?.name ?? "";
