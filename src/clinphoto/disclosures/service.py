@@ -38,6 +38,7 @@ from clinphoto.consent import service as consent_service
 from clinphoto.consent.models import ALL_PURPOSES, Consent, ConsentWithdrawal
 from clinphoto.core import text
 from clinphoto.core.errors import Invalid
+from clinphoto.disclosures import words_fr
 from clinphoto.media.models import Media
 from clinphoto.patients.models import Patient
 from clinphoto.policy import Act, Coverage, ObjectKind, Resource
@@ -115,6 +116,13 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     Action.HOLD_PLACE: (RECORD, "placed a legal hold", "tried to place a legal hold"),
     Action.HOLD_RELEASE: (RECORD, "released a legal hold", "tried to release a legal hold"),
     Action.RETENTION_DESTROY: (RECORD, "destroyed at the end of retention", "could not destroy"),
+    Action.CONSENT_FORM: (CONSENT, "printed the consent form", "tried to print the consent form"),
+    Action.COPY_REQUEST: (RECORD, "recorded a request for a copy", "tried to record one"),
+    Action.COPY_REPORT: (RECORD, "printed the record's report for the patient", "tried to"),
+    Action.COPY_PACKAGE: (RECORD, "made the patient's sealed copy of the record", "tried to"),
+    Action.DELETION_REQUEST: (RECORD, "recorded a request for deletion", "tried to record one"),
+    Action.DELETION_DECIDE: (RECORD, "decided the request for deletion", "tried to decide it"),
+    Action.REQUEST_LETTER: (RECORD, "printed the letter to the patient", "tried to print it"),
 }
 # Who acts when no person does: the instance's own jobs and its operator.
 _SYSTEM_ACTORS = {
@@ -293,11 +301,13 @@ def _recipient(row: _Line) -> str:
     return found if isinstance(found, str) else ""
 
 
-def _event(row: _Line, recipient: str, names: _Namer) -> AccessEvent:
+def _event(row: _Line, recipient: str, names: _Namer, language: str = "en") -> AccessEvent:
     about, done, tried = _WORDS.get(
         row.action, (RECORD, row.action.replace("_", " "), f"tried: {row.action}")
     )
     outcome, allowed = _outcome(row)
+    if language == "fr":
+        about, done, tried = words_fr.WORDS.get(row.action, (about, done, tried))
     photo_id = ""
     if row.object_type == "media":
         photo_id = row.object_id
@@ -311,6 +321,15 @@ def _event(row: _Line, recipient: str, names: _Namer) -> AccessEvent:
         name, _, institution = names.person(recipient)
         to = f"{name} ({institution})" if institution else name
     who, role, institution = names.person(row.actor)
+    refused = "(refused)"
+    if language == "fr":
+        refused = words_fr.REFUSED
+        outcome = words_fr.OUTCOMES.get(outcome, outcome)
+        role = words_fr.ROLES.get(role, role)
+        if role == words_fr.ROLES["instance"]:
+            who = words_fr.SYSTEM_ACTORS.get(row.actor, who)
+        elif not row.actor:
+            who = words_fr.SOMEONE
     purpose = row.purpose
     if not purpose and '"purpose"' in row.details:  # a listing names it in its details
         purpose = str(_details(row.details).get("purpose", "") or "")
@@ -328,7 +347,7 @@ def _event(row: _Line, recipient: str, names: _Namer) -> AccessEvent:
         object_id=row.object_id,
         photo_id=photo_id,
         kind=kind,
-        what=done if allowed else f"{tried} (refused)" if row.outcome == "denied" else tried,
+        what=done if allowed else f"{tried} {refused}" if row.outcome == "denied" else tried,
         to=to,
         purpose=purpose,
         outcome=outcome,
@@ -351,7 +370,12 @@ def page_query(patient_id: str, before: int | None, limit: int) -> Select[*tuple
 
 
 def _page(
-    db: Session, patient_id: str, before: int | None, limit: int, names: _Namer
+    db: Session,
+    patient_id: str,
+    before: int | None,
+    limit: int,
+    names: _Namer,
+    language: str = "en",
 ) -> AccessPage:
     query = page_query(patient_id, before, limit)
     found = db.execute(query).tuples()
@@ -360,7 +384,7 @@ def _page(
     rows = rows[:limit]
     recipients = [_recipient(r) for r in rows]
     names.load(rows, recipients)
-    events = [_event(r, to, names) for r, to in zip(rows, recipients, strict=True)]
+    events = [_event(r, to, names, language) for r, to in zip(rows, recipients, strict=True)]
     return AccessPage(patient_id, events, rows[-1].seq if more and rows else None)
 
 
@@ -413,10 +437,17 @@ def access_report(
 
 
 def whole_access_report(
-    db: Session, *, subject: policy.Subject, patient_id: str, page_size: int = PAGE_MAX
+    db: Session,
+    *,
+    subject: policy.Subject,
+    patient_id: str,
+    page_size: int = PAGE_MAX,
+    language: str = "en",
 ) -> Iterator[AccessEvent]:
     """Every line of "who saw my photos", newest first, read a page at a time; the request
-    is authorized before the first line and audited once, after the last."""
+    is authorized before the first line and audited once, after the last. ``language``
+    "fr" gives the plain words (what, outcome, role, the instance's own actors) in French,
+    for the patient's copy of their record (RET-4)."""
     _check_patient_id(patient_id)
     resource = _patient_resource(db, patient_id)
     grant = policy.authorize(db, subject, Act.ACCESS_REPORT, resource, action=Action.ACCESS_REPORT)
@@ -425,7 +456,7 @@ def whole_access_report(
     cursor: int | None = None
     count = 0
     while True:
-        page = _page(db, patient_id, cursor, page_size, names)
+        page = _page(db, patient_id, cursor, page_size, names, language)
         yield from page.events
         count += len(page.events)
         if page.next_cursor is None:

@@ -118,6 +118,17 @@ def _open(inst: Instance, media: Media) -> bytes:
     return plain
 
 
+def open_media(inst: Instance, media: Media) -> bytes | None:
+    """A stored object's plaintext, opened in memory with the records key and checked
+    against the hash its author signed; None when it cannot be (quarantined, or its blob is
+    gone). For a patient's copy of their record and consent forms (RET-4, CON-3): the
+    caller has asked the policy and audits what it put in, by id and hash."""
+    try:
+        return _open(inst, media)
+    except (_Quarantine, BlobError, OSError):
+        return None
+
+
 class Custodian:
     """One custodian worker: its lease holder name, how it analyses, and its limits.
 
