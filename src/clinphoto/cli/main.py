@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from clinphoto.cli import clinical, deid
+from clinphoto.cli.backup import backup as backup_cli
 from clinphoto.cli.device import device as device_cli
 from clinphoto.cli.privacy import privacy as privacy_cli
 from clinphoto.cli.records import retention as retention_cli
@@ -67,6 +68,7 @@ app.add_typer(audit_cli, name="audit")
 custodian_cli = typer.Typer(help="Jobs of the records custodian (run on the server).")
 app.add_typer(custodian_cli, name="custodian")
 app.add_typer(retention_cli, name="retention")
+app.add_typer(backup_cli, name="backup")
 app.add_typer(privacy_cli, name="privacy")
 
 FIRST_ADMIN_EMAIL = "admin@clinphoto.local"

@@ -91,3 +91,27 @@ class LegalHold(Base):
     released_by: Mapped[str | None] = mapped_column(String(32))
     released_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     release_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class BackupKey(Base):
+    """The backup key ledger (RET-5, STO-5; decision 012, "Backups"): for each ciphertext
+    blob, the random key that seals its age header (and its manifest and device grants) in
+    every backup. The key is field-encrypted here; this table is never written into a
+    backup's database dump, only into the backup's own ledger copy, sealed under a ledger key
+    kept outside the backups and destroyed after :data:`LEDGER_WINDOW_DAYS`.
+
+    Destroying a blob deletes its row in the same transaction: once the ledger copies made
+    before that are past their window, no copy of the key is left, and every backup of the
+    blob is ciphertext that nothing opens."""
+
+    __tablename__ = "backup_ledger"
+
+    blob_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_ct: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# How long a backup's ledger copy (and its ledger key) lives: after this many days from a
+# destruction no backup can bring the destroyed object back. Fixed, not a setting: the
+# certificate of destruction states the date it gives.
+LEDGER_WINDOW_DAYS = 35

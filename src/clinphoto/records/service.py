@@ -597,6 +597,13 @@ def render_certificate(c: Certificate) -> str:
             f"{fam.get('device_grants_destroyed', 0)}; blobs deleted: "
             f"{fam.get('blobs_destroyed', 0)}"
         )
+    if d.get("backups_unrecoverable_from"):
+        lines += [
+            "",
+            f"Backups:             unrecoverable from {d['backups_unrecoverable_from']} (the"
+            " backup keys were destroyed with the objects; the last ledger copy",
+            "                     that held them expires then: decision 012)",
+        ]
     lines += [
         "",
         f"Audit entry hash: {c.entry_hash} (`clinphoto audit verify` proves the trail intact)",

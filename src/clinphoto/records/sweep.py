@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
@@ -45,7 +45,9 @@ from clinphoto.records import schedule
 from clinphoto.records.clock import Clock, today
 from clinphoto.records.models import (
     DESTROYED,
+    LEDGER_WINDOW_DAYS,
     SCHEDULED,
+    BackupKey,
     LegalHold,
     RetentionItem,
     RetentionPatient,
@@ -404,6 +406,13 @@ class _Batch:
             if shas
             else set()
         )
+        # The blobs' backup keys go in this transaction too: every backup of them becomes
+        # unreadable once the ledger copies made before now are past their window.
+        doomed = [sha for sha in shas if sha not in still]
+        for i in range(0, len(doomed), schedule.CHUNK):
+            db.execute(
+                delete(BackupKey).where(BackupKey.blob_sha256.in_(doomed[i : i + schedule.CHUNK]))
+            )
         patients = {
             r.patient_id: r
             for r in db.execute(
@@ -468,7 +477,6 @@ class _Batch:
         db.flush()
         # Blobs go last, before the commit: a failed commit leaves the families due, and the
         # next sweep finishes them; a certificate never outlives its blob.
-        doomed = [sha for sha in shas if sha not in still]
         with ThreadPoolExecutor(max_workers=8) as pool:  # unlink and fsync overlap
             deleted = {
                 sha
@@ -546,6 +554,9 @@ def _certificate(
             else None
         ),
         "families": sections,
+        # Backups hold these objects sealed under keys whose last copy (a backup's ledger,
+        # under a ledger key destroyed after the window) is gone by this date (decision 012).
+        "backups_unrecoverable_from": (now + timedelta(days=LEDGER_WINDOW_DAYS)).date().isoformat(),
     }
 
 

@@ -1,0 +1,149 @@
+"""``clinphoto backup``: backups that the retention sweep's destruction reaches (RET-5, STO-5;
+decision 012, "Backups"), run on the server next to its data.
+
+A backup repository is a directory (a mounted volume, an off-site disk). Each ``create``
+adds a snapshot: a logical dump of the database and every ciphertext blob not already in the
+repository, each blob's header sealed under its own backup key; the keys go into a ledger
+copy sealed under a ledger key that stays in ``<data>/keys/backup-ledger`` and is destroyed
+35 days later. Like the rest of the CLI it starts light: the server side is imported inside
+each command's body.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from clinphoto.instance.runtime import Instance
+
+backup = typer.Typer(
+    help="Backups of the database and the blob store, made so that destruction at the end "
+    "of retention reaches them (run on the server).",
+    no_args_is_help=True,
+)
+err = Console(stderr=True)
+out = Console()
+
+Repo = Annotated[
+    Path,
+    typer.Argument(help="The backup repository: a directory, created by the first backup."),
+]
+SnapshotOpt = Annotated[
+    str | None, typer.Option("--snapshot", help="A snapshot's id (default: the newest).")
+]
+
+
+def _instance(ctx: typer.Context) -> Instance:
+    from clinphoto.cli.main import _open, _settings
+
+    return _open(_settings(ctx))
+
+
+@backup.command("create")
+def create(ctx: typer.Context, repo: Repo) -> None:
+    """Add a snapshot of this instance to REPO.
+
+    Destroys, first, the ledger keys older than 35 days: run it daily (cron, a systemd
+    timer) so that a destroyed photo is unrecoverable from every backup 35 days on.
+
+    Example: clinphoto --data-dir /srv/clinphoto backup create /mnt/backup/clinphoto
+    """
+    from clinphoto.instance import backup as backups
+    from clinphoto.records.clock import SystemClock
+
+    inst = _instance(ctx)
+    try:
+        report = backups.create(inst, repo, SystemClock())
+    finally:
+        inst.close()
+    rows = sum(report.tables.values())
+    out.print(
+        f"snapshot {report.snapshot}: {rows} rows in {len(report.tables)} tables, "
+        f"{report.objects} blobs ({report.objects_written} new to the repository"
+        + (f", {report.objects_missing} destroyed meanwhile" if report.objects_missing else "")
+        + ")"
+    )
+    for sid in report.ledger_keys_destroyed:
+        out.print(f"ledger key of snapshot {sid} destroyed (older than 35 days)")
+
+
+@backup.command("list")
+def list_(ctx: typer.Context, repo: Repo) -> None:
+    """The snapshots in REPO, and whether their ledger key is still kept (without it the
+    snapshot's objects open with no key: by design, after 35 days).
+
+    Example: clinphoto backup list /mnt/backup/clinphoto
+    """
+    from clinphoto.instance import backup as backups
+
+    inst = _instance(ctx)
+    try:
+        snaps = backups.list_snapshots(inst, repo)
+    finally:
+        inst.close()
+    table = Table("snapshot", "taken", "rows", "blobs", "ledger key")
+    for s in snaps:
+        kept = f"kept until {s.ledger_key_expires}" if s.ledger_key_kept else "destroyed"
+        table.add_row(
+            s.id, s.created_at.isoformat(timespec="seconds"), str(sum(s.tables.values())),
+            str(s.objects), kept,
+        )  # fmt: skip
+    out.print(table)
+
+
+@backup.command("verify")
+def verify(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None:
+    """Check a snapshot: every file against its recorded SHA-256, every blob present and,
+    while the ledger key is kept, opening to its own hash. Exit 1 if anything is wrong.
+
+    Example: clinphoto backup verify /mnt/backup --snapshot 20261130T020000000000Z-1a2b3c4d
+    """
+    from clinphoto.instance import backup as backups
+
+    inst = _instance(ctx)
+    try:
+        problems = backups.verify(inst, repo, snapshot)
+    except backups.BackupError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    for p in problems:
+        err.print(f"[red]problem:[/] {p}")
+    if problems:
+        raise typer.Exit(1)
+    out.print("snapshot whole")
+
+
+@backup.command("restore")
+def restore(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None:
+    """Restore a snapshot into this instance, which must be fresh (`clinphoto init`'s keys
+    replaced by the instance's own keys directory, restored from its key backup; no data).
+
+    Blobs destroyed after the snapshot (no backup key in the newest ledger kept) are left
+    out with every row that needs them, and the newest snapshot's tombstones are replayed:
+    a restore never brings back what the retention sweep destroyed.
+
+    Example: clinphoto --data-dir /srv/clinphoto-new backup restore /mnt/backup/clinphoto
+    """
+    from clinphoto.instance import backup as backups
+
+    inst = _instance(ctx)
+    try:
+        report = backups.restore(inst, repo, snapshot)
+    except backups.BackupError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
+    out.print(
+        f"restored snapshot {report.snapshot} (ledger of {report.ledger_from}): "
+        f"{sum(report.rows.values())} rows, {report.blobs_restored} blobs; left out as "
+        f"destroyed: {report.blobs_skipped} blobs, {sum(report.rows_skipped.values())} rows; "
+        f"{report.tombstones_replayed} tombstones replayed"
+    )
