@@ -221,7 +221,11 @@ async function reportOnce(): Promise<void> {
   const holding = await heldItems();
   const signature = await signStatus(key, deviceStatusMessage(key.deviceId, time, locked, since, holding));
   let answer;
+  const previous = lastSent;
   lastSent = Date.now();
+  // Sent within 31 s of the one before (at once, for a wipe order): the server may not have
+  // kept it, so the same state is reported again when it will.
+  const followUp = lastSent - previous < SPACING_MS ? SPACING_MS / 1000 : null;
   try {
     answer = await api.deviceStatus({ device_id: key.deviceId, time, locked, locked_since: since, holding, signature });
   } catch {
@@ -234,7 +238,7 @@ async function reportOnce(): Promise<void> {
     await wipeHandler(answer.wipe, key);
     return;
   }
-  schedule(answer.next_poll_seconds);
+  schedule(followUp ?? answer.next_poll_seconds);
   for (const id of answer.delete_shares) {
     if (!confirmed.has(id)) await deleteShare(key, id).catch(() => undefined); // again next time
   }

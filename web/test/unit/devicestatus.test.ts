@@ -221,6 +221,11 @@ describe("status reports", () => {
     await settled(() => api.deviceStatus.mock.calls.length === 2); // one, for both
     await ds.reportStatus(true); // a wipe may be waiting: at once
     expect(api.deviceStatus).toHaveBeenCalledTimes(3);
+    // ...and, being too soon for the server to keep, once more when it will.
+    await vi.advanceTimersByTimeAsync(31_500);
+    await settled(() => api.deviceStatus.mock.calls.length === 4);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(api.deviceStatus).toHaveBeenCalledTimes(4); // then the server's poll delay
   });
 
   it("keeps reporting every next_poll_seconds, and after a failure", async () => {
