@@ -71,10 +71,22 @@ async function whatWillGo(vault: Vault | null): Promise<Erased> {
   };
 }
 
+/** Wait until the page has loaded and the service worker it registers at load (main.tsx) is
+ * active, at most a few seconds: a wipe ordered at the app's first report must not be
+ * followed by the worker's install filling Cache Storage again. */
+async function pageSettled(): Promise<void> {
+  if (document.readyState !== "complete") {
+    await new Promise<void>((resolve) => addEventListener("load", () => resolve(), { once: true }));
+  }
+  if (!("serviceWorker" in navigator)) return;
+  await Promise.race([navigator.serviceWorker.ready, new Promise((resolve) => setTimeout(resolve, 5000))]);
+}
+
 /** Obey the server's wipe order: sign the confirmation, erase everything, keep the signed
  * confirmation and send it. */
 export async function remoteWipe(order: WipeOrder, key: StatusKey, vault: Vault | null): Promise<void> {
   stop();
+  if (typeof document !== "undefined") await pageSettled();
   const erased = await whatWillGo(vault);
   const wipedAt = statusTime(new Date());
   const signature = await signStatus(key, wipeConfirmationMessage(key.deviceId, order.wipe_id, wipedAt, erased));
