@@ -27,7 +27,7 @@ export function BreachesScreen() {
   return (
     <OfficerPage section="breaches" title={t("offBreachesTitle")}>
       <p>{t("offBreachesIntro")}</p>
-      <LoadState loaded={loaded} />
+      <LoadState loaded={loaded} list />
       {loaded.data && list.length === 0 ? <p class="muted">{t("offBreachesNone")}</p> : null}
       <ul class="cards" data-testid="breaches">
         {list.map((b) => {
@@ -357,7 +357,7 @@ function Checklist({ b }: { b: BreachOut }) {
   return (
     <section aria-labelledby="notify-title" data-testid="notifications">
       <h2 id="notify-title">{n ? t("offNotifyTitleIn", { jurisdiction: n.jurisdiction }) : t("offNotifyTitle")}</h2>
-      <LoadState loaded={loaded} />
+      <LoadState loaded={loaded} list />
       <ul class="cards">
         {(n?.items ?? []).map((item) => (
           <li key={item.party} class="item" data-testid="notify-item" data-party={item.party}>

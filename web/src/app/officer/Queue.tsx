@@ -31,7 +31,7 @@ function Section({
         {title}
         {count !== null ? <span class="count"> ({t("offCount", { count })})</span> : null}
       </h2>
-      <LoadState loaded={loaded} />
+      <LoadState loaded={loaded} list />
       {loaded.data !== null ? (count === 0 ? <p class="muted">{t("offQueueNothing")}</p> : children) : null}
     </section>
   );

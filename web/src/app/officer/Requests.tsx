@@ -276,7 +276,7 @@ export function RequestsScreen() {
       <p>{t("offRequestsIntro")}</p>
       <section aria-labelledby="copies-title">
         <h2 id="copies-title">{t("offCopiesTitle")}</h2>
-        <LoadState loaded={copies} />
+        <LoadState loaded={copies} list />
         {copies.data ? (
           <>
             {copies.data.requests.length === 0 ? <p class="muted">{t("offQueueNothing")}</p> : null}
@@ -291,7 +291,7 @@ export function RequestsScreen() {
       </section>
       <section aria-labelledby="deletions-title">
         <h2 id="deletions-title">{t("offDeletionsTitle")}</h2>
-        <LoadState loaded={deletions} />
+        <LoadState loaded={deletions} list />
         {deletions.data ? (
           <>
             {deletions.data.requests.length === 0 ? <p class="muted">{t("offQueueNothing")}</p> : null}

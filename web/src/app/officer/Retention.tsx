@@ -197,7 +197,7 @@ export function RetentionScreen() {
   return (
     <OfficerPage section="retention" title={t("offRetentionTitle")}>
       <p>{t("offRetentionIntro")}</p>
-      <LoadState loaded={loaded} />
+      <LoadState loaded={loaded} list />
       <ul class="cards wide" data-testid="rules">
         {(loaded.data ?? []).map((r) => (
           <RuleCard key={r.rule.jurisdiction} r={r} onChanged={loaded.reload} />
@@ -349,7 +349,7 @@ export function HoldsScreen() {
         <input type="checkbox" id="holds-all" checked={all} onChange={(e) => setAll((e.currentTarget as HTMLInputElement).checked)} />
         <label for="holds-all">{t("offHoldsShowReleased")}</label>
       </div>
-      <LoadState loaded={loaded} />
+      <LoadState loaded={loaded} list />
       {loaded.data && loaded.data.length === 0 ? <p class="muted">{t("offHoldsNone")}</p> : null}
       <ul class="cards" data-testid="holds">
         {(loaded.data ?? []).map((h) => (

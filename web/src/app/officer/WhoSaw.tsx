@@ -7,7 +7,7 @@ import { t } from "../i18n";
 import { Field, FormError, Submit } from "../ui";
 import { officerApi, type AccessEvent } from "./api";
 import { cleanId } from "./logic";
-import { errorText, Id, label, LoadState, OfficerPage, unavailable, useLoad, When } from "./parts";
+import { errorText, Id, label, LoadState, OfficerPage, useLoad, When } from "./parts";
 import { officerHref } from "./routes";
 
 function PatientPicker() {
@@ -103,7 +103,7 @@ function Report({ patientId }: { patientId: string }) {
         {t("offWhoSawFor")} <Id id={patientId} />
       </h2>
       <p class="hint">{t("offWhoSawHint")}</p>
-      {error !== null ? <FormError message={unavailable(error) ? t("offUnavailable") : errorText(error)} /> : null}
+      {error !== null ? <FormError message={errorText(error)} /> : null}
       {busy && events.length === 0 ? <p class="muted">{t("offLoading")}</p> : null}
       {!busy && error === null && events.length === 0 ? <p class="muted">{t("offWhoSawNone")}</p> : null}
       <ol class="cards" aria-label={t("offWhoSawList")}>

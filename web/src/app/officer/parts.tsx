@@ -20,10 +20,10 @@ export function label(prefix: string, value: string): string {
   return hasMessage(key) ? t(key) : value;
 }
 
-/** A route this server does not offer (yet): 404 or 405 without the API's "not found" of an
- * object. */
+/** A list route this server does not offer (yet): for a list (no id in its path) the API's
+ * 404 can only mean that. */
 export function unavailable(err: unknown): boolean {
-  return err instanceof ApiError && (err.status === 405 || (err.status === 404 && err.code !== "not_found"));
+  return err instanceof ApiError && (err.status === 404 || err.status === 405);
 }
 
 export interface Loaded<T> {
@@ -60,10 +60,11 @@ export function useLoad<T>(load: () => Promise<T>, key: string = ""): Loaded<T> 
   return { data, error, reload };
 }
 
-/** What a list shows while it loads or when it failed; null once it has data. */
-export function LoadState({ loaded }: { loaded: Loaded<unknown> }) {
+/** What a screen shows while it loads or when it failed; null once it has data. For a
+ * ``list``, a 404 says the server does not offer it yet; for one object, "not found". */
+export function LoadState({ loaded, list = false }: { loaded: Loaded<unknown>; list?: boolean }) {
   if (loaded.error !== null) {
-    return unavailable(loaded.error) ? (
+    return list && unavailable(loaded.error) ? (
       <p class="muted" data-testid="unavailable">
         {t("offUnavailable")}
       </p>
@@ -236,7 +237,7 @@ export function PdfButton({ label, fetchPdf, filename }: { label: string; fetchP
       announce(t("offPdfReady", { name: filename }));
       window.open(made, "_blank", "noopener");
     } catch (err) {
-      setError(unavailable(err) ? t("offUnavailable") : errorText(err));
+      setError(errorText(err));
     } finally {
       setBusy(false);
     }
