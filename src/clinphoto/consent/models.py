@@ -70,7 +70,8 @@ class Consent(Base):
     status: Mapped[ConsentStatus] = mapped_column(_enum(ConsentStatus, "consent_status"))
     to_follow_reason_ct: Mapped[bytes | None] = mapped_column(LargeBinary)
     to_follow_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    completes_consent_id: Mapped[str | None] = mapped_column(ForeignKey("consents.id"))
+    # Indexed: deleting a consent (retention, RET-5) checks this foreign key in every row.
+    completes_consent_id: Mapped[str | None] = mapped_column(ForeignKey("consents.id"), index=True)
 
 
 class ConsentWithdrawal(Base):

@@ -29,7 +29,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Select, Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from clinphoto import policy
@@ -133,17 +133,22 @@ def due(db: Session, as_of: date) -> list[Planned]:
     return _plan(db, sorted(set(rows)), as_of)
 
 
+def _members(families: Sequence[str]) -> Select[RetentionItem]:
+    """Every item of these families, found by the family index. (The status is checked by
+    the caller: with ``status = 'scheduled'`` in the query, SQLite's planner prefers the
+    ``(status, destroy_not_before)`` index for a list of families and walks every scheduled
+    item in the table, once per batch: most of the sweep's time at 1,000,000 items.)"""
+    return select(RetentionItem).where(RetentionItem.family.in_(families))
+
+
 def _plan(db: Session, families: Sequence[str], as_of: date) -> list[Planned]:
     planned: list[Planned] = []
     for i in range(0, len(families), schedule.CHUNK):
         chunk = families[i : i + schedule.CHUNK]
         members: dict[str, list[RetentionItem]] = {}
-        for item in db.execute(
-            select(RetentionItem).where(
-                RetentionItem.family.in_(chunk), RetentionItem.status == SCHEDULED
-            )
-        ).scalars():
-            members.setdefault(item.family, []).append(item)
+        for item in db.execute(_members(chunk)).scalars():
+            if item.status == SCHEDULED:
+                members.setdefault(item.family, []).append(item)
         for fam in chunk:
             items = members.get(fam, [])
             if not items or any(it.destroy_not_before > as_of for it in items):
@@ -291,14 +296,11 @@ class _Batch:
         self.gone: set[str] = set()
         families = [p.family for p in plans]
         # Locked: a second sweep (another server process) waits, then finds nothing.
-        rows = db.execute(
-            select(RetentionItem)
-            .where(RetentionItem.family.in_(families), RetentionItem.status == SCHEDULED)
-            .with_for_update()
-        ).scalars()
+        rows = db.execute(_members(families).with_for_update()).scalars()
         self.items: dict[str, list[RetentionItem]] = {}
         for it in rows:
-            self.items.setdefault(it.family, []).append(it)
+            if it.status == SCHEDULED:
+                self.items.setdefault(it.family, []).append(it)
         holds = _holds(db)
         self.ready = [
             p

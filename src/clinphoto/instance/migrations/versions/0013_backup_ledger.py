@@ -1,4 +1,6 @@
-"""backups: the key ledger that lets destruction reach every backup (RET-5, STO-5)
+"""backups: the key ledger that lets destruction reach every backup (RET-5, STO-5); an index
+on consents.completes_consent_id, whose foreign-key check scanned the consents table for
+every consent the retention sweep deleted
 
 Revision ID: 0013
 Revises: 0012
@@ -24,7 +26,13 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("blob_sha256", name=op.f("pk_backup_ledger")),
     )
+    with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_consents_completes_consent_id"), ["completes_consent_id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("consents", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_consents_completes_consent_id"))
     op.drop_table("backup_ledger")
