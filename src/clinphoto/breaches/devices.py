@@ -214,12 +214,15 @@ def _store(db: Session, device: Device, body: StatusIn, signed_at: datetime, now
 
 
 def latest_report(
-    db: Session, device_id: str, before: datetime | None
+    db: Session, device_id: str, before: datetime | None, *, with_holding: bool = False
 ) -> DeviceStatusReport | None:
-    """The device's last stored report (signed at or before ``before``, when given)."""
+    """The device's last stored report (signed at or before ``before``, when given; one
+    that knew what the outbox held, with ``with_holding``)."""
     query = select(DeviceStatusReport).where(DeviceStatusReport.device_id == device_id)
     if before is not None:
         query = query.where(DeviceStatusReport.reported_at <= before)
+    if with_holding:
+        query = query.where(DeviceStatusReport.holding.is_not(None))
     return db.execute(query.order_by(DeviceStatusReport.reported_at.desc()).limit(1)).scalar()
 
 

@@ -25,7 +25,8 @@ from clinphoto.audit.service import Action
 from clinphoto.consent import service as consent
 from clinphoto.core import protocol, text
 from clinphoto.core.clock import new_id, utcnow
-from clinphoto.core.errors import DomainError, Invalid, NotFound
+from clinphoto.core.errors import Conflict, DomainError, Invalid, NotFound
+from clinphoto.crypto import FieldKeyring
 from clinphoto.inspection import service as inspection
 from clinphoto.media import service as media_service
 from clinphoto.media.models import Media
@@ -234,7 +235,8 @@ def _share_as_resource(
     db: Session, principal: Principal, share: Share | None, share_id: str
 ) -> tuple[Media, Resource]:
     copy = db.get(Media, share.copy_media_id) if share is not None else None
-    if share is None or copy is None:
+    if share is None or copy is None or share.recalled_at is not None:
+        # A recalled share is gone for its recipient: not listed, not downloadable (BRE-2).
         return Media(id=""), Resource(ObjectKind.SHARE, id=share_id, exists=False)
     rels = (
         frozenset({Relation.SHARE_RECIPIENT})
@@ -379,3 +381,57 @@ def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[Sen
         )
         for s in shares
     ]
+
+
+# --- recall (BRE-2) ----------------------------------------------------------------------
+
+RECALL_REASON_MAX = 2000
+
+
+def recall(
+    db: Session, *, principal: Principal, keys: FieldKeyring, share_id: str, reason: str
+) -> Share:
+    """Recall a share sent to the wrong person: the sender or a privacy officer. The
+    recipient's inbox drops it and its download answers "not found" at once; the
+    recipient's devices are told to delete their copy at their next status report (decision
+    014). The reason is field-encrypted; audited, refusals included."""
+    share = db.get(Share, share_id) if text.is_id(share_id) else None
+    copy = db.get(Media, share.copy_media_id) if share is not None else None
+    resource = (
+        Resource(
+            ObjectKind.SHARE,
+            id=share.id,
+            patient_ref=copy.patient_id if copy is not None else "",
+            relations=(
+                frozenset({Relation.AUTHOR})
+                if share.sender_user_id == principal.user.id
+                else frozenset()
+            ),
+        )
+        if share is not None
+        else Resource(ObjectKind.SHARE, id=share_id[:64], exists=False)
+    )
+    grant = policy.authorize(
+        db, principal.subject, Act.RECALL_SHARE, resource, action=Action.SHARE_RECALL
+    )
+    assert share is not None
+    with policy.refusals_audited(db, principal.subject, Action.SHARE_RECALL, resource):
+        clean = text.clean(reason, "reason", max_len=RECALL_REASON_MAX)
+        if not clean:
+            raise Invalid("reason: say why the share is recalled", field="reason")
+        if share.recalled_at is not None:
+            raise Conflict("this share was recalled already")
+    share.recalled_at = utcnow()
+    share.recalled_by = principal.user.id
+    share.recall_reason_ct = keys.encrypt(clean, f"shares.recall_reason_ct:{share.id}")
+    db.flush()
+    grant.record(
+        db,
+        object_type="share",
+        details={
+            "recipient": share.recipient_user_id,
+            "delivered": share.delivered_at is not None,
+            "acknowledged": share.acknowledged_at is not None,
+        },
+    )
+    return share
