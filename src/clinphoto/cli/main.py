@@ -220,6 +220,24 @@ def _refuse_unsafe(settings: Settings) -> None:
         raise typer.Exit(2)
 
 
+def _check_storage(settings: Settings) -> None:
+    """Refuse a blob store that does not declare where it keeps data and on what assurance
+    (TRN-2, CLD-1); say what it declares."""
+    from clinphoto.storage.jurisdiction import declaration_problems, in_canada
+
+    problems = declaration_problems(settings.storage_jurisdiction, settings.storage_certification)
+    if problems:
+        err.print("[bold red]Refusing to start the server:[/]")
+        for problem in problems:
+            err.print(f"  - {problem}")
+        raise typer.Exit(2)
+    where = "in Canada" if in_canada(settings.storage_jurisdiction) else "OUTSIDE Canada"
+    err.print(
+        f"Blob store: {settings.storage_jurisdiction} ({where}); assurance: "
+        f"{settings.storage_certification}"
+    )
+
+
 @app.command()
 def serve(
     ctx: typer.Context,
@@ -254,6 +272,10 @@ def serve(
 
     Outside development (CLINPHOTO_ENV=development) it refuses to start with the test
     password-hashing profile, a placeholder CLINPHOTO_KEK, or the key-encryption key on disk.
+    It always refuses a blob store that does not declare its jurisdiction
+    (CLINPHOTO_STORAGE_JURISDICTION, e.g. CA-ON) and certification
+    (CLINPHOTO_STORAGE_CERTIFICATION); the embedded default is "CA", on the operator's
+    statement.
 
     Example: CLINPHOTO_KEK=... clinphoto --data-dir /srv/clinphoto serve --host 0.0.0.0
     --port 8443 --tls-cert /etc/clinphoto/cert.pem --tls-key /etc/clinphoto/key.pem
@@ -278,6 +300,7 @@ def serve(
     _check_tls(settings)
     _check_web_dir(settings)
     _refuse_unsafe(settings)
+    _check_storage(settings)
     inst = _open(settings)
     if inst.keys.kek_on_disk:
         _warn_keys_on_disk(settings)

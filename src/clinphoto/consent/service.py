@@ -44,10 +44,11 @@ from clinphoto.consent.models import (
 )
 from clinphoto.core import text
 from clinphoto.core.clock import new_id, utcnow
-from clinphoto.core.errors import Conflict, Invalid, NotFound
+from clinphoto.core.errors import Conflict, Forbidden, Invalid, NotFound
 from clinphoto.crypto import FieldKeyring
 from clinphoto.patients import service as patients
 from clinphoto.policy import Act, Coverage, ObjectKind, Relation, Resource
+from clinphoto.storage.jurisdiction import in_canada
 
 COVERING = (ConsentStatus.ACTIVE, ConsentStatus.TO_FOLLOW)
 # How far ahead a consent-to-follow's deadline may be set (CON-1): consent is obtained as soon
@@ -597,3 +598,17 @@ def view(db: Session, keys: FieldKeyring, consent: Consent) -> ConsentView:
             for w in _withdrawals(db, cid)
         ],
     )
+
+
+def require_storage_in(db: Session, *, consent_id: str, jurisdiction: str) -> None:
+    """Media under this consent may be stored in a blob store of ``jurisdiction`` (TRN-2,
+    CLD-1): in Canada always; outside Canada only if the patient's consent allows storage
+    outside Canada (``foreign_storage_allowed``). The caller audits the refusal."""
+    if in_canada(jurisdiction):
+        return
+    found = db.get(Consent, consent_id)
+    if found is None or not found.foreign_storage_allowed:
+        raise Forbidden(
+            f"this instance stores media in {jurisdiction}, outside Canada, and the "
+            "patient's consent does not allow storage outside Canada"
+        )

@@ -30,8 +30,12 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     # "production" uses RFC 9106 Argon2id parameters; "test" is refused outside the suite.
     kdf_profile: Literal["production", "test"] = "production"
-    # Where the blob store's data lives (CLD-1, TRN-2): an ISO 3166-2 code, e.g. CA-ON.
+    # Where the blob store's data lives (CLD-1, TRN-2): an ISO 3166 code, e.g. CA or CA-ON;
+    # and the assurance relied on for it (a certification, or for the server's own disk the
+    # operator's statement). `serve` refuses a store declaring either badly; media of a
+    # patient go outside Canada only with that patient's consent (storage.jurisdiction).
     storage_jurisdiction: str = "CA"
+    storage_certification: str = "operator's statement: the server's own disk, in Canada"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # Seconds between the records custodian's inspection passes inside `serve`; 0: off.
     custodian_interval: float = Field(default=2.0, ge=0)

@@ -392,6 +392,9 @@ def record_upload(
     consent from its original, never from the uploader's manifest."""
     if blob.sha256 != plan.ciphertext_sha256 or blob.size != plan.size:
         raise Invalid("the upload does not match its manifest")
+    consent.require_storage_in(
+        db, consent_id=consent_id or plan.consent_id, jurisdiction=jurisdiction
+    )
     if db.get(Media, plan.object_id) is not None:
         raise Conflict("an object with this id exists; objects are never overwritten")
     m = plan.manifest
