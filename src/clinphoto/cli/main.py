@@ -24,6 +24,8 @@ from clinphoto.cli.backup import backup as backup_cli
 from clinphoto.cli.device import device as device_cli
 from clinphoto.cli.privacy import privacy as privacy_cli
 from clinphoto.cli.records import retention as retention_cli
+from clinphoto.cli.requests import consent_form
+from clinphoto.cli.requests import request as requests_cli
 from clinphoto.cli.ui import progress
 from clinphoto.core.errors import DomainError
 
@@ -70,6 +72,8 @@ app.add_typer(custodian_cli, name="custodian")
 app.add_typer(retention_cli, name="retention")
 app.add_typer(backup_cli, name="backup")
 app.add_typer(privacy_cli, name="privacy")
+app.add_typer(requests_cli, name="request")
+clinical.consent_cli.command("form")(consent_form)
 
 FIRST_ADMIN_EMAIL = "admin@clinphoto.local"
 
