@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -168,16 +169,21 @@ def create_copy_request(
 
 def list_copy_requests(db: Session, *, subject: Subject) -> list[CopyView]:
     """Every copy request, newest first; each listed is audited against its patient."""
+    return [_copy_view(r) for r in _listed(db, subject, Act.COPY_REQUEST, CopyRequest)]
+
+
+_R = TypeVar("_R", CopyRequest, DeletionRequest)
+
+
+def _listed(db: Session, subject: Subject, act: Act, model: type[_R]) -> list[_R]:
     grant = policy.authorize(
-        db, subject, Act.COPY_REQUEST, Resource(ObjectKind.PATIENT), action=Action.REQUEST_LIST
+        db, subject, act, Resource(ObjectKind.PATIENT), action=Action.REQUEST_LIST
     )
-    rows = list(
-        db.execute(
-            select(CopyRequest).order_by(CopyRequest.created_at.desc(), CopyRequest.id)
-        ).scalars()
+    rows = list(db.execute(select(model).order_by(model.created_at.desc(), model.id)).scalars())
+    grant.record_listing(
+        db, [(r.id, r.patient_id) for r in rows], object_type=str(model.__tablename__)[:-1]
     )
-    grant.record_listing(db, [(r.id, r.patient_id) for r in rows], object_type="copy_request")
-    return [_copy_view(r) for r in rows]
+    return rows
 
 
 def _patient_lines(db: Session, keys: FieldKeyring, patient_id: str) -> render.PatientLines:
@@ -800,15 +806,7 @@ def decide_deletion(
 def list_deletion_requests(
     db: Session, *, subject: Subject, keys: FieldKeyring
 ) -> list[DeletionView]:
-    grant = policy.authorize(
-        db, subject, Act.DELETION_REQUEST, Resource(ObjectKind.PATIENT), action=Action.REQUEST_LIST
-    )
-    rows = list(
-        db.execute(
-            select(DeletionRequest).order_by(DeletionRequest.created_at.desc(), DeletionRequest.id)
-        ).scalars()
-    )
-    grant.record_listing(db, [(r.id, r.patient_id) for r in rows], object_type="deletion_request")
+    rows = _listed(db, subject, Act.DELETION_REQUEST, DeletionRequest)
     return [_deletion_view(db, keys, r) for r in rows]
 
 
