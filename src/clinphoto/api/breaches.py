@@ -284,7 +284,7 @@ def _out(db: Db, view: breaches.BreachView) -> BreachOut:
 def _view(db: Db, inst: Inst, principal: Auth, breach_id: str) -> BreachOut:
     view = breaches.get(
         db,
-        principal=principal,
+        subject=principal.subject,
         keys=inst.keys.fields,
         breach_id=breach_id,
         lock_after_seconds=_lock(inst),
@@ -300,7 +300,7 @@ def _view(db: Db, inst: Inst, principal: Auth, breach_id: str) -> BreachOut:
 def report(body: BreachIn, principal: Auth, db: Db, inst: Inst, clock: Clk) -> BreachOut:
     breach = breaches.report(
         db,
-        principal=principal,
+        subject=principal.subject,
         keys=inst.keys.fields,
         clock=clock,
         kind=body.kind,
@@ -317,7 +317,7 @@ def report(body: BreachIn, principal: Auth, db: Db, inst: Inst, clock: Clk) -> B
     summary="The breach register (privacy officers); the problems you reported (others)",
 )
 def list_breaches(principal: Auth, db: Db, inst: Inst) -> BreachList:
-    found = breaches.list_breaches(db, principal=principal, lock_after_seconds=_lock(inst))
+    found = breaches.list_breaches(db, subject=principal.subject, lock_after_seconds=_lock(inst))
     return BreachList(
         breaches=[
             BreachSummary(
@@ -353,7 +353,7 @@ def add_step(
 ) -> BreachOut:
     breaches.step(
         db,
-        principal=principal,
+        subject=principal.subject,
         keys=inst.keys.fields,
         clock=clock,
         breach_id=breach_id,
@@ -388,7 +388,7 @@ def _item_out(item: notify.Item) -> NotificationItem:
 def notifications(breach_id: ObjectId, principal: Auth, db: Db, inst: Inst) -> NotificationList:
     jurisdiction, items = notify.checklist(
         db,
-        principal=principal,
+        subject=principal.subject,
         keys=inst.keys.fields,
         breach_id=breach_id,
         lock_after_seconds=_lock(inst),
@@ -411,7 +411,7 @@ def record_notification(
 ) -> NotificationItem:
     item = notify.record_sent(
         db,
-        principal=principal,
+        subject=principal.subject,
         keys=inst.keys.fields,
         clock=clock,
         breach_id=breach_id,
@@ -445,7 +445,7 @@ def letter(
 ) -> Response:
     pdf = notify.letter(
         db,
-        principal=principal,
+        subject=principal.subject,
         keys=inst.keys.fields,
         clock=clock,
         breach_id=breach_id,
@@ -474,6 +474,6 @@ def recall(
     share_id: ObjectId, body: RecallIn, principal: Auth, db: Db, inst: Inst
 ) -> RecalledShareOut:
     share = sharing.recall(
-        db, principal=principal, keys=inst.keys.fields, share_id=share_id, reason=body.reason
+        db, subject=principal.subject, keys=inst.keys.fields, share_id=share_id, reason=body.reason
     )
     return RecalledShareOut(**ShareOut.of(share).model_dump(), recalled_at=share.recalled_at)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clinphoto import policy
-from clinphoto.accounts.service import Principal
+from clinphoto.accounts.models import User
 from clinphoto.audit.service import Action
 from clinphoto.breaches import service
 from clinphoto.breaches.models import Breach, BreachNotification
@@ -28,7 +28,7 @@ from clinphoto.crypto import FieldKeyring
 from clinphoto.documents.pdf import Document
 from clinphoto.patients.models import Patient
 from clinphoto.patients.service import view as patient_view
-from clinphoto.policy import Act
+from clinphoto.policy import Act, Subject
 from clinphoto.records.clock import Clock
 
 PARTIES = ("patients", "cmpa", "organization", "college", "commissioner")
@@ -96,22 +96,22 @@ def _item(db: Session, keys: FieldKeyring, breach_id: str, jurisdiction: str, pa
 
 
 def _officer_breach(
-    db: Session, principal: Principal, breach_id: str, action: Action
+    db: Session, subject: Subject, breach_id: str, action: Action
 ) -> tuple[Breach, policy.Grant]:
-    return service.get_for(db, principal, breach_id, Act.MANAGE_BREACH, action)
+    return service.get_for(db, subject, breach_id, Act.MANAGE_BREACH, action)
 
 
 def checklist(
     db: Session,
     *,
-    principal: Principal,
+    subject: Subject,
     keys: FieldKeyring,
     breach_id: str,
     lock_after_seconds: int,
 ) -> tuple[str, list[Item]]:
     """The parties to notify under the patients' jurisdiction, each with its rule and
     whether it was sent."""
-    breach, grant = _officer_breach(db, principal, breach_id, Action.BREACH_READ)
+    breach, grant = _officer_breach(db, subject, breach_id, Action.BREACH_READ)
     jurisdiction = service.jurisdiction_for(db, breach, lock_after_seconds)
     items = [_item(db, keys, breach.id, jurisdiction, p) for p in PARTIES]
     grant.record(db, object_type="breach", details={"notifications": jurisdiction})
@@ -121,7 +121,7 @@ def checklist(
 def record_sent(
     db: Session,
     *,
-    principal: Principal,
+    subject: Subject,
     keys: FieldKeyring,
     clock: Clock,
     breach_id: str,
@@ -132,9 +132,9 @@ def record_sent(
     lock_after_seconds: int,
 ) -> Item:
     """Record that a party was notified: when, how, a note (field-encrypted)."""
-    breach, grant = _officer_breach(db, principal, breach_id, Action.BREACH_NOTIFY)
-    resource = service.breach_resource(breach, principal)
-    with policy.refusals_audited(db, principal.subject, Action.BREACH_NOTIFY, resource):
+    breach, grant = _officer_breach(db, subject, breach_id, Action.BREACH_NOTIFY)
+    resource = service.breach_resource(breach, subject)
+    with policy.refusals_audited(db, subject, Action.BREACH_NOTIFY, resource):
         if party not in PARTIES:
             raise NotFound()
         how = text.clean(method, "method", max_len=METHOD_MAX)
@@ -153,7 +153,7 @@ def record_sent(
             party=party,
             sent_at=sent_at,
             method=how,
-            by_user=principal.user.id,
+            by_user=subject.user_id,
             note_ct=keys.encrypt(clean, f"breach_notifications.note_ct:{row_id}")
             if clean
             else None,
@@ -274,7 +274,7 @@ def _when(at: datetime | None, words: dict[str, str]) -> str:
 def letter(
     db: Session,
     *,
-    principal: Principal,
+    subject: Subject,
     keys: FieldKeyring,
     clock: Clock,
     breach_id: str,
@@ -285,9 +285,9 @@ def letter(
 ) -> bytes:
     """A letter to one party (for ``patients``: to one patient, when named) in English or
     French, as PDF. Audited against the patient it names."""
-    breach, grant = _officer_breach(db, principal, breach_id, Action.BREACH_LETTER)
-    resource = service.breach_resource(breach, principal)
-    with policy.refusals_audited(db, principal.subject, Action.BREACH_LETTER, resource):
+    breach, grant = _officer_breach(db, subject, breach_id, Action.BREACH_LETTER)
+    resource = service.breach_resource(breach, subject)
+    with policy.refusals_audited(db, subject, Action.BREACH_LETTER, resource):
         if party not in PARTIES:
             raise NotFound()
         if language not in LANGUAGES:
@@ -299,7 +299,8 @@ def letter(
                 field="patient_id",
             )
     words = _WORDS[language]
-    institution = principal.user.institution
+    officer = db.get(User, subject.user_id)
+    institution = officer.institution if officer is not None else "clinphoto"
     doc = Document(
         title=words["title"],
         subtitle=words["subtitle"].format(institution=institution),
@@ -342,7 +343,8 @@ def letter(
         doc.paragraph(words["not_confirmed"], small=True)
     if party == "patients":
         doc.paragraph(words["rights"])
-    doc.facts([(words["contact"], f"{principal.user.display_name}, {principal.user.email}")])
+    if officer is not None:
+        doc.facts([(words["contact"], f"{officer.display_name}, {officer.email}")])
     doc.paragraph(words["sign"].format(institution=institution))
     pdf = doc.to_bytes()
     shown = [(breach.id, patient_id)] if patient_id else [(breach.id, "")]

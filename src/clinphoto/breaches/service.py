@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from clinphoto import policy
 from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Device, Role, User
-from clinphoto.accounts.service import Principal
 from clinphoto.audit.service import Action
 from clinphoto.breaches import devices
 from clinphoto.breaches import exposure as risk
@@ -31,7 +30,7 @@ from clinphoto.core.errors import Conflict, Invalid
 from clinphoto.crypto import FieldKeyring
 from clinphoto.patients.models import Patient
 from clinphoto.patients.service import view as patient_view
-from clinphoto.policy import Act, ObjectKind, Relation, Resource
+from clinphoto.policy import Act, ObjectKind, Relation, Resource, Subject
 from clinphoto.records.clock import Clock
 from clinphoto.sharing import service as sharing
 from clinphoto.sharing.models import Share
@@ -66,7 +65,7 @@ def _collection() -> Resource:
 def report(
     db: Session,
     *,
-    principal: Principal,
+    subject: Subject,
     keys: FieldKeyring,
     clock: Clock,
     kind: str,
@@ -77,7 +76,6 @@ def report(
 ) -> Breach:
     """Record a problem and contain it at once: a lost or stolen device is revoked and told
     to wipe; a misdirected share is recalled. Audited, refusals included."""
-    subject = principal.subject
     grant = policy.authorize(
         db, subject, Act.REPORT_BREACH, _collection(), action=Action.BREACH_REPORT
     )
@@ -88,7 +86,7 @@ def report(
         clean = free_text(description, "description", DESCRIPTION_MAX)
         if occurred_at is not None and occurred_at > now:
             raise Invalid("occurred_at: a time in the past", field="occurred_at")
-        device = _reported_device(db, principal, kind, device_id)
+        device = _reported_device(db, subject, kind, device_id)
         share = _reported_share(db, kind, share_id)
     breach_id = new_id()
     breach = Breach(
@@ -96,7 +94,7 @@ def report(
         kind=kind,
         status="reported",
         reported_at=now,
-        reported_by=principal.user.id,
+        reported_by=subject.user_id,
         occurred_at=occurred_at,
         description_ct=keys.encrypt(clean, _aad("breaches", "description_ct", breach_id))
         if clean
@@ -122,7 +120,7 @@ def report(
         if share.recalled_at is None:
             sharing.recall(
                 db,
-                principal=principal,
+                subject=subject,
                 keys=keys,
                 share_id=share.id,
                 reason=f"breach {breach_id}: {kind}",
@@ -133,7 +131,7 @@ def report(
 
 
 def _reported_device(
-    db: Session, principal: Principal, kind: str, device_id: str | None
+    db: Session, subject: Subject, kind: str, device_id: str | None
 ) -> Device | None:
     if kind not in DEVICE_KINDS:
         if device_id is not None:
@@ -142,8 +140,8 @@ def _reported_device(
     if device_id is None:
         raise Invalid("device_id: required for a lost or stolen device", field="device_id")
     device = db.get(Device, device_id) if text.is_id(device_id) else None
-    officer = principal.role is Role.PRIVACY_OFFICER
-    if device is None or (device.user_id != principal.user.id and not officer):
+    officer = subject.role is Role.PRIVACY_OFFICER
+    if device is None or (device.user_id != subject.user_id and not officer):
         raise Invalid(
             "device_id: not one of your devices (device list shows them)", field="device_id"
         )
@@ -167,20 +165,18 @@ def _reported_share(db: Session, kind: str, share_id: str | None) -> Share | Non
 # --- reading -------------------------------------------------------------------------------
 
 
-def _resource(breach: Breach | None, breach_id: str, principal: Principal) -> Resource:
+def _resource(breach: Breach | None, breach_id: str, subject: Subject) -> Resource:
     if breach is None:
         return Resource(ObjectKind.BREACH, id=breach_id[:64] or "-", exists=False)
-    rels = frozenset({Relation.SELF}) if breach.reported_by == principal.user.id else frozenset()
+    rels = frozenset({Relation.SELF}) if breach.reported_by == subject.user_id else frozenset()
     return Resource(ObjectKind.BREACH, id=breach.id, relations=rels)
 
 
 def get_for(
-    db: Session, principal: Principal, breach_id: str, act: Act, action: Action
+    db: Session, subject: Subject, breach_id: str, act: Act, action: Action
 ) -> tuple[Breach, policy.Grant]:
     breach = db.get(Breach, breach_id) if text.is_id(breach_id) else None
-    grant = policy.authorize(
-        db, principal.subject, act, _resource(breach, breach_id, principal), action=action
-    )
+    grant = policy.authorize(db, subject, act, _resource(breach, breach_id, subject), action=action)
     assert breach is not None
     return breach, grant
 
@@ -192,10 +188,9 @@ class Summary:
     proposed: str
 
 
-def list_breaches(db: Session, *, principal: Principal, lock_after_seconds: int) -> list[Summary]:
+def list_breaches(db: Session, *, subject: Subject, lock_after_seconds: int) -> list[Summary]:
     """Privacy officers: every breach, newest first; others: the ones they reported."""
-    subject = principal.subject
-    officer = principal.role is Role.PRIVACY_OFFICER
+    officer = subject.role is Role.PRIVACY_OFFICER
     grant = policy.authorize(
         db,
         subject,
@@ -205,7 +200,7 @@ def list_breaches(db: Session, *, principal: Principal, lock_after_seconds: int)
     )
     query = select(Breach).order_by(Breach.reported_at.desc(), Breach.id)
     if not officer:
-        query = query.where(Breach.reported_by == principal.user.id)
+        query = query.where(Breach.reported_by == subject.user_id)
     found = list(db.execute(query).scalars())
     out = []
     for b in found:
@@ -346,16 +341,16 @@ def jurisdiction_of(db: Session, patient_ids: list[str]) -> str:
 def get(
     db: Session,
     *,
-    principal: Principal,
+    subject: Subject,
     keys: FieldKeyring,
     breach_id: str,
     lock_after_seconds: int,
 ) -> BreachView:
     """One breach with what could have been exposed; the read is audited against each
     patient it names. Names are shown to privacy officers only."""
-    breach, grant = get_for(db, principal, breach_id, Act.READ_BREACH, Action.BREACH_READ)
+    breach, grant = get_for(db, subject, breach_id, Act.READ_BREACH, Action.BREACH_READ)
     view = build_view(
-        db, breach, keys, lock_after_seconds, names=principal.role is Role.PRIVACY_OFFICER
+        db, breach, keys, lock_after_seconds, names=subject.role is Role.PRIVACY_OFFICER
     )
     shown = [(breach.id, pid) for pid in view.exposure.patients]
     grant.record_listing(db, shown, object_type="breach")
@@ -397,7 +392,7 @@ def build_view(
 def step(
     db: Session,
     *,
-    principal: Principal,
+    subject: Subject,
     keys: FieldKeyring,
     clock: Clock,
     breach_id: str,
@@ -408,9 +403,9 @@ def step(
     """Take a breach to its next step, with the reason (privacy officers; audited, refusals
     included). Steps go in order; an assessed breach that is not a breach may be closed
     without notifications."""
-    breach, grant = get_for(db, principal, breach_id, Act.MANAGE_BREACH, Action.BREACH_STEP)
-    resource = _resource(breach, breach_id, principal)
-    with policy.refusals_audited(db, principal.subject, Action.BREACH_STEP, resource):
+    breach, grant = get_for(db, subject, breach_id, Act.MANAGE_BREACH, Action.BREACH_STEP)
+    resource = _resource(breach, breach_id, subject)
+    with policy.refusals_audited(db, subject, Action.BREACH_STEP, resource):
         if step not in STEPS[1:]:
             raise Invalid(f"step: one of {', '.join(STEPS[1:])}", field="step")
         clean = free_text(reason, "reason", REASON_MAX)
@@ -445,7 +440,7 @@ def step(
             breach_id=breach.id,
             step=step,
             at=now,
-            by_user=principal.user.id,
+            by_user=subject.user_id,
             reason_ct=keys.encrypt(clean, _aad("breach_steps", "reason_ct", row_id)),
             classification=classification,
         )
@@ -462,8 +457,8 @@ def step(
     return breach
 
 
-def breach_resource(breach: Breach, principal: Principal) -> Resource:
-    return _resource(breach, breach.id, principal)
+def breach_resource(breach: Breach, subject: Subject) -> Resource:
+    return _resource(breach, breach.id, subject)
 
 
 def jurisdiction_for(db: Session, breach: Breach, lock_after_seconds: int) -> str:

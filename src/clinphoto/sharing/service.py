@@ -389,7 +389,7 @@ RECALL_REASON_MAX = 2000
 
 
 def recall(
-    db: Session, *, principal: Principal, keys: FieldKeyring, share_id: str, reason: str
+    db: Session, *, subject: policy.Subject, keys: FieldKeyring, share_id: str, reason: str
 ) -> Share:
     """Recall a share sent to the wrong person: the sender or a privacy officer. The
     recipient's inbox drops it and its download answers "not found" at once; the
@@ -404,25 +404,23 @@ def recall(
             patient_ref=copy.patient_id if copy is not None else "",
             relations=(
                 frozenset({Relation.AUTHOR})
-                if share.sender_user_id == principal.user.id
+                if share.sender_user_id == subject.user_id
                 else frozenset()
             ),
         )
         if share is not None
         else Resource(ObjectKind.SHARE, id=share_id[:64], exists=False)
     )
-    grant = policy.authorize(
-        db, principal.subject, Act.RECALL_SHARE, resource, action=Action.SHARE_RECALL
-    )
+    grant = policy.authorize(db, subject, Act.RECALL_SHARE, resource, action=Action.SHARE_RECALL)
     assert share is not None
-    with policy.refusals_audited(db, principal.subject, Action.SHARE_RECALL, resource):
+    with policy.refusals_audited(db, subject, Action.SHARE_RECALL, resource):
         clean = text.clean(reason, "reason", max_len=RECALL_REASON_MAX)
         if not clean:
             raise Invalid("reason: say why the share is recalled", field="reason")
         if share.recalled_at is not None:
             raise Conflict("this share was recalled already")
     share.recalled_at = utcnow()
-    share.recalled_by = principal.user.id
+    share.recalled_by = subject.user_id
     share.recall_reason_ct = keys.encrypt(clean, f"shares.recall_reason_ct:{share.id}")
     db.flush()
     grant.record(
