@@ -10,6 +10,7 @@ patients' province with sources and "not confirmed"; letters are PDFs in English
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import uuid
@@ -325,3 +326,70 @@ def test_bre6_checklist_follows_the_patients_province_and_letters_are_pdf_en_fr(
             ).scalars()
         )
     assert pid in letters
+
+
+@needs_pdftotext
+def test_bre1_bre6_cli_reports_shows_steps_notifies_and_prints_letters(
+    client: TestClient, instance: Instance, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from clinphoto.cli.main import app
+
+    runner = CliRunner()
+    alice = person(client, instance, "Dr Alice Roy", Role.CLINICIAN)
+    officer = person(client, instance, "Pat Privacy", Role.PRIVACY_OFFICER)
+    env = {
+        "CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False),
+        "COLUMNS": "300",
+    }
+    base = ["--data-dir", str(instance.settings.data_dir), "breach"]
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, [*base, *args], env=env)
+
+    reported = run("report", "lost_device", "--device", alice.device_id, "--as", alice.email)
+    assert reported.exit_code == 0, reported.output
+    assert "the device is revoked" in reported.output
+    assert client.get("/v1/me", headers=alice.auth).status_code == 401
+    bid = reported.output.split("breach ")[1].split()[0]
+    listed = run("list", "--as", officer.email, "--json")
+    assert listed.exit_code == 0, listed.output
+    assert [b["id"] for b in json.loads(listed.output)] == [bid]
+    # The server's operator handles no breach: --as is required, and a clinician is refused.
+    assert run("list").exit_code != 0
+    refused = run("step", bid, "contained", "--reason", "x", "--as", alice.email)
+    assert refused.exit_code == 2
+    assert "not found" in refused.output
+    stepped = run("step", bid, "contained", "--reason", "revoked", "--as", officer.email)
+    assert stepped.exit_code == 0, stepped.output
+    shown = run("show", bid, "--as", officer.email, "--json")
+    assert shown.exit_code == 0, shown.output
+    doc = json.loads(shown.output)
+    assert doc["status"] == "contained"
+    assert doc["device"]["wipe"] is not None
+    assert doc["proposed_classification"]["classification"] == "breach_low_risk"  # never reported
+    notified = run(
+        "notify",
+        bid,
+        "--party",
+        "organization",
+        "--method",
+        "e-mail",
+        "--as",
+        officer.email,
+        "--json",
+    )
+    assert notified.exit_code == 0, notified.output
+    checklist = json.loads(notified.output)
+    assert checklist["jurisdiction"] == "CA"  # no patient involved: the federal rule
+    sent = {i["party"]: i["method"] for i in checklist["items"]}
+    assert sent["organization"] == "e-mail"
+    pdf = tmp_path / "letter.pdf"
+    printed = run(
+        "letter", bid, "organization", "--lang", "fr", "--out", str(pdf), "--as", officer.email
+    )
+    assert printed.exit_code == 0, printed.output
+    assert "Avis d'atteinte à la vie privée" in _pdf_text(pdf.read_bytes(), tmp_path, "copy.pdf")
+    help_text = runner.invoke(app, ["breach", "letter", "--help"], env=env)
+    assert "Example: clinphoto breach letter" in help_text.output

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from clinphoto.api.deps import OBJECT_ID_PATTERN, Auth, Db, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
@@ -197,7 +198,8 @@ def _lock(inst: Inst) -> int:
     return inst.settings.lock_after_seconds
 
 
-def _out(db: Db, view: breaches.BreachView) -> BreachOut:
+def render(db: Session, view: breaches.BreachView) -> BreachOut:
+    """The API's form of a breach (the CLI's --json prints the same)."""
     b = view.breach
     device = None
     if view.device is not None:
@@ -289,7 +291,7 @@ def _view(db: Db, inst: Inst, principal: Auth, breach_id: str) -> BreachOut:
         breach_id=breach_id,
         lock_after_seconds=_lock(inst),
     )
-    return _out(db, view)
+    return render(db, view)
 
 
 @router.post(

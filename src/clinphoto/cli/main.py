@@ -21,6 +21,7 @@ from rich.console import Console
 
 from clinphoto.cli import clinical, deid
 from clinphoto.cli.backup import backup as backup_cli
+from clinphoto.cli.breach import breach as breach_cli
 from clinphoto.cli.device import device as device_cli
 from clinphoto.cli.privacy import privacy as privacy_cli
 from clinphoto.cli.records import retention as retention_cli
@@ -72,6 +73,7 @@ app.add_typer(custodian_cli, name="custodian")
 app.add_typer(retention_cli, name="retention")
 app.add_typer(backup_cli, name="backup")
 app.add_typer(privacy_cli, name="privacy")
+app.add_typer(breach_cli, name="breach")
 app.add_typer(requests_cli, name="request")
 clinical.consent_cli.command("form")(consent_form)
 
