@@ -4,7 +4,7 @@
 // photos the custodian quarantined (DEI-2) and open breaches (BRE-1).
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { t } from "../i18n";
+import { formatDate, t } from "../i18n";
 import { announce } from "../status";
 import { FormError } from "../ui";
 import { officerApi } from "./api";
@@ -141,7 +141,7 @@ function Withdrawals() {
 function Requests() {
   const copies = useLoad(officerApi.copyRequests);
   const deletions = useLoad(officerApi.deletionRequests);
-  const openCopies = (copies.data?.requests ?? []).filter((r) => r.status !== "done" && r.status !== "delivered");
+  const openCopies = (copies.data?.requests ?? []).filter((r) => r.status !== "delivered");
   const openDeletions = (deletions.data?.requests ?? []).filter((r) => r.status === "open");
   return (
     <>
@@ -150,13 +150,11 @@ function Requests() {
           {openDeletions.map((r) => (
             <li key={r.id} class="item" data-testid="deletion-request">
               <span>
-                {t("offReceived")} <When at={r.created_at ?? null} />
+                {t("offReceived")} <When at={r.created_at} />
               </span>
-              {r.patient_id ? (
-                <span>
-                  {t("offPatient")} <Id id={r.patient_id} />
-                </span>
-              ) : null}
+              <span>
+                {t("offPatient")} <Id id={r.patient_id} />
+              </span>
               <a href={officerHref({ name: "requests" })}>{t("offDecide")}</a>
             </li>
           ))}
@@ -167,7 +165,7 @@ function Requests() {
           {openCopies.map((r) => (
             <li key={r.id} class="item" data-testid="copy-request">
               <span>
-                {t("offReceived")} <When at={r.received_at} />
+                {t("offReceived")} {formatDate(r.received_at)} · {label("offReqStatus_", r.status)}
               </span>
               <span>
                 {t("offPatient")} <Id id={r.patient_id} />

@@ -3,11 +3,12 @@
 // patient separately), and deletion (granted, refused because of a hold, a clinical decision
 // or a retention rule, or partly granted, with the letter to the patient).
 import { useState } from "preact/hooks";
-import { t } from "../i18n";
+import { formatDate, t } from "../i18n";
 import { announce } from "../status";
 import { Field, FormError, Submit } from "../ui";
-import { officerApi, type CopyRequest, type DeletionRequest } from "./api";
-import { cleanId, REASON_MAX } from "./logic";
+import { officerApi, type CopyRequest, type Decision, type DeletionRequest } from "./api";
+import { officerHref } from "./routes";
+import { cleanId } from "./logic";
 import { errorText, Id, label, LoadState, OfficerPage, PdfButton, Radios, TextArea, useLoad, When } from "./parts";
 
 type Lang = "en" | "fr";
@@ -76,7 +77,7 @@ function CopyCard({ r }: { r: CopyRequest }) {
         {t("offPatient")} <Id id={r.patient_id} />
       </span>
       <span>
-        {t("offReceived")} <When at={r.received_at} /> · {label("offReqStatus_", r.status)} · {r.language.toUpperCase()}
+        {t("offReceived")} {formatDate(r.received_at)} · {label("offReqStatus_", r.status)} · {r.language.toUpperCase()}
       </span>
       <span class="actions">
         <PdfButton label={t("offCopyReport")} filename={`copy-report-${r.id.slice(0, 8)}.pdf`} fetchPdf={() => officerApi.copyReport(r.id)} />
@@ -175,7 +176,7 @@ function NewDeletionRequest({ onMade }: { onMade: () => Promise<void> }) {
           autocapitalize="off"
         />
       ) : null}
-      <TextArea label={t("offDeletionWhat")} value={reason} onValue={setReason} maxLength={REASON_MAX} required />
+      <TextArea label={t("offDeletionWhat")} value={reason} onValue={setReason} maxLength={2000} required />
       <Radios legend={t("offLanguage")} name="deletion-lang" value={language} onValue={setLanguage} options={LANGS()} />
       <FormError message={error} />
       <Submit busy={busy} label={t("offDeletionRecord")} />
@@ -184,8 +185,9 @@ function NewDeletionRequest({ onMade }: { onMade: () => Promise<void> }) {
 }
 
 function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => Promise<void> }) {
-  const [decision, setDecision] = useState<"granted" | "refused" | "partly_granted" | null>(null);
+  const [decision, setDecision] = useState<Decision | null>(null);
   const [reason, setReason] = useState("");
+  const [retain, setRetain] = useState<Set<string>>(new Set());
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [result, setResult] = useState<DeletionRequest | null>(null);
@@ -200,10 +202,20 @@ function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => P
       setError(t("offReasonMissing"));
       return;
     }
+    if (decision === "partly_granted" && retain.size === 0) {
+      setError(t("offRetainMissing"));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
-      setResult(await officerApi.decideDeletion(r.id, { decision, reason: reason.trim() }));
+      setResult(
+        await officerApi.decideDeletion(r.id, {
+          decision,
+          reason: reason.trim(),
+          retain: decision === "partly_granted" ? [...retain] : null,
+        }),
+      );
       announce(t("offDecisionRecorded"));
       await onDecided();
     } catch (err) {
@@ -212,31 +224,34 @@ function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => P
       setBusy(false);
     }
   }
+  function toggle(id: string, on: boolean) {
+    const next = new Set(retain);
+    if (on) next.add(id);
+    else next.delete(id);
+    setRetain(next);
+  }
   return (
     <li class="item" data-testid="deletion" data-request={r.id}>
       <span class="result-name">
-        {shown.patient_id ? (
-          <>
-            {t("offPatient")} <Id id={shown.patient_id} />
-          </>
-        ) : (
-          <Id id={shown.id} />
-        )}
+        {t("offPatient")} <Id id={shown.patient_id} />
       </span>
       <span>
-        {shown.created_at ? <When at={shown.created_at} /> : null} · {label("offReqStatus_", shown.status)}
-        {shown.scope ? ` · ${label("offScope_", shown.scope)}` : ""}
+        <When at={shown.created_at} /> · {label("offReqStatus_", shown.status)} · {label("offScope_", shown.scope)}
       </span>
-      {shown.reason ? <span>{t("offReasonIs", { reason: shown.reason })}</span> : null}
-      {shown.items?.length ? (
+      {shown.reason ? <span>{t("offPatientAsks", { reason: shown.reason })}</span> : null}
+      {shown.decision_reason ? <span>{t("offReasonIs", { reason: shown.decision_reason })}</span> : null}
+      {shown.items.length ? (
         <ul>
           {shown.items.map((i) => (
             <li key={i.id}>
-              {label("offItemKind_", i.kind)} <Id id={i.id} /> — {label("offOutcome_", i.outcome)}
+              {label("offItemKind_", i.kind)} <Id id={i.id} />
+              {i.outcome ? <> — {label("offOutcome_", i.outcome)}</> : null}
               {i.certificate_seq !== null ? (
                 <>
                   {" "}
-                  <a href={`#/officer/certificates/${i.certificate_seq}`}>{t("offCertificateNo", { number: String(i.certificate_seq) })}</a>
+                  <a href={officerHref({ name: "certificate", ref: String(i.certificate_seq) })}>
+                    {t("offCertificateNo", { number: String(i.certificate_seq) })}
+                  </a>
                 </>
               ) : null}
             </li>
@@ -257,7 +272,25 @@ function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => P
             ]}
           />
           <p class="hint">{t("offDecisionHint")}</p>
-          <TextArea label={t("offDecisionReason")} value={reason} onValue={setReason} maxLength={REASON_MAX} required />
+          {decision === "partly_granted" ? (
+            <fieldset>
+              <legend>{t("offRetainLegend")}</legend>
+              {shown.items.map((i) => (
+                <div class="check" key={i.id}>
+                  <input
+                    type="checkbox"
+                    id={`retain-${r.id}-${i.id}`}
+                    checked={retain.has(i.id)}
+                    onChange={(e) => toggle(i.id, (e.currentTarget as HTMLInputElement).checked)}
+                  />
+                  <label for={`retain-${r.id}-${i.id}`}>
+                    {label("offItemKind_", i.kind)} <Id id={i.id} />
+                  </label>
+                </div>
+              ))}
+            </fieldset>
+          ) : null}
+          <TextArea label={t("offDecisionReason")} value={reason} onValue={setReason} maxLength={2000} required />
           <FormError message={error} />
           <Submit busy={busy} label={t("offDecisionRecord")} />
         </form>

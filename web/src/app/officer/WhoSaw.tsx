@@ -7,7 +7,7 @@ import { t } from "../i18n";
 import { Field, FormError, Submit } from "../ui";
 import { officerApi, type AccessEvent } from "./api";
 import { cleanId } from "./logic";
-import { errorText, Id, label, LoadState, OfficerPage, useLoad, When } from "./parts";
+import { errorText, Id, label, LoadState, OfficerPage, PdfButton, useLoad, When } from "./parts";
 import { officerHref } from "./routes";
 
 function PatientPicker() {
@@ -143,6 +143,16 @@ export function DisclosuresScreen({ consentId }: { consentId: string }) {
           <p>
             {t("offPatient")} <Id id={r.patient_id} /> ·{" "}
             <a href={officerHref({ name: "who-saw", patientId: r.patient_id })}>{t("offWhoSawLink")}</a>
+          </p>
+          <p class="actions">
+            {(["en", "fr"] as const).map((l) => (
+              <PdfButton
+                key={l}
+                label={t("offConsentForm", { lang: t(l === "en" ? "offLangEn" : "offLangFr") })}
+                filename={`consent-${consentId.slice(0, 8)}-${l}.pdf`}
+                fetchPdf={() => officerApi.consentForm(consentId, l)}
+              />
+            ))}
           </p>
           <h2>{t("offWithdrawals")}</h2>
           <ul>

@@ -248,27 +248,35 @@ export interface Notifications {
 export interface CopyRequest {
   id: string;
   patient_id: string;
-  status: string;
-  language: string;
+  status: "open" | "packaged" | "delivered";
+  language: "en" | "fr";
   received_at: string;
   created_at: string;
+  packaged_at?: string | null;
+  package_size?: number | null;
+  downloaded_at?: string | null;
 }
 export interface DeletionItem {
   id: string;
-  kind: string;
-  outcome: string;
+  kind: string; // photo | video
+  outcome: "destroyed" | "refused_hold" | "refused_clinical_decision" | "refused_retention" | null;
   certificate_seq: number | null;
 }
+export type Decision = "granted" | "refused" | "partly_granted";
 export interface DeletionRequest {
   id: string;
-  patient_id?: string;
-  status: string;
-  scope?: string;
-  reason?: string;
-  language?: string;
-  created_at?: string;
-  decision?: string | null;
-  items?: DeletionItem[];
+  patient_id: string;
+  scope: "patient" | "encounter" | "items";
+  encounter_id: string | null;
+  media_ids: string[] | null;
+  language: "en" | "fr";
+  status: "open" | Decision;
+  reason: string;
+  created_at: string;
+  decision: string | null;
+  decided_at: string | null;
+  decision_reason: string | null;
+  items: DeletionItem[];
 }
 
 // --- the calls --------------------------------------------------------------------------------
@@ -334,7 +342,8 @@ export const officerApi = {
     patientId: string,
     body: { scope: "patient" | "encounter" | "items"; encounter_id: string | null; media_ids: string[] | null; reason: string; language: string },
   ) => call<DeletionRequest>("POST", `/v1/patients/${patientId}/deletion-requests`, { json: body }),
-  decideDeletion: (id: string, body: { decision: "granted" | "refused" | "partly_granted"; reason: string }) =>
+  decideDeletion: (id: string, body: { decision: Decision; reason: string; retain: string[] | null }) =>
     call<DeletionRequest>("POST", `/v1/deletion-requests/${id}/decision`, { json: body }),
   deletionLetter: (id: string) => file(`/v1/deletion-requests/${id}/letter.pdf`),
+  consentForm: (consentId: string, lang: "en" | "fr") => file(`/v1/consents/${consentId}/form.pdf?${q({ lang })}`),
 };
