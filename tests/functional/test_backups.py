@@ -44,7 +44,8 @@ from tests.conftest import POSTGRES_URL, EnrolledDevice
 from tests.functional.test_device_grants import _second_device
 from tests.functional.test_inspection_gate import _capture
 from tests.functional.test_media_api import _jpeg
-from tests.functional.test_retention import RULES, _plus, _sweep
+from tests.functional.test_retention import RULES, _age_opens, _plus, _sweep
+from tests.functional.test_retention import _blob_path as _blob
 from tests.functional.test_sharing_api import _captured, _reseal
 
 NewDevice = Callable[..., EnrolledDevice]
@@ -84,16 +85,6 @@ def fresh(engine: Engine, tmp_path: Path) -> Iterator[Callable[[Settings], Insta
             with admin.connect() as conn:
                 conn.exec_driver_sql(f"DROP SCHEMA {name} CASCADE")
     admin.dispose()
-
-
-def _blob(settings: Settings, sha: str) -> Path:
-    return settings.blob_dir / "objects" / sha[:2] / sha[2:4] / sha
-
-
-def _age_opens(key: Path, path: Path) -> bool:
-    assert AGE is not None
-    run = subprocess.run([AGE, "-d", "-i", str(key), str(path)], capture_output=True, check=False)
-    return run.returncode == 0 and len(run.stdout) > 0
 
 
 def _media_of(inst: Instance, pid: str) -> list[Media]:

@@ -79,10 +79,11 @@ def _sweep(instance: Instance, day: date, **kw: Any) -> sweeper.SweepReport:
     )
 
 
-def _photo_of(
-    client: TestClient, instance: Instance, dev: EnrolledDevice, province: str, dob: date
+def _consented(
+    client: TestClient, dev: EnrolledDevice, province: str, dob: date, **options: Any
 ) -> tuple[str, str]:
-    """A patient of ``province`` born on ``dob``, consented and photographed today."""
+    """A patient of ``province`` born on ``dob``, with a consent (and ``options`` of it)
+    obtained today; returns the patient's and the encounter's ids."""
     patient = client.post(
         "/v1/patients",
         json={"name": "Jean Roy", "dob": dob.isoformat(), "mrn": uuid.uuid4().hex[:12],
@@ -94,11 +95,19 @@ def _photo_of(
     consent = client.post(
         "/v1/consents",
         json={"patient_id": pid, "purposes": ["clinical_care"], "method": "written",
-              "informed_of_rights": True, "text_version": "2026-11-en"},
+              "informed_of_rights": True, "text_version": "2026-11-en", **options},
         headers=dev.auth,
     )  # fmt: skip
     assert consent.status_code == 200, consent.text
-    sealed = _seal(instance, dev, pid, consent.json()["encounter_id"])
+    return pid, str(consent.json()["encounter_id"])
+
+
+def _photo_of(
+    client: TestClient, instance: Instance, dev: EnrolledDevice, province: str, dob: date
+) -> tuple[str, str]:
+    """A patient of ``province`` born on ``dob``, consented and photographed today."""
+    pid, eid = _consented(client, dev, province, dob)
+    sealed = _seal(instance, dev, pid, eid)
     assert _upload(client, dev, sealed).status_code == 201  # type: ignore[attr-defined]
     return pid, sealed.object_id
 

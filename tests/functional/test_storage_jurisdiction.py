@@ -9,8 +9,8 @@ a store that does not declare its jurisdiction and certification; the embedded d
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -26,9 +26,11 @@ from clinphoto.media.models import Media
 from clinphoto.storage.jurisdiction import declaration_problems, in_canada
 from tests.conftest import EnrolledDevice
 from tests.functional.test_media_api import _seal, _upload
+from tests.functional.test_retention import _consented
 
 NewDevice = Callable[..., EnrolledDevice]
 FOREIGN = "US-VA"
+DOB = date(1980, 5, 4)
 
 
 @pytest.fixture
@@ -44,40 +46,18 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     )
 
 
-def _patient_with_consent(
-    client: TestClient, dev: EnrolledDevice, *, foreign: bool
-) -> tuple[str, str]:
-    patient = client.post(
-        "/v1/patients",
-        json={"name": "Léa Roy", "dob": "1980-05-04", "mrn": uuid.uuid4().hex[:12],
-              "province": "ON"},
-        headers=dev.auth,
-    )  # fmt: skip
-    assert patient.status_code == 200, patient.text
-    pid = patient.json()["id"]
-    consent = client.post(
-        "/v1/consents",
-        json={"patient_id": pid, "purposes": ["clinical_care"], "method": "written",
-              "informed_of_rights": True, "text_version": "2026-11-en",
-              "foreign_storage_allowed": foreign},
-        headers=dev.auth,
-    )  # fmt: skip
-    assert consent.status_code == 200, consent.text
-    return pid, consent.json()["encounter_id"]
-
-
 def test_trn2_cld1_media_stored_outside_canada_only_with_the_patients_consent(
     client: TestClient, instance: Instance, new_device: NewDevice
 ) -> None:
     assert instance.blobs.jurisdiction == FOREIGN
     alice = new_device()
-    refused_pid, eid = _patient_with_consent(client, alice, foreign=False)
+    refused_pid, eid = _consented(client, alice, "ON", DOB, foreign_storage_allowed=False)
     sealed = _seal(instance, alice, refused_pid, eid)
     refused = _upload(client, alice, sealed)
     assert refused.status_code == 403, refused.text  # type: ignore[attr-defined]
     assert "outside Canada" in refused.text  # type: ignore[attr-defined]
 
-    allowed_pid, eid2 = _patient_with_consent(client, alice, foreign=True)
+    allowed_pid, eid2 = _consented(client, alice, "ON", DOB, foreign_storage_allowed=True)
     ok = _seal(instance, alice, allowed_pid, eid2)
     stored = _upload(client, alice, ok)
     assert stored.status_code == 201, stored.text  # type: ignore[attr-defined]

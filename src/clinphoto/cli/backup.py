@@ -11,8 +11,9 @@ each command's body.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -28,6 +29,7 @@ backup = typer.Typer(
 )
 err = Console(stderr=True)
 out = Console()
+T = TypeVar("T")
 
 Repo = Annotated[
     Path,
@@ -38,10 +40,19 @@ SnapshotOpt = Annotated[
 ]
 
 
-def _instance(ctx: typer.Context) -> Instance:
+def _with_instance(ctx: typer.Context, work: Callable[[Instance], T]) -> T:
+    """Run ``work`` on the instance, closed after; a backup's refusal stops with exit 2."""
     from clinphoto.cli.main import _open, _settings
+    from clinphoto.instance.backup import BackupError
 
-    return _open(_settings(ctx))
+    inst = _open(_settings(ctx))
+    try:
+        return work(inst)
+    except BackupError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        inst.close()
 
 
 @backup.command("create")
@@ -56,11 +67,7 @@ def create(ctx: typer.Context, repo: Repo) -> None:
     from clinphoto.instance import backup as backups
     from clinphoto.records.clock import SystemClock
 
-    inst = _instance(ctx)
-    try:
-        report = backups.create(inst, repo, SystemClock())
-    finally:
-        inst.close()
+    report = _with_instance(ctx, lambda inst: backups.create(inst, repo, SystemClock()))
     rows = sum(report.tables.values())
     out.print(
         f"snapshot {report.snapshot}: {rows} rows in {len(report.tables)} tables, "
@@ -81,11 +88,7 @@ def list_(ctx: typer.Context, repo: Repo) -> None:
     """
     from clinphoto.instance import backup as backups
 
-    inst = _instance(ctx)
-    try:
-        snaps = backups.list_snapshots(inst, repo)
-    finally:
-        inst.close()
+    snaps = _with_instance(ctx, lambda inst: backups.list_snapshots(inst, repo))
     table = Table("snapshot", "taken", "rows", "blobs", "ledger key")
     for s in snaps:
         kept = f"kept until {s.ledger_key_expires}" if s.ledger_key_kept else "destroyed"
@@ -105,14 +108,7 @@ def verify(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None
     """
     from clinphoto.instance import backup as backups
 
-    inst = _instance(ctx)
-    try:
-        problems = backups.verify(inst, repo, snapshot)
-    except backups.BackupError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    finally:
-        inst.close()
+    problems = _with_instance(ctx, lambda inst: backups.verify(inst, repo, snapshot))
     for p in problems:
         err.print(f"[red]problem:[/] {p}")
     if problems:
@@ -133,14 +129,7 @@ def restore(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> Non
     """
     from clinphoto.instance import backup as backups
 
-    inst = _instance(ctx)
-    try:
-        report = backups.restore(inst, repo, snapshot)
-    except backups.BackupError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from None
-    finally:
-        inst.close()
+    report = _with_instance(ctx, lambda inst: backups.restore(inst, repo, snapshot))
     out.print(
         f"restored snapshot {report.snapshot} (ledger of {report.ledger_from}): "
         f"{sum(report.rows.values())} rows, {report.blobs_restored} blobs; left out as "

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session
 from clinphoto import crypto
 from clinphoto.crypto import CryptoError
 from clinphoto.instance import schema
+from clinphoto.instance.keys import _sync_dir, _write_private
 from clinphoto.instance.runtime import Instance
 from clinphoto.media.models import Media
 from clinphoto.records.clock import Clock
@@ -117,29 +118,10 @@ def _ledger_dir(instance: Instance) -> Path:
     return instance.settings.key_dir / LEDGER_DIR
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _store_ledger_key(instance: Instance, snapshot: str, key: bytes, now: datetime) -> None:
     sealed = instance.keys.fields.encrypt(_b64(key), f"backup-ledger-key:{snapshot}")
     doc = {"snapshot": snapshot, "created_at": now.isoformat(), "sealed": _b64(sealed)}
-    _write_atomic(_ledger_dir(instance) / f"{snapshot}.key", json.dumps(doc).encode())
+    _write_private(_ledger_dir(instance) / f"{snapshot}.key", json.dumps(doc).encode())
 
 
 def _ledger_key(instance: Instance, snapshot: str) -> bytes | None:
@@ -166,7 +148,7 @@ def expire_ledger_keys(instance: Instance, clock: Clock) -> list[str]:
             path.unlink()
             gone.append(path.stem)
     if gone:
-        _fsync_dir(folder)
+        _sync_dir(folder)
     return gone
 
 
@@ -410,7 +392,7 @@ def create(instance: Instance, repo: Path, clock: Clock) -> BackupReport:
     (folder / "objects.txt").write_text("".join(f"{sha}\n" for sha in sorted(keys.used)))
     ledger_key = secrets.token_bytes(32)
     ledger = json.dumps({sha: _b64(k) for sha, k in sorted(keys.used.items())}).encode()
-    _write_atomic(
+    _write_private(
         folder / "ledger.sealed",
         crypto.wrap_key(ledger_key, ledger, f"{FORMAT}:ledger:{snapshot}".encode()),
     )
@@ -427,7 +409,7 @@ def create(instance: Instance, repo: Path, clock: Clock) -> BackupReport:
         "ledger_window_days": LEDGER_WINDOW_DAYS,
         "files": {str(p.relative_to(folder)): _sha256_file(p) for p in files},
     }
-    _write_atomic(folder / "backup.json", json.dumps(meta, indent=1).encode())  # commit point
+    _write_private(folder / "backup.json", json.dumps(meta, indent=1).encode())  # commit point
     return BackupReport(snapshot, now, counts, len(keys.used), written, missing, destroyed)
 
 
