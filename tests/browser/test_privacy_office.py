@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Locator, Page, Route, expect
 
 from tests.browser.conftest import Server, run_server
 from tests.browser.phone import PHONE_WIDTH, assert_accessible, enroll, new_phone, switch_language
@@ -147,6 +147,79 @@ def _fits_a_phone(page: Page) -> None:
     switch_language(page)
 
 
+def _opened_pdf(page: Page, url: str, button: Locator) -> bytes:
+    """Press a button that opens a document; the document the server sent (a PDF)."""
+    got: list[tuple[int, str, bytes]] = []
+
+    def keep(route: Route) -> None:
+        response = route.fetch()
+        got.append((response.status, response.headers["content-type"], response.body()))
+        route.fulfill(response=response)
+
+    pattern = re.compile(url)
+    page.route(pattern, keep)
+    button.click()
+    for _ in range(300):
+        if got:
+            break
+        page.wait_for_timeout(50)
+    page.unroute(pattern)
+    [(status, kind, body)] = got
+    assert status == 200, body[:200]
+    assert kind.startswith("application/pdf")
+    return body
+
+
+def _walk_the_requests(page: Page, patient: str) -> None:
+    """A copy request (its report, and a package whose passphrase shows once) and a deletion
+    request refused with a reason and its letter (RET-3, RET-4, AUD-3)."""
+    requests = "Patients\N{RIGHT SINGLE QUOTATION MARK} requests"
+    _section(page, requests, requests)
+    assert_accessible(page, "office requests")
+    copy_form = page.locator("form", has=page.get_by_role("heading", name="Record a copy request"))
+    copy_form.get_by_label("Patient id").fill(patient)
+    copy_form.get_by_label("French").check()
+    copy_form.get_by_role("button", name="Record the request").click()
+    expect(page.get_by_role("status")).to_have_text("Copy request recorded.")
+    copy = page.get_by_test_id("copy")
+    expect(copy).to_have_count(1)
+    report = _opened_pdf(
+        page,
+        r"/copy-requests/[0-9a-f]{32}/report\.pdf$",
+        copy.get_by_role("button", name="The report (PDF)"),
+    )
+    assert report.startswith(b"%PDF")
+    copy.get_by_role("button", name="Prepare the package").click()
+    passphrase = copy.get_by_test_id("passphrase")
+    expect(passphrase).to_be_visible(timeout=30_000)
+    assert len(passphrase.inner_text().strip()) >= 20
+
+    deletion_form = page.locator(
+        "form", has=page.get_by_role("heading", name="Record a deletion request")
+    )
+    deletion_form.get_by_label("Patient id").fill(patient)
+    deletion_form.get_by_label("The patient\N{RIGHT SINGLE QUOTATION MARK}s request").fill(
+        "Please delete every photo of me"
+    )
+    deletion_form.get_by_role("button", name="Record the request").click()
+    expect(page.get_by_role("status")).to_have_text("Deletion request recorded.")
+    deletion = page.get_by_test_id("deletion")
+    expect(deletion).to_have_count(1)
+    expect(deletion).to_contain_text("The patient asks: Please delete every photo of me")
+    assert_accessible(page, "office deletion request")
+    deletion.get_by_label("Refused", exact=True).check()
+    deletion.get_by_label("Reason").fill("Kept under the Quebec retention rule")
+    deletion.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_role("status")).to_have_text("Decision recorded.")
+    expect(deletion).to_contain_text("Refused")
+    letter = _opened_pdf(
+        page,
+        r"/deletion-requests/[0-9a-f]{32}/letter\.pdf$",
+        deletion.get_by_role("button", name="Letter to the patient (PDF)"),
+    )
+    assert letter.startswith(b"%PDF")
+
+
 def _walk_the_breach(page: Page) -> None:
     """The lost laptop in the queue and the register; contained, then assessed with the
     officer's classification; a party notified and its letter opened (BRE-1 to BRE-6)."""
@@ -202,22 +275,13 @@ def _walk_the_breach(page: Page) -> None:
     item.get_by_role("button", name="Record it").click()
     expect(item.get_by_test_id("sent")).to_contain_text("secure e-mail")
     expect(item.get_by_test_id("sent")).to_contain_text("P. Officer")
-    letters: list[tuple[int, str, bytes]] = []
-
-    def keep(route: Route) -> None:
-        response = route.fetch()
-        letters.append((response.status, response.headers["content-type"], response.body()))
-        route.fulfill(response=response)
-
-    letter_url = re.compile(rf"/letters/{party}\.pdf\?lang=fr$")
-    page.route(letter_url, keep)
-    item.get_by_role("button", name=re.compile(r"\(French\)$")).click()
+    letter = _opened_pdf(
+        page,
+        rf"/letters/{party}\.pdf\?lang=fr$",
+        item.get_by_role("button", name=re.compile(r"\(French\)$")),
+    )
+    assert letter.startswith(b"%PDF")
     expect(item.get_by_test_id("pdf-link")).to_be_visible()
-    page.unroute(letter_url)
-    [(status, kind, body)] = letters
-    assert status == 200
-    assert kind.startswith("application/pdf")
-    assert body.startswith(b"%PDF")
     assert_accessible(page, "office breach checklist")
 
 
@@ -265,6 +329,9 @@ def test_privacy_officer_walks_the_office(office: Server, browser: Browser, tmp_
     expect(phone_a.get_by_role("heading", name="Problem reported")).to_be_visible(timeout=20_000)
     ctx_a.close()
     _walk_the_breach(page)
+
+    # Patients' requests: a copy and a deletion, each with its document.
+    _walk_the_requests(page, work["patient"])
 
     # Retention rules: each with its source; "CMPA recommendation, not confirmed" where so.
     _section(page, "Retention rules", "Retention rules")
@@ -358,11 +425,6 @@ def test_privacy_officer_walks_the_office(office: Server, browser: Browser, tmp_
     assert seqs == sorted(seqs, reverse=True), seqs
     assert_accessible(page, "office who saw")
     _fits_a_phone(page)
-
-    # Patients' requests: the lists (or the same statement), in both languages.
-    requests = "Patients\N{RIGHT SINGLE QUOTATION MARK} requests"
-    _section(page, requests, requests)
-    assert_accessible(page, "office requests")
 
     # A desktop window: the office widens and nothing scrolls sideways.
     page.set_viewport_size({"width": 1280, "height": 900})
