@@ -416,6 +416,8 @@ def test_aud2_every_patient_route_is_in_the_matrix(client: TestClient) -> None:
         ("POST", "/v1/patients/{pid}/emergency-override"),
         ("POST", "/v1/review/emergency-overrides/{override_id}"),
         ("GET", "/v1/directory"),
+        # Recall changes state; who may recall is proven in test_share_recall.py (BRE-2).
+        ("POST", "/v1/shares/{sid}/recall"),
     }
     missing = []
     for path, operations in client.get("/openapi.json").json()["paths"].items():
