@@ -264,6 +264,13 @@ MATRIX = [
         "/v1/review/withdrawn-disclosures",
         (403, 403, 403, 403, 200, 403),
     ),
+    # The consent form as printed (CON-2, CON-3): the care team and privacy officers.
+    _row(
+        "consent form PDF",
+        "GET",
+        "/v1/consents/{cid}/form.pdf",
+        (200, 200, 404, 404, 200, 404),
+    ),
 ]
 
 
@@ -418,6 +425,11 @@ def test_aud2_every_patient_route_is_in_the_matrix(client: TestClient) -> None:
         ("GET", "/v1/directory"),
         # Recall changes state; who may recall is proven in test_share_recall.py (BRE-2).
         ("POST", "/v1/shares/{sid}/recall"),
+        # Patients' requests change state; that only privacy officers may make them, and that
+        # anyone else gets "not found", is proven in test_copy_requests.py and
+        # test_deletion_requests.py (RET-3, RET-4).
+        ("POST", "/v1/patients/{pid}/copy-requests"),
+        ("POST", "/v1/patients/{pid}/deletion-requests"),
     }
     missing = []
     for path, operations in client.get("/openapi.json").json()["paths"].items():
