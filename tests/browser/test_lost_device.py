@@ -34,6 +34,7 @@ from tests.browser.phone import (
     screenshot,
     switch_language,
 )
+from tests.browser.test_devices import _capture_a_photo
 
 pytestmark = pytest.mark.slow
 
@@ -116,20 +117,6 @@ class StatusReports:
         return False
 
 
-def register_patient_and_consent(page: Page) -> None:
-    page.get_by_role("link", name="Register a new patient").click()
-    page.get_by_label("Full name").fill("Gisèle Perron-Ladouceur")
-    page.get_by_label("Date of birth").fill("1948-02-29")
-    page.get_by_label("Medical record number (MRN)").fill("6612093")
-    page.get_by_label("Province or territory").select_option("ON")
-    page.get_by_role("button", name="Register").click()
-    expect(page.get_by_role("heading", name="Consent", exact=True)).to_be_visible()
-    page.get_by_label("Witness\N{RIGHT SINGLE QUOTATION MARK}s name").fill("N. Roy, RN")
-    page.get_by_label("I told the patient").check()
-    page.get_by_role("button", name="Record consent").click()
-    expect(page.get_by_role("heading", name="Take photos", exact=True)).to_be_visible()
-
-
 def storage(page: Page) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(
         """async () => ({
@@ -151,15 +138,12 @@ def test_a_lost_phone_is_listed_in_the_register_then_wipes_and_confirms(
     page = lost.new_page()
     page.goto("/")
     enroll(page, code, name="Lost phone")
-    register_patient_and_consent(page)
-    patient_id, encounter_id = re.findall(r"[0-9a-f]{32}", page.evaluate("location.hash"))
-
     # A first photo goes to the server (the phone learns whom to seal to); the next one,
     # taken offline, is sealed and waits in the outbox. Then the phone is locked.
+    _capture_a_photo(page)
+    patient_id, encounter_id = re.findall(r"[0-9a-f]{32}", page.evaluate("location.hash"))
     shutter = page.get_by_role("button", name="Take photo")
     expect(shutter).to_be_enabled(timeout=15_000)
-    shutter.click()
-    expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
     lost.set_offline(True)
     shutter.click()
     page.get_by_role("link", name="Outbox").click()

@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Server, run_server
 from tests.browser.phone import assert_accessible, enroll, new_phone
-from tests.browser.test_lost_device import desk, register_patient_and_consent
+from tests.browser.test_devices import _capture_a_photo
+from tests.browser.test_lost_device import desk
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +43,8 @@ def phone(browser: Browser, server: Server, email: str, name: str) -> Page:
 def share_photo(page: Page, to: str) -> tuple[str, str]:
     """Take a photo and share it with ``to`` once the custodian has inspected it; the
     patient's and the photo's ids."""
-    register_patient_and_consent(page)
+    _capture_a_photo(page)
     patient_id = re.findall(r"[0-9a-f]{32}", page.evaluate("location.hash"))[0]
-    shutter = page.get_by_role("button", name="Take photo")
-    expect(shutter).to_be_enabled(timeout=15_000)
-    shutter.click()
-    expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
     page.evaluate("(h) => { location.hash = h; }", f"#/photos/{patient_id}")
     page.get_by_test_id("timeline").locator("a").first.click()
     media_id = re.findall(r"[0-9a-f]{32}", page.evaluate("location.hash"))[1]
