@@ -18,7 +18,7 @@ import {
   type Party,
 } from "./api";
 import { isoFromLocalInput, localInputValue, nextStep, proposedOf, REASON_MAX } from "./logic";
-import { errorText, Id, label, LoadState, OfficerPage, PdfButton, Radios, TextArea, useLoad, When } from "./parts";
+import { reasonProblem, useAction, Id, label, LoadState, OfficerPage, PdfButton, Radios, TextArea, useLoad, When } from "./parts";
 import { officerHref } from "./routes";
 
 export function BreachesScreen() {
@@ -87,23 +87,17 @@ function StepForm({ b, onDone }: { b: BreachOut; onDone: (next: BreachOut) => vo
   const step = nextStep(b.status);
   const [reason, setReason] = useState("");
   const [classification, setClassification] = useState<Classification | null>(b.proposed_classification?.classification ?? null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   if (step === null) return <p class="muted">{t("offBreachClosed")}</p>;
   async function record(e: Event) {
     e.preventDefault();
     if (step === null) return;
-    if (!reason.trim()) {
-      setError(t("offReasonMissing"));
-      return;
-    }
+    if (reasonProblem(reason)) return setError(reasonProblem(reason));
     if (step === "assessed" && classification === null) {
       setError(t("offClassMissing"));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const next = await officerApi.breachStep(b.id, {
         step,
         reason: reason.trim(),
@@ -112,11 +106,7 @@ function StepForm({ b, onDone }: { b: BreachOut; onDone: (next: BreachOut) => vo
       announce(t("offStepRecorded", { step: label("offStatus_", step) }));
       setReason("");
       onDone(next);
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form class="card" onSubmit={record} noValidate aria-labelledby="step-title" data-testid="step-form">
@@ -297,8 +287,7 @@ function RecordSent({ breachId, item, onDone }: { breachId: string; item: Notifi
   const [at, setAt] = useState(() => localInputValue(Date.now()));
   const [method, setMethod] = useState("");
   const [note, setNote] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   if (!open) {
     return (
       <button type="button" class="secondary" onClick={() => setOpen(true)}>
@@ -317,18 +306,12 @@ function RecordSent({ breachId, item, onDone }: { breachId: string; item: Notifi
       setError(t("offMethodMissing"));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await officerApi.recordSent(breachId, item.party, { sent_at: iso, method: method.trim(), note: note.trim() });
       announce(t("offSentRecorded", { party: label("offParty_", item.party) }));
       setOpen(false);
       await onDone();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   const atId = `sent-at-${item.party}`;
   return (

@@ -9,7 +9,7 @@ import { Field, FormError, Submit } from "../ui";
 import { officerApi, type CopyRequest, type Decision, type DeletionRequest } from "./api";
 import { officerHref } from "./routes";
 import { cleanId } from "./logic";
-import { errorText, Id, label, LoadState, OfficerPage, PdfButton, Radios, TextArea, useLoad, When } from "./parts";
+import { reasonProblem, useAction, Id, label, LoadState, OfficerPage, PatientIdField, PdfButton, Radios, TextArea, useLoad, When } from "./parts";
 
 type Lang = "en" | "fr";
 const LANGS = (): [Lang, string][] => [
@@ -21,8 +21,7 @@ function NewCopyRequest({ onMade }: { onMade: () => Promise<void> }) {
   const [patient, setPatient] = useState("");
   const [language, setLanguage] = useState<Lang>("en");
   const [received, setReceived] = useState(() => new Date().toISOString().slice(0, 10));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   async function make(e: Event) {
     e.preventDefault();
     const id = cleanId(patient);
@@ -30,23 +29,17 @@ function NewCopyRequest({ onMade }: { onMade: () => Promise<void> }) {
       setError(t("offIdInvalid"));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       await officerApi.newCopyRequest(id, { language, received_at: received });
       announce(t("offCopyMade"));
       setPatient("");
       await onMade();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form class="card" onSubmit={make} noValidate aria-labelledby="new-copy-title">
       <h3 id="new-copy-title">{t("offCopyNew")}</h3>
-      <Field label={t("offPatientId")} hint={t("offPatientIdHint")} value={patient} onValue={setPatient} spellcheck={false} autocapitalize="off" />
+      <PatientIdField value={patient} onValue={setPatient} />
       <Radios legend={t("offLanguage")} name="copy-lang" value={language} onValue={setLanguage} options={LANGS()} />
       <Field label={t("offReceivedOn")} type="date" value={received} onValue={setReceived} />
       <FormError message={error} />
@@ -57,19 +50,12 @@ function NewCopyRequest({ onMade }: { onMade: () => Promise<void> }) {
 
 function CopyCard({ r }: { r: CopyRequest }) {
   const [pkg, setPkg] = useState<{ passphrase: string; download: string; size: number } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   async function prepare() {
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setPkg(await officerApi.copyPackage(r.id));
       announce(t("offPackageReady"));
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <li class="item" data-testid="copy" data-request={r.id}>
@@ -110,8 +96,7 @@ function NewDeletionRequest({ onMade }: { onMade: () => Promise<void> }) {
   const [target, setTarget] = useState("");
   const [reason, setReason] = useState("");
   const [language, setLanguage] = useState<Lang>("en");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   async function make(e: Event) {
     e.preventDefault();
     const id = cleanId(patient);
@@ -127,13 +112,8 @@ function NewDeletionRequest({ onMade }: { onMade: () => Promise<void> }) {
       setError(t("offIdInvalid"));
       return;
     }
-    if (!reason.trim()) {
-      setError(t("offReasonMissing"));
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
+    if (reasonProblem(reason)) return setError(reasonProblem(reason));
+    await run(async () => {
       await officerApi.newDeletionRequest(id, {
         scope,
         encounter_id: scope === "encounter" ? (ids[0] ?? null) : null,
@@ -146,16 +126,12 @@ function NewDeletionRequest({ onMade }: { onMade: () => Promise<void> }) {
       setTarget("");
       setReason("");
       await onMade();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form class="card" onSubmit={make} noValidate aria-labelledby="new-deletion-title">
       <h3 id="new-deletion-title">{t("offDeletionNew")}</h3>
-      <Field label={t("offPatientId")} hint={t("offPatientIdHint")} value={patient} onValue={setPatient} spellcheck={false} autocapitalize="off" />
+      <PatientIdField value={patient} onValue={setPatient} />
       <Radios
         legend={t("offDeletionScope")}
         name="deletion-scope"
@@ -188,8 +164,7 @@ function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => P
   const [decision, setDecision] = useState<Decision | null>(null);
   const [reason, setReason] = useState("");
   const [retain, setRetain] = useState<Set<string>>(new Set());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [result, setResult] = useState<DeletionRequest | null>(null);
   const shown = result ?? r;
   async function decide(e: Event) {
@@ -198,17 +173,12 @@ function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => P
       setError(t("offDecisionMissing"));
       return;
     }
-    if (!reason.trim()) {
-      setError(t("offReasonMissing"));
-      return;
-    }
+    if (reasonProblem(reason)) return setError(reasonProblem(reason));
     if (decision === "partly_granted" && retain.size === 0) {
       setError(t("offRetainMissing"));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       setResult(
         await officerApi.decideDeletion(r.id, {
           decision,
@@ -218,11 +188,7 @@ function DeletionCard({ r, onDecided }: { r: DeletionRequest; onDecided: () => P
       );
       announce(t("offDecisionRecorded"));
       await onDecided();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   function toggle(id: string, on: boolean) {
     const next = new Set(retain);

@@ -21,7 +21,7 @@ import {
   type RuleForm,
   type RuleProblem,
 } from "./logic";
-import { errorText, Id, label, LoadState, NumberField, OfficerPage, Radios, TextArea, useLoad, When } from "./parts";
+import { errorText, reasonProblem, useAction, Id, label, LoadState, NumberField, OfficerPage, Radios, TextArea, useLoad, When } from "./parts";
 import { officerHref } from "./routes";
 
 // --- rules ------------------------------------------------------------------------------------
@@ -47,8 +47,7 @@ function problemText(p: RuleProblem): string {
 
 function RuleEditor({ rule, onDone, onCancel }: { rule: RetentionRule; onDone: () => void; onCancel: () => void }) {
   const [form, setForm] = useState<RuleForm>(() => ruleForm(rule));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const set = (k: keyof RuleForm) => (v: string) => setForm({ ...form, [k]: v });
   async function save(e: Event) {
     e.preventDefault();
@@ -57,17 +56,11 @@ function RuleEditor({ rule, onDone, onCancel }: { rule: RetentionRule; onDone: (
       setError(problemText(next));
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const done = await officerApi.setRule(next);
       announce(t("offRuleSaved", { name: rule.name, count: done.patients_recomputed }));
       onDone();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form class="card rule-editor" onSubmit={save} noValidate data-testid="rule-editor">
@@ -97,23 +90,15 @@ function RuleEditor({ rule, onDone, onCancel }: { rule: RetentionRule; onDone: (
 function RuleCard({ r, onChanged }: { r: RuleOut; onChanged: () => Promise<void> }) {
   const [editing, setEditing] = useState(false);
   const [confirmReset, setConfirmReset] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useAction();
   const rule = r.rule;
   async function reset() {
-    setBusy(true);
-    setError(null);
-    try {
-      const done = await officerApi.resetRule(rule.jurisdiction);
-      announce(t("offRuleResetDone", { name: rule.name, count: done.patients_recomputed }));
-      setConfirmReset(false);
-      await onChanged();
-    } catch (err) {
-      setConfirmReset(false);
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    const done = await run(async () => {
+      const changed = await officerApi.resetRule(rule.jurisdiction);
+      announce(t("offRuleResetDone", { name: rule.name, count: changed.patients_recomputed }));
+    });
+    setConfirmReset(false);
+    if (done) await onChanged();
   }
   return (
     <li class="item rule" data-testid="rule" data-jurisdiction={rule.jurisdiction}>
@@ -214,8 +199,7 @@ function PlaceHold({ onPlaced }: { onPlaced: () => Promise<void> }) {
   const [kind, setKind] = useState<HoldKind>("legal_hold");
   const [target, setTarget] = useState("");
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   async function place(e: Event) {
     e.preventDefault();
     const id = cleanId(target);
@@ -223,23 +207,14 @@ function PlaceHold({ onPlaced }: { onPlaced: () => Promise<void> }) {
       setError(t("offIdInvalid"));
       return;
     }
-    if (!reason.trim()) {
-      setError(t("offReasonMissing"));
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
+    if (reasonProblem(reason)) return setError(reasonProblem(reason));
+    await run(async () => {
       await officerApi.placeHold({ scope, target_id: id, reason: reason.trim(), kind });
       announce(t("offHoldPlaced"));
       setTarget("");
       setReason("");
       await onPlaced();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <form class="card" onSubmit={place} noValidate aria-labelledby="place-hold-title" data-testid="place-hold">
@@ -276,26 +251,16 @@ function PlaceHold({ onPlaced }: { onPlaced: () => Promise<void> }) {
 function HoldCard({ h, onReleased }: { h: HoldOut; onReleased: () => Promise<void> }) {
   const [releasing, setReleasing] = useState(false);
   const [reason, setReason] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   async function release(e: Event) {
     e.preventDefault();
-    if (!reason.trim()) {
-      setError(t("offReasonMissing"));
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    try {
+    if (reasonProblem(reason)) return setError(reasonProblem(reason));
+    await run(async () => {
       await officerApi.releaseHold(h.id, reason.trim());
       announce(t("offHoldReleased"));
       setReleasing(false);
       await onReleased();
-    } catch (err) {
-      setError(errorText(err));
-    } finally {
-      setBusy(false);
-    }
+    });
   }
   return (
     <li class="item" data-testid="hold" data-hold={h.id} data-target={h.target_id}>

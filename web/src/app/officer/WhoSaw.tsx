@@ -4,10 +4,10 @@
 // what happened ("what") are in English; the rest is in the user's language.
 import { useEffect, useState } from "preact/hooks";
 import { t } from "../i18n";
-import { Field, FormError, Submit } from "../ui";
+import { FormError, Submit } from "../ui";
 import { officerApi, type AccessEvent } from "./api";
 import { cleanId } from "./logic";
-import { errorText, Id, label, LoadState, OfficerPage, PdfButton, useLoad, When } from "./parts";
+import { errorText, Id, label, LoadState, OfficerPage, PatientIdField, PdfButton, useLoad, When } from "./parts";
 import { officerHref } from "./routes";
 
 function PatientPicker() {
@@ -25,7 +25,7 @@ function PatientPicker() {
   return (
     <form class="card" onSubmit={go} noValidate aria-labelledby="who-saw-pick">
       <h2 id="who-saw-pick">{t("offWhoSawPick")}</h2>
-      <Field label={t("offPatientId")} hint={t("offPatientIdHint")} value={text} onValue={setText} spellcheck={false} autocapitalize="off" />
+      <PatientIdField value={text} onValue={setText} />
       <FormError message={error} />
       <Submit busy={false} label={t("offWhoSawShow")} />
     </form>

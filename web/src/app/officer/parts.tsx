@@ -5,7 +5,7 @@ import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
 import { formatDateTime, hasMessage, t, type MessageKey } from "../i18n";
 import { announce } from "../status";
-import { ScreenTitle } from "../ui";
+import { Field, ScreenTitle } from "../ui";
 import { shortId } from "./logic";
 import { officerHref, type OfficerRoute } from "./routes";
 import "./officer.css";
@@ -24,6 +24,32 @@ export function label(prefix: string, value: string): string {
  * 404 can only mean that. */
 export function unavailable(err: unknown): boolean {
   return err instanceof ApiError && (err.status === 404 || err.status === 405);
+}
+
+/** A form's action: busy while it runs (it cannot run twice), and its error, shown by the
+ * form. ``run`` returns whether the work was done. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  async function run(work: () => Promise<void>): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      setError(errorText(err));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  }
+  return { busy, error, setError, run };
+}
+
+/** The reason a privacy officer must give, or the message saying so. */
+export function reasonProblem(reason: string): string | null {
+  return reason.trim() ? null : t("offReasonMissing");
 }
 
 export interface Loaded<T> {
@@ -131,6 +157,21 @@ export function Id({ id }: { id: string }) {
   );
 }
 
+/** A field's label and optional hint, with the hint's id for aria-describedby. */
+function Labelled({ id, label, hint, children }: { id: string; label: string; hint?: string | undefined; children: ComponentChildren }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {hint ? (
+        <p class="hint" id={`${id}-hint`}>
+          {hint}
+        </p>
+      ) : null}
+      {children}
+    </div>
+  );
+}
+
 /** A labelled multi-line text field. */
 export function TextArea(props: {
   label: string;
@@ -145,13 +186,7 @@ export function TextArea(props: {
   if (props.hint) extra["aria-describedby"] = `${id}-hint`;
   if (props.maxLength) extra["maxLength"] = props.maxLength;
   return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {props.hint}
-        </p>
-      ) : null}
+    <Labelled id={id} label={props.label} hint={props.hint}>
       <textarea
         id={id}
         rows={3}
@@ -160,7 +195,7 @@ export function TextArea(props: {
         onInput={(e) => props.onValue((e.currentTarget as HTMLTextAreaElement).value)}
         {...extra}
       />
-    </div>
+    </Labelled>
   );
 }
 
@@ -170,13 +205,7 @@ export function NumberField(props: { label: string; hint?: string; value: string
   const extra: Record<string, unknown> = {};
   if (props.hint) extra["aria-describedby"] = `${id}-hint`;
   return (
-    <div class="field">
-      <label for={id}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`}>
-          {props.hint}
-        </p>
-      ) : null}
+    <Labelled id={id} label={props.label} hint={props.hint}>
       <input
         id={id}
         type="text"
@@ -186,8 +215,13 @@ export function NumberField(props: { label: string; hint?: string; value: string
         onInput={(e) => props.onValue((e.currentTarget as HTMLInputElement).value)}
         {...extra}
       />
-    </div>
+    </Labelled>
   );
+}
+
+/** The patient's id in clinphoto, typed or pasted. */
+export function PatientIdField({ value, onValue }: { value: string; onValue: (v: string) => void }) {
+  return <Field label={t("offPatientId")} hint={t("offPatientIdHint")} value={value} onValue={onValue} spellcheck={false} autocapitalize="off" />;
 }
 
 /** A group of radio buttons with its legend. */
