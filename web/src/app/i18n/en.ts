@@ -78,6 +78,7 @@ export const en = {
   navPatients: "Patients",
   navOutbox: "Outbox",
   navLock: "Lock",
+  navOfficer: "Privacy office",
   mainNav: "Main",
 
   patientsTitle: "Find a patient",

@@ -82,6 +82,7 @@ export const fr = {
   navPatients: "Patients",
   navOutbox: "Envois",
   navLock: "Verrouiller",
+  navOfficer: "Vie privée",
   mainNav: "Principal",
 
   patientsTitle: "Trouver un patient",

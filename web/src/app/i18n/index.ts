@@ -6,16 +6,16 @@ import { devicesEn } from "./devices.en";
 import { devicesFr } from "./devices.fr";
 import { en as coreEn } from "./en";
 import { fr as coreFr } from "./fr";
-import { officerEn } from "./officer.en";
-import { officerFr } from "./officer.fr";
 import { reportEn } from "./report.en";
 import { reportFr } from "./report.fr";
 import { shareEn } from "./share.en";
 import { shareFr } from "./share.fr";
 
 // One dictionary per language: the core strings and each screen family's own file.
-const en = { ...coreEn, ...captureEn, ...shareEn, ...devicesEn, ...reportEn, ...officerEn };
-const fr = { ...coreFr, ...captureFr, ...shareFr, ...devicesFr, ...reportFr, ...officerFr };
+// The privacy office's strings (officer.*.ts) are not here: they load with its screens
+// (officer/i18n.ts), so that a clinician's phone does not download them.
+const en = { ...coreEn, ...captureEn, ...shareEn, ...devicesEn, ...reportEn };
+const fr = { ...coreFr, ...captureFr, ...shareFr, ...devicesFr, ...reportFr };
 type MessageKey = keyof typeof en;
 type Messages = { readonly [K in MessageKey]: string };
 
@@ -82,7 +82,11 @@ export function onLangChange(f: () => void): () => void {
 
 /** A message in the current language with its {placeholders} filled. */
 export function t(key: MessageKey, vars?: Record<string, string | number>): string {
-  let text = DICTS[current][key];
+  return fill(DICTS[current][key], vars);
+}
+
+/** A message's text with its {placeholders} filled, numbers written as in this language. */
+export function fill(text: string, vars?: Record<string, string | number>): string {
   if (vars) {
     for (const [k, v] of Object.entries(vars)) {
       text = text.replaceAll(`{${k}}`, typeof v === "number" ? formatNumber(v) : v);

@@ -2,7 +2,6 @@
 // rules and holds, certificates of destruction, the breach register, patients' requests and
 // "who saw my photos". officer.fr.ts must give every key (tsc checks it); merged in index.ts.
 export const officerEn = {
-  navOfficer: "Privacy office",
   officerTitle: "Privacy office",
 
   // Shared

@@ -3,7 +3,6 @@
 import type { OfficerMessages } from "./officer.en";
 
 export const officerFr: OfficerMessages = {
-  navOfficer: "Vie privée",
   officerTitle: "Bureau de la protection de la vie privée",
 
   offNavLabel: "Sections du bureau de la vie privée",

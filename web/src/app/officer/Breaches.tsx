@@ -5,7 +5,7 @@
 // classification decided at "assessed"); and the notification checklist of the province,
 // with "record sent" and the letters in English and French.
 import { useState } from "preact/hooks";
-import { t } from "../i18n";
+import { t } from "./i18n";
 import { announce } from "../status";
 import { Field, FormError, Submit } from "../ui";
 import {

@@ -3,7 +3,7 @@
 // "who saw my photos". Everything here is imported only from this module, so none of it is in
 // the app's first load. The server's access policy decides every request; a clinician who
 // comes here by the address gets the server's refusals, shown as errors.
-import { t } from "../i18n";
+import { t } from "./i18n";
 import { BreachesScreen, BreachScreen } from "./Breaches";
 import { OfficerPage } from "./parts";
 import { QueueScreen } from "./Queue";

@@ -4,7 +4,7 @@
 // photos the custodian quarantined (DEI-2) and open breaches (BRE-1).
 import type { ComponentChildren } from "preact";
 import { useState } from "preact/hooks";
-import { formatDate, t } from "../i18n";
+import { formatDate, t } from "./i18n";
 import { announce } from "../status";
 import { FormError } from "../ui";
 import { officerApi } from "./api";

@@ -3,7 +3,7 @@
 // patient separately), and deletion (granted, refused because of a hold, a clinical decision
 // or a retention rule, or partly granted, with the letter to the patient).
 import { useState } from "preact/hooks";
-import { formatDate, t } from "../i18n";
+import { formatDate, t } from "./i18n";
 import { announce } from "../status";
 import { Field, FormError, Submit } from "../ui";
 import { officerApi, type CopyRequest, type Decision, type DeletionRequest } from "./api";

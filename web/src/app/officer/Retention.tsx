@@ -4,7 +4,7 @@
 // recomputes every date it governs), legal holds placed and released with a reason, and
 // certificates of destruction, one printable.
 import { useState } from "preact/hooks";
-import { t } from "../i18n";
+import { t } from "./i18n";
 import { announce } from "../status";
 import { AlertDialog, Field, FormError, Submit } from "../ui";
 import { officerApi, type HoldKind, type HoldOut, type HoldScope, type RetentionRule, type RuleOut, type SweepOut } from "./api";

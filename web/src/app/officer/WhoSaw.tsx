@@ -3,7 +3,7 @@
 // patient later withdrew, with its recipients, to follow up (CON-7). The server's words for
 // what happened ("what") are in English; the rest is in the user's language.
 import { useEffect, useState } from "preact/hooks";
-import { t } from "../i18n";
+import { t } from "./i18n";
 import { FormError, Submit } from "../ui";
 import { officerApi, type AccessEvent } from "./api";
 import { cleanId } from "./logic";

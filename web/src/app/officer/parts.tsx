@@ -3,7 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useId, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api";
-import { formatDateTime, hasMessage, t, type MessageKey } from "../i18n";
+import { formatDateTime, hasMessage, t, type MessageKey } from "./i18n";
 import { announce } from "../status";
 import { Field, ScreenTitle } from "../ui";
 import { shortId } from "./logic";
