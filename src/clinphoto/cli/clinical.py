@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _unlock
+from clinphoto.cli.device import DEFAULT_PROFILE, ProfileOpt, _fail, _finish, _unlock
 from clinphoto.cli.ui import parse_box, progress
 from clinphoto.imaging.regions import Box
 
@@ -86,9 +85,9 @@ def capture(
                 bar.advance(task)
         _report_sync(box.sync(api.send_sealed), profile)
     except ApiError as exc:
-        raise _refused(exc, profile) from None
+        raise _refused(exc, profile, api, secrets_) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     if refused:
         raise _fail(f"{refused} of {len(files)} file(s) were not captured (see above)")
 
@@ -168,18 +167,21 @@ def _report_sync(report: SyncReport, profile: Path) -> None:
         raise _fail(f"{len(report.refused)} item(s) were refused by the server (see above)")
 
 
-def _refused(exc: ApiError, profile: Path) -> typer.Exit:
-    """The server's refusal as the command's error; a revoked device wipes what it holds."""
+def _refused(exc: ApiError, profile: Path, api: ApiClient, secrets_: DeviceSecrets) -> typer.Exit:
+    """The server's refusal as the command's error; a revoked device wipes what it holds:
+    on the server's order, with a signed confirmation, when a wipe was queued for it (a
+    device reported lost), else at once."""
+    from clinphoto.client import status
     from clinphoto.client.profile import Profile
 
     if exc.code == "device_revoked":
-        Profile(profile).wipe()
-        shutil.rmtree(profile / "queue", ignore_errors=True)
-        (profile / RECIPIENTS).unlink(missing_ok=True)
-        return _fail(
-            f"{exc.message}. This machine's copy of the device's keys and of its outbox was "
-            "wiped (BRE-4)"
-        )
+        _finish(api, profile, secrets_)
+        if Profile(profile).exists():
+            status.erase(Profile(profile))
+            return _fail(
+                f"{exc.message}. This machine's copy of the device's keys and of its outbox "
+                "was wiped (BRE-4)"
+            )
     return _fail(exc.message)
 
 
@@ -200,9 +202,9 @@ def sync(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
             out.print("The outbox is empty.")
         _report_sync(report, profile)
     except ApiError as exc:
-        raise _refused(exc, profile) from None
+        raise _refused(exc, profile, api, secrets_) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     if report.waiting:
         raise typer.Exit(3)
 
@@ -316,9 +318,6 @@ def _opened_text(secrets_: DeviceSecrets, media: dict[str, Any], field: str) -> 
         return "(this device cannot open the text)"
 
 
-RECIPIENTS = "recipients.json"
-
-
 def _own_recipients(api: ApiClient, profile: Path | None = None) -> list[str]:
     """The records key and this user's active devices: who every capture is sealed to.
 
@@ -326,8 +325,9 @@ def _own_recipients(api: ApiClient, profile: Path | None = None) -> list[str]:
     sealed while the server cannot be reached; the last list the server gave is used then.
     """
     from clinphoto.client.api import ApiError
+    from clinphoto.client.profile import RECIPIENTS_CACHE
 
-    cache = profile / RECIPIENTS if profile is not None else None
+    cache = profile / RECIPIENTS_CACHE if profile is not None else None
     try:
         me = api.me()
         found = [me["records_recipient"]] + [
@@ -390,6 +390,10 @@ def open_media(
 ) -> None:
     """Download, verify and decrypt a photo into a file you name (never anywhere else).
 
+    clinphoto keeps no copy: the file is yours to protect and delete. If a share you opened
+    is recalled by its sender, clinphoto says so at your next command but cannot delete the
+    file you wrote.
+
     Example: clinphoto open 0c1d... --out /secure/tmp/wound.jpg --purpose clinical_care
     Example: clinphoto open --share 7a2e... --out /secure/tmp/referral.jpg
     """
@@ -409,7 +413,7 @@ def open_media(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     plain = _decrypt(secrets_, meta, ciphertext, key)
     fd = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
@@ -485,7 +489,7 @@ def share(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(f"shared as {result['id']} ({result['status']})")
 
 
@@ -510,7 +514,7 @@ def shares(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
 
 
 def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
@@ -538,7 +542,7 @@ def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
 
 
 def ack(
@@ -562,7 +566,7 @@ def ack(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(f"share {result['id']} {result['status']}")
 
 
@@ -570,25 +574,26 @@ patient = typer.Typer(help="Register and find patients (identifiers are encrypte
 consent_cli = typer.Typer(help="Record consent for an encounter (CON-1 to CON-3).")
 
 
-def _api(profile: Path) -> ApiClient:
+def _api(profile: Path) -> tuple[ApiClient, DeviceSecrets]:
     secrets_ = _unlock(profile)
     from clinphoto.client.api import ApiClient
 
-    return ApiClient(secrets_.server, secrets_.token)
+    return ApiClient(secrets_.server, secrets_.token), secrets_
 
 
 @contextmanager
 def _connected(profile: Path) -> Iterator[ApiClient]:
-    """The device's API client for one command; a refusal ends it with the server's words."""
-    api = _api(profile)
+    """The device's API client for one command; a refusal ends it with the server's words.
+    The device's status report follows the command's requests (decision 014)."""
+    api, secrets_ = _api(profile)
     from clinphoto.client.api import ApiError
 
     try:
         yield api
     except ApiError as exc:
-        raise _refused(exc, profile) from None
+        raise _refused(exc, profile, api, secrets_) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
 
 
 @patient.command("add")
@@ -790,7 +795,7 @@ def consent_record(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
 
 
 @consent_cli.command("list")
@@ -877,7 +882,7 @@ def inspection(
 
     Example: clinphoto inspection 0c1d... --wait 30
     """
-    api = _api(profile)
+    api, secrets_ = _api(profile)
     from clinphoto.client.api import ApiError
 
     deadline = time.monotonic() + wait
@@ -890,7 +895,7 @@ def inspection(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     if verdict["status"] == "pending":
         out.print("pending: the custodian has not inspected this photo yet")
         raise typer.Exit(3)
@@ -961,5 +966,5 @@ def redact_media(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(f"redacted {len(regions)} region(s); new version {result['id']}")

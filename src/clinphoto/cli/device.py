@@ -20,6 +20,7 @@ from rich.console import Console
 from clinphoto.cli import early
 
 if TYPE_CHECKING:
+    from clinphoto.client.api import ApiClient
     from clinphoto.client.profile import DeviceSecrets, Profile, ProfileError
 
 device = typer.Typer(help="The device client: enroll this machine and manage your devices.")
@@ -82,7 +83,54 @@ def _unlock(profile: Path) -> DeviceSecrets:
     try:
         return Profile(profile).unlock(passcode)
     except ProfileError as exc:
+        _send_pending_confirmation(profile)
         raise _fail(str(exc)) from None
+
+
+def _send_pending_confirmation(profile: Path) -> None:
+    """A wiped profile's signed wipe confirmation that could not be sent then (BRE-4)."""
+    from clinphoto.client import status
+
+    sent = status.send_pending_confirmation(profile)
+    if sent:
+        err.print("The signed confirmation of this device's remote wipe was sent (BRE-4).")
+    elif sent is False:
+        err.print("The confirmation of this device's remote wipe still waits to be sent.")
+
+
+def _finish(api: ApiClient, profile: Path, secrets_: DeviceSecrets) -> None:
+    """After a command's main request: this device's signed status report (decision 014),
+    and what the answer orders: a remote wipe (BRE-4), recalled shares (BRE-2). Never fatal;
+    closes ``api``. Nothing is done when the profile is gone or the server was not reached."""
+    from clinphoto.client import status
+    from clinphoto.client.profile import Profile
+
+    try:
+        outcome = status.report(api, secrets_.server, Profile(profile), secrets_.device_id)
+    finally:
+        api.close()
+    if outcome.wiped is not None:
+        held = outcome.wiped["outbox_items"]
+        sent = (
+            "The signed confirmation was sent to the server."
+            if outcome.wipe_confirmed
+            else "The signed confirmation could not be sent yet: the next clinphoto command "
+            "run with this profile sends it."
+        )
+        err.print(
+            "[red]This device was reported lost or stolen and was wiped on the server's "
+            f"order (BRE-4):[/] its keys, its status key, its outbox ({held} unsent "
+            f"item(s)) and its cached recipients were erased from {profile}. {sent}"
+        )
+    if outcome.problem is not None:
+        err.print(f"[dim]note: this device's status report was not sent: {outcome.problem}[/]")
+    for share_id in outcome.recalled_shares:
+        err.print(
+            f"[yellow]recalled:[/] share {share_id} was recalled by its sender. clinphoto "
+            "keeps no copy of a share on this device, and said so to the server. If you "
+            f"saved it with `clinphoto open --share {share_id} --out FILE`, delete that file "
+            "yourself: clinphoto cannot reach it (BRE-2)."
+        )
 
 
 def _local_problem(store: Profile, password: str, passcode: str, name: str) -> str | None:
@@ -202,6 +250,8 @@ def enroll(
         raise _fail(_undo_enrollment(server, result, exc)) from None
     out.print(f"Enrolled device {secrets_.device_id} for {secrets_.email}")
     out.print(f"Fingerprint: {result['device']['fingerprint']}")
+    # Its status key, registered now: a lost device can be wiped from its next report.
+    _finish(ApiClient(server, secrets_.token), profile, secrets_)
 
 
 @device.command("login")
@@ -230,6 +280,7 @@ def login(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     secrets_.token = result["token"]
     Profile(profile).update(secrets_, os.environ.get("CLINPHOTO_PASSCODE") or _passcode_again())
     out.print(f"Signed in as {secrets_.email}")
+    _finish(ApiClient(secrets_.server, secrets_.token), profile, secrets_)
 
 
 def _passcode_again() -> str:
@@ -252,7 +303,7 @@ def whoami(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(f"{me['user']['display_name']} <{me['user']['email']}> ({me['user']['role']})")
     out.print(f"device {me['device']['id']} {me['device']['name']!r}")
     out.print(f"fingerprint {me['device']['fingerprint']}")
@@ -290,7 +341,7 @@ def list_devices(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     _print_devices(devices, secrets_.device_id)
 
 
@@ -309,7 +360,7 @@ def list_users(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     typer.echo(f"{'id':32}  {'role':15}  {'active':6}  {'devices':7}  email")
     for u in users:
         active = "yes" if u["active"] else "no"
@@ -370,7 +421,7 @@ def revoke(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(f"Device {result['id']} ({result['name']}) is {result['status']}")
 
 
@@ -392,7 +443,7 @@ def approve(profile: ProfileOpt = DEFAULT_PROFILE) -> None:
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(
         f"One-time enrollment code (valid {result['expires_in_hours']} hours): {result['code']}"
     )
@@ -487,7 +538,7 @@ def grant(
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
-        api.close()
+        _finish(api, profile, secrets_)
     out.print(
         f"{report.granted} grant(s) written, {report.existing} already there, "
         f"for {report.objects} object(s)"

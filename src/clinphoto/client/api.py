@@ -23,6 +23,7 @@ class ApiClient:
     def __init__(self, server: str, token: str | None = None, timeout: float = 30.0) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=server.rstrip("/"), headers=headers, timeout=timeout)
+        self.unreachable = False  # a call could not reach the server (nothing more is tried)
 
     def close(self) -> None:
         self._http.close()
@@ -31,6 +32,7 @@ class ApiClient:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
+            self.unreachable = True
             raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
         if response.status_code >= 400:
             try:
@@ -45,6 +47,7 @@ class ApiClient:
         try:
             response = self._http.get(path, params=params)
         except httpx.HTTPError as exc:
+            self.unreachable = True
             raise ApiError(0, "unreachable", f"cannot reach the server: {exc}") from None
         if response.status_code >= 400:
             err = response.json().get("error", {})
@@ -229,3 +232,19 @@ class ApiClient:
             "POST", f"/v1/shares/{share_id}/ack", json={"signature": signature}
         )
         return result
+
+    # --- device status (docs/wire/device-status.md; decision 014) ------------------------
+
+    def register_status_key(self, public_key: str) -> None:
+        self._call("PUT", "/v1/devices/current/status-key", json={"public_key": public_key})
+
+    def report_status(self, body: dict[str, Any]) -> dict[str, Any]:
+        """No session: the body is signed by the status key."""
+        result: dict[str, Any] = self._call("POST", "/v1/device-status", json=body)
+        return result
+
+    def confirm_wipe(self, body: dict[str, Any]) -> None:
+        self._call("POST", "/v1/device-status/wipe-confirmation", json=body)
+
+    def confirm_share_deleted(self, body: dict[str, Any]) -> None:
+        self._call("POST", "/v1/device-status/delete-confirmation", json=body)

@@ -5,6 +5,11 @@ ciphertext of the device's private keys, ids and session token (STO-3). The vaul
 derived from the passcode and never stored. After ``MAX_FAILED_UNLOCKS`` wrong passcodes in a
 row the vault is destroyed (STO-3, BRE-4); the counter sits outside the ciphertext, so it
 deters guessing through the client, not an attacker who copies the file (Argon2id does that).
+
+Beside the vault, ``status_key`` holds the device's *status key* (decision 014): an Ed25519
+key used only to sign status reports and wipe and deletion confirmations, kept OUTSIDE the
+vault on purpose, so that a report and a wipe confirmation need no passcode. It signs nothing
+that opens a photo. A profile from before it existed gets one at its next unlocked command.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from clinphoto import crypto
 from clinphoto.core import protocol
 
 VAULT = "vault.json"
+STATUS_KEY = "status_key"
+RECIPIENTS_CACHE = "recipients.json"  # public keys only: who captures are sealed to offline
+OUTBOX = "queue"
 MAX_FAILED_UNLOCKS = protocol.MAX_FAILED_UNLOCKS
 MIN_PASSCODE_LENGTH = 6
 _CONTEXT = b"clinphoto-device-vault-v1"
@@ -54,6 +62,37 @@ class DeviceSecrets:
     @property
     def signing(self) -> crypto.SigningKey:
         return crypto.SigningKey(base64.b64decode(self.signing_key))
+
+
+@dataclass
+class StatusKey:
+    """The status key, as kept outside the vault: the device it belongs to, the 32-byte
+    Ed25519 seed (base64) and whether the server accepted its public half."""
+
+    device_id: str
+    seed: str
+    registered: bool = False
+
+    @property
+    def signing(self) -> crypto.SigningKey:
+        return crypto.SigningKey(base64.b64decode(self.seed))
+
+    @property
+    def public(self) -> str:
+        return self.signing.public
+
+
+def _erase(path: Path) -> bool:
+    """Overwrite, then remove, a file; False when there was none."""
+    if not path.exists():
+        return False
+    size = path.stat().st_size
+    with path.open("r+b") as fh:
+        fh.write(secrets.token_bytes(size))
+        fh.flush()
+        os.fsync(fh.fileno())
+    path.unlink()
+    return True
 
 
 class Profile:
@@ -100,8 +139,9 @@ class Profile:
         }
         self._write(doc)
 
-    def _write(self, doc: dict[str, object]) -> None:
-        tmp = self.vault_path.with_suffix(".tmp")
+    def _write(self, doc: dict[str, object], path: Path | None = None) -> None:
+        path = path or self.vault_path
+        tmp = path.with_suffix(".tmp")
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -109,11 +149,9 @@ class Profile:
                 json.dump(doc, fh)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, self.vault_path)
+            os.replace(tmp, path)
         except OSError as exc:
-            raise ProfileError(
-                f"cannot write the device profile {self.vault_path}: {exc.strerror}"
-            ) from None
+            raise ProfileError(f"cannot write the device profile {path}: {exc.strerror}") from None
 
     def unlock(self, passcode: str) -> DeviceSecrets:
         if not self.exists():
@@ -141,12 +179,36 @@ class Profile:
     def update(self, secrets_: DeviceSecrets, passcode: str) -> None:
         self.save(secrets_, passcode)
 
-    def wipe(self) -> None:
-        """Overwrite, then remove, the vault (BRE-4)."""
-        if self.vault_path.exists():
-            size = self.vault_path.stat().st_size
-            with self.vault_path.open("r+b") as fh:
-                fh.write(secrets.token_bytes(size))
-                fh.flush()
-                os.fsync(fh.fileno())
-            self.vault_path.unlink()
+    def wipe(self) -> bool:
+        """Overwrite, then remove, the vault and the status key (BRE-4); True when there was a
+        vault to erase."""
+        _erase(self.status_key_path)
+        return _erase(self.vault_path)
+
+    # --- the status key (decision 014), outside the vault ---------------------------------
+
+    @property
+    def status_key_path(self) -> Path:
+        return self.directory / STATUS_KEY
+
+    def status_key(self) -> StatusKey | None:
+        """The stored status key, or None (none yet, or unreadable)."""
+        try:
+            doc = json.loads(self.status_key_path.read_text(encoding="utf-8"))
+            return StatusKey(str(doc["device_id"]), str(doc["seed"]), bool(doc["registered"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def ensure_status_key(self, device_id: str) -> StatusKey:
+        """This device's status key, made now if the profile has none (a profile enrolled
+        before status keys, or enrolled into this directory again)."""
+        key = self.status_key()
+        if key is None or key.device_id != device_id:
+            raw = crypto.SigningKey.generate().raw
+            key = StatusKey(device_id, base64.b64encode(raw).decode())
+            self.save_status_key(key)
+        return key
+
+    def save_status_key(self, key: StatusKey) -> None:
+        doc: dict[str, object] = {"format": "clinphoto-status-key-v1", **asdict(key)}
+        self._write(doc, self.status_key_path)
