@@ -14,7 +14,12 @@ class AuditEntry(Base):
     __tablename__ = "audit_entries"
     # One patient's entries, newest first, a page at a time ("who saw my photos", BEY-6;
     # migration 0010): the index hands them over in sequence order without a sort.
-    __table_args__ = (Index("ix_audit_entries_patient_ref_seq", "patient_ref", "seq"),)
+    # One device's entries: what it opened before it was lost (the breach register, decision
+    # 014; migration 0011): without it, a scan of the whole trail.
+    __table_args__ = (
+        Index("ix_audit_entries_patient_ref_seq", "patient_ref", "seq"),
+        Index("ix_audit_entries_device_seq", "device", "seq"),
+    )
 
     seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
     at: Mapped[str] = mapped_column(String(40))

@@ -128,6 +128,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_breach_steps")),
     )
     op.create_index(op.f("ix_breach_steps_breach_id"), "breach_steps", ["breach_id"], unique=False)
+    # The breach register's "opened on the device" reads a device's entries (decision 014):
+    # without this index, a scan of the whole trail.
+    op.create_index("ix_audit_entries_device_seq", "audit_entries", ["device", "seq"], unique=False)
     with op.batch_alter_table("devices", schema=None) as batch_op:
         batch_op.add_column(sa.Column("status_public", sa.String(length=64), nullable=True))
     with op.batch_alter_table("shares", schema=None) as batch_op:
@@ -137,6 +140,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_entries_device_seq", table_name="audit_entries")
     with op.batch_alter_table("shares", schema=None) as batch_op:
         batch_op.drop_column("recall_reason_ct")
         batch_op.drop_column("recalled_by")
