@@ -88,9 +88,16 @@ class StatusReports:
     def __init__(self, context: BrowserContext) -> None:
         self.sent: list[tuple[float, dict[str, Any]]] = []
         self.answered: list[dict[str, Any]] = []
+        self.failed: list[float] = []
         self._lock = threading.Lock()
         context.on("request", self._request)
         context.on("requestfinished", self._finished)
+        context.on("requestfailed", self._failed)
+
+    def _failed(self, r: Request) -> None:
+        if r.url.endswith("/v1/device-status"):
+            with self._lock:
+                self.failed.append(time.monotonic())
 
     def _request(self, r: Request) -> None:
         if r.url.endswith("/v1/device-status") and r.method == "POST":
@@ -171,9 +178,10 @@ def test_a_lost_phone_is_listed_in_the_register_then_wipes_and_confirms(
         if reports.kept_holding(media_id):
             break
         page.wait_for_timeout(100)
-    assert reports.kept_holding(media_id), [
-        (round(at), b["locked"], b["holding"]) for at, b in reports.sent
-    ]
+    assert reports.kept_holding(media_id), (
+        [round(t) for t in reports.failed],
+        [(round(at), b["locked"], b["holding"]) for at, b in reports.sent],
+    )
     held = [b for _, b in reports.sent if b.get("holding")][-1]
     assert held["locked"] is True
     assert held["locked_since"]
