@@ -7,22 +7,22 @@ export const reportFr: ReportMessages = {
   reportTitle: "Signaler un problème",
   reportIntro:
     "Prévenez tout de suite le bureau de la protection de la vie privée. Un téléphone ou un ordinateur perdu ou volé est coupé dès maintenant et efface clinphoto à son prochain contact; une photo envoyée à la mauvaise personne est reprise.",
-  reportKindLegend: "Que s’est-il passé?",
+  reportKindLegend: "Que s’est-il passé ?",
   reportKind_lost_device: "J’ai perdu un de mes téléphones ou ordinateurs",
   reportKind_stolen_device: "On m’a volé un de mes téléphones ou ordinateurs",
   reportKind_misdirected_share: "Une photo a été envoyée à la mauvaise personne",
   reportKind_shown_by_accident: "Une photo a été montrée à quelqu’un par erreur",
   reportKind_other: "Autre chose",
-  reportDeviceLegend: "Quel appareil?",
+  reportDeviceLegend: "Quel appareil ?",
   reportThisDevice: "{name} (ce téléphone)",
   reportDeviceHint: "Il est révoqué tout de suite : ses sessions prennent fin et il ne peut plus se connecter.",
-  reportShareLegend: "Quel partage?",
+  reportShareLegend: "Quel partage ?",
   reportShareRow: "À {who}, envoyé le {date}",
   reportShareHint:
     "Il est repris tout de suite : la personne ne peut plus l’ouvrir, et son téléphone en efface sa copie.",
   reportShareHow:
     "Ouvrez la photo, choisissez Partager, puis appuyez sur « Envoyé à la mauvaise personne » à côté du partage : vous revenez ici, le partage choisi.",
-  reportWhenLabel: "Quand est-ce arrivé? (si vous le savez)",
+  reportWhenLabel: "Quand est-ce arrivé ? (si vous le savez)",
   reportWhenHint: "La date et l’heure de votre téléphone.",
   reportDescriptionLabel: "Ce qui s’est passé",
   reportDescriptionHint:
@@ -34,7 +34,7 @@ export const reportFr: ReportMessages = {
   reportDescriptionTooLong: "La description est trop longue : au plus {max} caractères.",
   reportSend: "Envoyer le signalement",
   reportSending: "Envoi du signalement…",
-  reportThisPhoneTitle: "Signaler ce téléphone perdu ou volé?",
+  reportThisPhoneTitle: "Signaler ce téléphone perdu ou volé ?",
   reportThisPhoneBody:
     "Cela met fin à votre session et efface clinphoto de ce téléphone maintenant, avec les photos qui attendent encore d’être envoyées. Il vous faudra un nouveau code pour l’inscrire de nouveau.",
   reportThisPhoneNo: "Garder ce téléphone",
