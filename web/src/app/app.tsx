@@ -217,6 +217,7 @@ export function App() {
       await camera.stop();
       await remoteWipe(order, key, vaultRef);
       vaultRef = null;
+      clearStatus(); // it may have named what was being done
       setWarning(null);
       setPhase("erased");
     });
