@@ -20,18 +20,7 @@ const api = {
 };
 let held: { secrets: { deviceId: string } } | null = null;
 
-vi.mock("../../src/app/api", () => {
-  class ApiError extends Error {
-    constructor(
-      readonly status: number,
-      readonly code: string,
-      message: string,
-    ) {
-      super(message);
-    }
-  }
-  return { ApiError, api };
-});
+vi.mock("../../src/app/api", () => ({ api }));
 vi.mock("../../src/app/session", () => ({ unlocked: () => held, need: () => held, drop: () => undefined }));
 
 type StatusModule = typeof import("../../src/app/devicestatus");
