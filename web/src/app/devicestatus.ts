@@ -13,7 +13,7 @@ import { openDB, type IDBPDatabase } from "idb";
 import { b64urlEncode } from "../lib/b64";
 import { readManifestHeader } from "../lib/canonical";
 import { deviceStatusMessage, shareDeletedMessage, statusTime, type HeldItem } from "../lib/protocol";
-import { api } from "./api";
+import { ApiError, api } from "./api";
 import { unlocked } from "./session";
 
 /** The status key's own database: one record, never inside the vault's database. */
@@ -228,8 +228,10 @@ async function reportOnce(): Promise<void> {
   const followUp = lastSent - previous < SPACING_MS ? SPACING_MS / 1000 : null;
   try {
     answer = await api.deviceStatus({ device_id: key.deviceId, time, locked, locked_since: since, holding, signature });
-  } catch {
-    schedule(DEFAULT_POLL_SECONDS); // offline, or the server refused: try again later
+  } catch (err) {
+    // Unreachable (a network that is just coming back, say): again soon; refused: later.
+    const unreachable = err instanceof ApiError && err.status === 0;
+    schedule(unreachable ? SPACING_MS / 1000 : DEFAULT_POLL_SECONDS);
     return;
   }
   if (answer.wipe) {

@@ -20,7 +20,18 @@ const api = {
 };
 let held: { secrets: { deviceId: string } } | null = null;
 
-vi.mock("../../src/app/api", () => ({ api }));
+vi.mock("../../src/app/api", () => {
+  class ApiError extends Error {
+    constructor(
+      readonly status: number,
+      readonly code: string,
+      message: string,
+    ) {
+      super(message);
+    }
+  }
+  return { ApiError, api };
+});
 vi.mock("../../src/app/session", () => ({ unlocked: () => held, need: () => held, drop: () => undefined }));
 
 type StatusModule = typeof import("../../src/app/devicestatus");
@@ -215,6 +226,17 @@ describe("status reports", () => {
     await settled(() => api.deviceStatus.mock.calls.length === 4);
     await vi.advanceTimersByTimeAsync(60_000);
     expect(api.deviceStatus).toHaveBeenCalledTimes(4); // then the server's poll delay
+  });
+
+  it("tries again soon when the server could not be reached", async () => {
+    await registered();
+    const { ApiError } = await import("../../src/app/api");
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    api.deviceStatus.mockRejectedValueOnce(new ApiError(0, "unreachable", "cannot reach the server")).mockResolvedValue(ANSWER);
+    await ds.reportStatus();
+    expect(api.deviceStatus).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(31_500);
+    await settled(() => api.deviceStatus.mock.calls.length === 2);
   });
 
   it("keeps reporting every next_poll_seconds, and after a failure", async () => {
