@@ -27,6 +27,7 @@ from clinphoto.accounts import service as accounts
 from clinphoto.accounts.models import Role, User
 from clinphoto.audit.models import AuditEntry
 from clinphoto.core import protocol
+from clinphoto.core.config import Settings
 from clinphoto.instance.runtime import Instance
 from clinphoto.records.clock import FixedClock
 from tests.conftest import EnrolledDevice, enroll, make_user
@@ -393,3 +394,132 @@ def test_bre1_bre6_cli_reports_shows_steps_notifies_and_prints_letters(
     assert "Avis d'atteinte à la vie privée" in _pdf_text(pdf.read_bytes(), tmp_path, "copy.pdf")
     help_text = runner.invoke(app, ["breach", "letter", "--help"], env=env)
     assert "Example: clinphoto breach letter" in help_text.output
+
+
+def test_bre5_old_status_reports_are_pruned_keeping_what_the_register_reads(
+    client: TestClient, instance: Instance
+) -> None:
+    """The history is pruned after the period kept (a moved clock, then the console's
+    command at today's date), but each device's latest report, its latest that knew the
+    outbox, and the same two before a breach's time of loss stay: the register's answer for
+    the breach is the same after pruning as before."""
+    from typer.testing import CliRunner
+
+    from clinphoto.breaches import devices
+    from clinphoto.breaches.models import DeviceStatusReport
+    from clinphoto.cli.main import app
+
+    alice = person(client, instance, "Dr Alice Roy", Role.CLINICIAN)
+    bob = person(client, instance, "Dr Bob Tremblay", Role.CLINICIAN)
+    desk = another_device(client, instance, alice)
+    keys = {alice.device_id: register(client, alice), bob.device_id: register(client, bob)}
+    start = datetime.now(UTC) - timedelta(days=130)
+    clock = FixedClock(start)
+    client.app.state.retention_clock = clock  # type: ignore[attr-defined]
+    held = [{"patient_id": uuid.uuid4().hex, "encounter_id": uuid.uuid4().hex,
+             "media_id": uuid.uuid4().hex}]  # fmt: skip
+
+    def at_day(day: float, dev: EnrolledDevice, **kw: Any) -> None:
+        clock.at = start + timedelta(days=day)
+        body = status_body(dev.device_id, keys[dev.device_id], at=clock.now(), **kw)
+        assert report(client, body).status_code == 200
+
+    at_day(0, alice, locked=False, holding=held)  # the outbox known: a capture held
+    at_day(1, alice)  # locked: holding not known
+    at_day(10, alice, locked=False, holding=[])
+    at_day(20, alice)
+    clock.at = start + timedelta(days=20, hours=1)
+    lost = breach(
+        client, desk, kind="lost_device", device_id=alice.device_id,
+        occurred_at=wire_time(start + timedelta(days=1, hours=1)),
+    )  # fmt: skip
+    at_day(30, alice)
+    at_day(100, alice)  # revoked devices still report: the latest
+    at_day(0, bob, locked=False, holding=[])
+    at_day(5, bob, locked=False, holding=[])
+    at_day(50, bob)
+
+    def stored(dev: EnrolledDevice) -> list[int]:
+        with instance.unit_of_work() as db:
+            rows = db.execute(
+                select(DeviceStatusReport.reported_at).where(
+                    DeviceStatusReport.device_id == dev.device_id
+                )
+            ).scalars()
+            return sorted(round((r - start).total_seconds() / 86400) for r in rows)
+
+    def exposure() -> Any:
+        got = client.get(f"/v1/breaches/{lost['id']}", headers=desk.auth).json()
+        return got["exposure"]["patients"], got["proposed_classification"]
+
+    before = exposure()
+    assert [p["patient_id"] for p in before[0]] == [held[0]["patient_id"]]
+    assert stored(alice) == [0, 1, 10, 20, 30, 100]
+    # Within the period: nothing goes.
+    clock.at = start + timedelta(days=35)
+    assert devices.prune_history(instance.unit_of_work, clock=clock, keep_days=90) == 0
+
+    clock.at = start + timedelta(days=130)
+    assert devices.prune_history(instance.unit_of_work, clock=clock, keep_days=90) == 3
+    # Alice: the last before the loss (1) and the last that knew the outbox then (0), the
+    # latest that knew the outbox (10), the latest (100); 20 and 30 are gone. Bob: 5, 50.
+    assert stored(alice) == [0, 1, 10, 100]
+    assert stored(bob) == [5, 50]
+    assert exposure() == before
+
+    # The console's command, at today's date (where the clock above ended): a shorter period
+    # goes further, and still keeps what the register reads.
+    at_day(110, bob)
+    at_day(120, bob)
+    env = {"CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False)}
+    pruned = CliRunner().invoke(
+        app,
+        ["--data-dir", str(instance.settings.data_dir), "breach", "prune-status", "--days", "15"],
+        env=env,
+    )
+    assert pruned.exit_code == 0, pruned.output
+    assert "deleted 2 status report(s) older than 15 days" in pruned.output
+    assert stored(alice) == [0, 1, 10, 100]
+    assert stored(bob) == [5, 120]
+    assert exposure() == before
+
+
+def test_bre5_the_servers_periodic_job_prunes_the_status_history(
+    settings: Settings, instance: Instance
+) -> None:
+    """The server prunes on the retention sweep's schedule, with the history's own period
+    (CLINPHOTO_STATUS_HISTORY_DAYS)."""
+    import time
+
+    from clinphoto.api.app import create_app
+    from clinphoto.breaches.models import DeviceStatusReport
+
+    start = datetime.now(UTC) - timedelta(days=20)
+    clock = FixedClock(start)
+    quiet = create_app(settings.model_copy(update={"retention_sweep_interval": 0}), instance)
+    quiet.state.retention_clock = clock
+    with TestClient(quiet) as client:
+        alice = person(client, instance, "Dr Alice Roy", Role.CLINICIAN)
+        key = register(client, alice)
+        for day in (0, 1, 2):
+            clock.at = start + timedelta(days=day)
+            body = status_body(alice.device_id, key, at=clock.now(), locked=False, holding=[])
+            assert report(client, body).status_code == 200
+
+    def count() -> int:
+        with instance.unit_of_work() as db:
+            rows = db.execute(
+                select(DeviceStatusReport.id).where(DeviceStatusReport.device_id == alice.device_id)
+            )
+            return len(rows.all())
+
+    assert count() == 3
+    update = {"retention_sweep_interval": 0.05, "status_history_days": 10}
+    app = create_app(settings.model_copy(update=update), instance)
+    app.state.retention_clock = FixedClock(start + timedelta(days=20))
+    with TestClient(app):
+        for _ in range(600):  # the job runs in a worker thread: wait for it
+            if count() == 1:
+                break
+            time.sleep(0.05)
+    assert count() == 1  # the latest stays

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
+from clinphoto.breaches import devices
 from clinphoto.core.errors import Invalid
 from clinphoto.instance.runtime import Instance
 from clinphoto.records import service as records
@@ -63,11 +64,22 @@ async def _periodic(app: FastAPI, interval: float) -> None:
             report = await asyncio.to_thread(run_sweep, inst, clock)
         except Exception:
             log.exception("retention sweep failed")
-            continue
-        log.info(
-            "retention sweep",
-            extra={"families": len(report.destroyed), "held": report.held},
-        )
+        else:
+            log.info(
+                "retention sweep",
+                extra={"families": len(report.destroyed), "held": report.held},
+            )
+        try:  # on the same schedule: the devices' old status reports (decision 014)
+            pruned = await asyncio.to_thread(
+                devices.prune_history,
+                inst.unit_of_work,
+                clock=clock,
+                keep_days=app.state.settings.status_history_days,
+            )
+        except Exception:
+            log.exception("status history pruning failed")
+        else:
+            log.info("status history pruned", extra={"reports": pruned})
 
 
 @contextlib.asynccontextmanager

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from clinphoto import crypto
@@ -28,7 +28,7 @@ from clinphoto.accounts import throttle
 from clinphoto.accounts.models import Device
 from clinphoto.audit import service as audit
 from clinphoto.audit.service import Action
-from clinphoto.breaches.models import DeviceStatusReport, DeviceWipe, ShareDeletion
+from clinphoto.breaches.models import Breach, DeviceStatusReport, DeviceWipe, ShareDeletion
 from clinphoto.core import protocol, text
 from clinphoto.core.clock import new_id
 from clinphoto.core.errors import Invalid, Unauthenticated
@@ -224,6 +224,37 @@ def latest_report(
     if with_holding:
         query = query.where(DeviceStatusReport.holding.is_not(None))
     return db.execute(query.order_by(DeviceStatusReport.reported_at.desc()).limit(1)).scalar()
+
+
+def prune_history(unit_of_work: UnitOfWork, *, clock: Clock, keep_days: int) -> int:
+    """Delete stored status reports received more than ``keep_days`` ago, except what the
+    register reads (decision 014): each device's latest report and latest that knew its
+    outbox, and, for every breach about a device, the same two as of its time of loss.
+    Returns how many were deleted. Run by the server's periodic job and `clinphoto breach
+    prune-status`."""
+    cutoff = clock.now() - timedelta(days=keep_days)
+    deleted = 0
+    with unit_of_work() as db:
+        old = select(DeviceStatusReport.device_id).where(DeviceStatusReport.received_at < cutoff)
+        for device_id in db.execute(old.distinct()).scalars().all():
+            losses = db.execute(
+                select(Breach.occurred_at, Breach.reported_at).where(Breach.device_id == device_id)
+            ).all()
+            keep = {
+                report.id
+                for before in [None, *(occurred or reported for occurred, reported in losses)]
+                for known in (False, True)
+                if (report := latest_report(db, device_id, before, with_holding=known))
+            }
+            result = db.execute(
+                delete(DeviceStatusReport).where(
+                    DeviceStatusReport.device_id == device_id,
+                    DeviceStatusReport.received_at < cutoff,
+                    DeviceStatusReport.id.not_in(keep),
+                )
+            )
+            deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
 
 
 def holding_of(report: DeviceStatusReport | None) -> list[dict[str, str]] | None:

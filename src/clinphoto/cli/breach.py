@@ -402,3 +402,31 @@ def recall(
         return share.id
 
     out.print(f"recalled: share {_run(ctx, as_user, work)}")
+
+
+@breach.command("prune-status")
+def prune_status(
+    ctx: typer.Context,
+    days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Keep this many days (default: CLINPHOTO_STATUS_HISTORY_DAYS, 90)."
+        ),
+    ] = None,
+) -> None:
+    """Delete devices' status reports older than the history kept (decision 014), except
+    what the register reads: each device's latest report, and the last one before each
+    breach's time of loss. `serve` does it on the retention sweep's schedule; this runs it
+    now (the server's operator; no patient data is involved).
+
+    Example: clinphoto breach prune-status --days 90
+    """
+    from clinphoto.breaches import devices
+
+    inst: Instance = _instance(ctx)
+    try:
+        keep = days if days is not None else inst.settings.status_history_days
+        pruned = devices.prune_history(inst.unit_of_work, clock=_clock(), keep_days=keep)
+    finally:
+        inst.close()
+    out.print(f"deleted {pruned} status report(s) older than {keep} days")

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # The devices' idle lock (STO-3): the institution's choice, 2 minutes by default. The
     # phone app reads it from GET /v1/me at each unlock and warns 20 seconds before.
     lock_after_seconds: int = Field(default=120, ge=30, le=1800)
+    # Days the devices' status reports are kept (decision 014); the breach register's own
+    # (each device's latest, and the last before each breach's time of loss) are kept always.
+    # Pruned with the retention sweep inside `serve`, or by `clinphoto breach prune-status`.
+    status_history_days: int = Field(default=90, ge=1, le=3650)
     # The phone app's build, served at /. Unset: web/dist of the source checkout this
     # package runs from (`make web` builds it), if it is one.
     web_dir: Path | None = None
