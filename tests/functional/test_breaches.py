@@ -523,3 +523,73 @@ def test_bre5_the_servers_periodic_job_prunes_the_status_history(
                 break
             time.sleep(0.05)
     assert count() == 1  # the latest stays
+
+
+def test_bre2_who_saw_my_photos_tells_the_recall_the_deletion_and_the_register_in_words(
+    client: TestClient, instance: Instance
+) -> None:
+    """The patient's "who saw my photos" (BEY-6) reads the recall, the recipient device's
+    signed deletion and the privacy office's reading of the register as sentences, in
+    English and in French (RET-4)."""
+    from clinphoto.cli.records import _officer
+    from clinphoto.disclosures import service as disclosures
+    from tests.functional.test_who_saw import _report
+
+    alice = person(client, instance, "Dr Alice Roy", Role.CLINICIAN)
+    bob = person(client, instance, "Dr Bob Wrong", Role.CLINICIAN)
+    officer = person(client, instance, "Pat Privacy", Role.PRIVACY_OFFICER)
+    pid, mid, plain = _photo(client, instance, alice)
+    sent = _reseal(client, alice, mid, plain, bob.user_id, recipients_of(client, bob, instance))
+    sid = sent.json()["id"]  # type: ignore[attr-defined]
+    assert client.get(f"/v1/shares/{sid}/content", headers=bob.auth).status_code == 200
+    key = register(client, bob)
+    found = breach(client, alice, kind="misdirected_share", share_id=sid)
+    deleted_at = wire_time(datetime.now(UTC))
+    message = protocol.share_deleted_message(bob.device_id, sid, deleted_at)
+    confirmed = client.post(
+        "/v1/device-status/delete-confirmation",
+        json={"device_id": bob.device_id, "share_id": sid, "deleted_at": deleted_at,
+              "signature": crypto.sign(key, message)},
+    )  # fmt: skip
+    assert confirmed.status_code == 204
+    assert client.get(f"/v1/breaches/{found['id']}", headers=officer.auth).status_code == 200
+
+    events = _report(client, officer, pid, limit=1000)["events"]
+    assert isinstance(events, list)
+    said = {(e["who"], e["what"], e["outcome"]) for e in events}
+    assert (
+        "Dr Alice Roy",
+        "recalled the shared copy: its recipient can no longer open it",
+        "allowed",
+    ) in said
+    assert (
+        "Dr Bob Wrong",
+        "confirmed from their device that the recalled copy was deleted from it",
+        "allowed",
+    ) in said
+    assert (
+        "Pat Privacy",
+        "read the breach register's entry that names the patient",
+        "allowed",
+    ) in said
+    assert not [e for e in events if "." in str(e["what"])]  # no action code left as words
+
+    with instance.unit_of_work() as db:
+        french = list(
+            disclosures.whole_access_report(
+                db, subject=_officer(db, officer.email), patient_id=pid, language="fr"
+            )
+        )
+    dit = {(e.who, e.what) for e in french}
+    assert (
+        "Dr Alice Roy",
+        "a rappelé la copie partagée : son destinataire ne peut plus l'ouvrir",
+    ) in dit
+    assert (
+        "Dr Bob Wrong",
+        "a confirmé depuis son appareil que la copie rappelée en a été supprimée",
+    ) in dit
+    assert (
+        "Pat Privacy",
+        "a consulté l'entrée du registre des atteintes qui nomme le patient",
+    ) in dit

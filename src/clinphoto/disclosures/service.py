@@ -123,6 +123,53 @@ _WORDS: dict[str, tuple[str, str, str]] = {
     Action.DELETION_REQUEST: (RECORD, "recorded a request for deletion", "tried to record one"),
     Action.DELETION_DECIDE: (RECORD, "decided the request for deletion", "tried to decide it"),
     Action.REQUEST_LETTER: (RECORD, "printed the letter to the patient", "tried to print it"),
+    # The breach register and what devices confirm to it (BRE-1 to BRE-6; decision 014).
+    Action.SHARE_RECALL: (
+        PHOTO,
+        "recalled the shared copy: its recipient can no longer open it",
+        "tried to recall a shared copy",
+    ),
+    Action.SHARE_DELETE_CONFIRM: (
+        PHOTO,
+        "confirmed from their device that the recalled copy was deleted from it",
+        "tried to confirm that a recalled copy was deleted",
+    ),
+    Action.BREACH_REPORT: (
+        RECORD,
+        "reported a device lost or stolen, or a photo sent to the wrong person",
+        "tried to report a privacy problem",
+    ),
+    Action.WIPE_CONFIRM: (
+        RECORD,
+        "confirmed from the lost device that it was wiped (signed by the device)",
+        "tried to confirm that a lost device was wiped",
+    ),
+    Action.BREACH_READ: (
+        RECORD,
+        "read the breach register's entry that names the patient",
+        "tried to read an entry of the breach register",
+    ),
+    Action.BREACH_LIST: (RECORD, "listed the breach register", "tried to list it"),
+    Action.BREACH_STEP: (
+        RECORD,
+        "moved a breach to its next step",
+        "tried to move a breach to its next step",
+    ),
+    Action.BREACH_NOTIFY: (
+        RECORD,
+        "recorded that a breach notification was sent",
+        "tried to record a breach notification",
+    ),
+    Action.BREACH_LETTER: (
+        RECORD,
+        "printed a breach notification letter",
+        "tried to print a breach notification letter",
+    ),
+    Action.STATUS_KEY_REGISTER: (
+        RECORD,
+        "registered the status key of a device (for remote wipe)",
+        "tried to register a device's status key",
+    ),
 }
 # Who acts when no person does: the instance's own jobs and its operator.
 _SYSTEM_ACTORS = {

@@ -213,4 +213,55 @@ WORDS: dict[str, tuple[str, str, str]] = {
         "a imprimé la lettre au patient",
         "a tenté d'imprimer la lettre",
     ),
+    # Le registre des atteintes et ce que les appareils lui confirment (BRE-1 à BRE-6).
+    Action.SHARE_RECALL: (
+        "photo",
+        "a rappelé la copie partagée : son destinataire ne peut plus l'ouvrir",
+        "a tenté de rappeler une copie partagée",
+    ),
+    Action.SHARE_DELETE_CONFIRM: (
+        "photo",
+        "a confirmé depuis son appareil que la copie rappelée en a été supprimée",
+        "a tenté de confirmer la suppression d'une copie rappelée",
+    ),
+    Action.BREACH_REPORT: (
+        "record",
+        "a signalé un appareil perdu ou volé, ou une photo envoyée à la mauvaise personne",
+        "a tenté de signaler un problème de confidentialité",
+    ),
+    Action.WIPE_CONFIRM: (
+        "record",
+        "a confirmé depuis l'appareil perdu qu'il a été effacé (signé par l'appareil)",
+        "a tenté de confirmer l'effacement d'un appareil perdu",
+    ),
+    Action.BREACH_READ: (
+        "record",
+        "a consulté l'entrée du registre des atteintes qui nomme le patient",
+        "a tenté de consulter une entrée du registre des atteintes",
+    ),
+    Action.BREACH_LIST: (
+        "record",
+        "a consulté la liste du registre des atteintes",
+        "a tenté de la consulter",
+    ),
+    Action.BREACH_STEP: (
+        "record",
+        "a fait passer une atteinte à l'étape suivante",
+        "a tenté de faire passer une atteinte à l'étape suivante",
+    ),
+    Action.BREACH_NOTIFY: (
+        "record",
+        "a consigné l'envoi d'un avis d'atteinte",
+        "a tenté de consigner un avis d'atteinte",
+    ),
+    Action.BREACH_LETTER: (
+        "record",
+        "a imprimé une lettre d'avis d'atteinte",
+        "a tenté d'imprimer une lettre d'avis d'atteinte",
+    ),
+    Action.STATUS_KEY_REGISTER: (
+        "record",
+        "a enregistré la clé d'état d'un appareil (pour l'effacement à distance)",
+        "a tenté d'enregistrer la clé d'état d'un appareil",
+    ),
 }
