@@ -14,12 +14,14 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select, update
 from typer.testing import CliRunner, Result
 
-from clinphoto import crypto
-from clinphoto.accounts.models import Device, Role
+from clinphoto.accounts import service as accounts
+from clinphoto.accounts.models import Device, Role, User
 from clinphoto.api.app import create_app
 from clinphoto.breaches.models import ShareDeletion
 from clinphoto.cli.main import app
@@ -28,7 +30,7 @@ from clinphoto.core.config import Settings
 from clinphoto.instance.custodian import inspect_pending
 from clinphoto.instance.runtime import Instance
 from clinphoto.records.clock import FixedClock
-from tests.conftest import make_user
+from tests.conftest import EnrolledDevice, enroll, make_user
 from tests.functional.test_accounts_cli import PASSCODE, PASSWORD
 from tests.live import free_port, serving
 
@@ -38,9 +40,13 @@ SPACING = timedelta(seconds=31)  # the server keeps one report per device per 30
 class Site:
     """The server, its clock, and clinicians' CLI devices, each in its own profile."""
 
-    def __init__(self, url: str, env: dict[str, str], instance: Instance, tmp: Path) -> None:
-        self.url, self.env, self.instance, self.tmp = url, env, instance, tmp
+    def __init__(self, url: str, env: dict[str, str], api: FastAPI, tmp: Path) -> None:
+        self.url, self.env, self.tmp = url, env, tmp
+        self.instance: Instance = api.state.instance
+        self.client = TestClient(api)  # the same server in-process: the user's other device
         self.clock = FixedClock(datetime.now(UTC))
+        api.state.retention_clock = self.clock
+        self.desk: EnrolledDevice | None = None
 
     def cli(self, who: str, *args: str) -> Result:
         full = [*args, "--profile", str(self.tmp / who)]
@@ -56,32 +62,27 @@ class Site:
         self.ok(who, "device", "enroll", "--server", self.url, "--code", code, "--name", who)
         return Profile(self.tmp / who).unlock(PASSCODE).device_id
 
-    def session(self, who: str) -> httpx.Client:
-        """The device's own session, as the server gave it (read from its vault)."""
-        token = Profile(self.tmp / who).unlock(PASSCODE).token
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"})
-
-    def other_session(self, email: str) -> httpx.Client:
-        """The same user signed in on another device (an enrollment code from the admin)."""
+    def report_lost(self, email: str, device_id: str, kind: str, why: str) -> dict[str, Any]:
+        """The user reports the device lost or stolen from another device of theirs."""
         with self.instance.unit_of_work() as db:
-            from clinphoto.accounts import service as accounts
-            from clinphoto.accounts.models import User
-
             user = db.execute(select(User).where(User.email == email)).scalar_one()
             code = accounts.issue_enrollment_code(db, user=user, issued_by="test")
-        enrolled = httpx.post(
-            f"{self.url}/v1/enroll",
-            json={
-                "code": code,
-                "password": PASSWORD,
-                "device_name": "desk",
-                "age_recipient": crypto.AgeIdentity.generate().recipient,
-                "signing_public": crypto.SigningKey.generate().public,
-            },
+        self.desk = enroll(self.client, code, PASSWORD)
+        reported = self.client.post(
+            "/v1/breaches",
+            json={"kind": kind, "device_id": device_id, "description": why},
+            headers=self.desk.auth,
         )
-        enrolled.raise_for_status()
-        token = enrolled.json()["token"]
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {token}"})
+        assert reported.status_code == 201, reported.text
+        body: dict[str, Any] = reported.json()
+        return body
+
+    def breach(self, breach_id: str) -> dict[str, Any]:
+        assert self.desk is not None, "report_lost first"
+        got = self.client.get(f"/v1/breaches/{breach_id}", headers=self.desk.auth)
+        assert got.status_code == 200, got.text
+        body: dict[str, Any] = got.json()
+        return body
 
     def move_server(self, who: str, url: str) -> None:
         """Point the device at another address (a server it cannot reach: offline)."""
@@ -115,9 +116,7 @@ def site(settings: Settings, instance: Instance, tmp_path: Path) -> Iterator[Sit
     }
     api = create_app(settings, instance)
     with serving(api) as url:
-        here = Site(url, env, instance, tmp_path)
-        api.state.retention_clock = here.clock
-        yield here
+        yield Site(url, env, api, tmp_path)
 
 
 def _photo(path: Path, seed: int) -> Path:
@@ -169,13 +168,6 @@ def test_bre4_a_profile_enrolled_before_status_keys_gets_one_at_its_next_command
     assert _status_public(site.instance, device_id) == key.public
 
 
-def _breach(client: httpx.Client, breach_id: str) -> dict[str, Any]:
-    response = client.get(f"/v1/breaches/{breach_id}")
-    response.raise_for_status()
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_bre4_bre5_a_cli_device_reported_lost_is_listed_with_its_outbox_then_wiped(
     site: Site,
 ) -> None:
@@ -209,14 +201,7 @@ def test_bre4_bre5_a_cli_device_reported_lost_is_listed_with_its_outbox_then_wip
     site.ok("laptop", "inbox")
 
     site.clock.advance(SPACING)
-    desk = site.other_session(email)
-    reported = desk.post(
-        "/v1/breaches",
-        json={"kind": "lost_device", "device_id": device_id, "share_id": None,
-              "occurred_at": None, "description": "laptop left on the train"},
-    )  # fmt: skip
-    assert reported.status_code == 201, reported.text
-    breach = reported.json()
+    breach = site.report_lost(email, device_id, "lost_device", "laptop left on the train")
     exposed = {p["patient_id"]: p for p in breach["exposure"]["patients"]}
     assert exposed[patient]["reasons"] == ["captured_not_uploaded"]
     assert len(exposed[patient]["media_ids"]) == 1
@@ -234,7 +219,7 @@ def test_bre4_bre5_a_cli_device_reported_lost_is_listed_with_its_outbox_then_wip
     assert after.exit_code == 2
     assert "no device profile" in _said(after)
 
-    wipe = _breach(desk, breach["id"])["device"]["wipe"]
+    wipe = site.breach(breach["id"])["device"]["wipe"]
     assert wipe["confirmed_at"] is not None
     assert wipe["signature_valid"] is True
     assert wipe["erased"] == {"vault": True, "outbox_items": 1, "databases": 0, "caches": 1}
@@ -246,12 +231,7 @@ def test_bre4_a_wipe_confirmation_that_could_not_be_sent_goes_with_the_next_comm
     email = "w.wait@chu.example"
     device_id = site.enroll("laptop", email)
     site.clock.advance(SPACING)
-    desk = site.other_session(email)
-    breach = desk.post(
-        "/v1/breaches",
-        json={"kind": "stolen_device", "device_id": device_id, "share_id": None,
-              "occurred_at": None, "description": "bag stolen"},
-    ).json()  # fmt: skip
+    breach = site.report_lost(email, device_id, "stolen_device", "bag stolen")
     # The confirmation is refused once (the address is blocked for a moment, say).
     original = httpx.Client.request
 
@@ -268,13 +248,13 @@ def test_bre4_a_wipe_confirmation_that_could_not_be_sent_goes_with_the_next_comm
     assert refused
     assert "could not be sent yet" in _said(wiped)
     assert (site.tmp / "laptop" / "wipe-confirmation.json").exists()
-    assert _breach(desk, breach["id"])["device"]["wipe"]["confirmed_at"] is None
+    assert site.breach(breach["id"])["device"]["wipe"]["confirmed_at"] is None
 
     later = site.cli("laptop", "device", "whoami")
     assert later.exit_code == 2
     assert "confirmation of this device's remote wipe was sent" in _said(later)
     assert not (site.tmp / "laptop" / "wipe-confirmation.json").exists()
-    assert _breach(desk, breach["id"])["device"]["wipe"]["signature_valid"] is True
+    assert site.breach(breach["id"])["device"]["wipe"]["signature_valid"] is True
 
 
 def test_bre2_a_recalled_share_is_confirmed_deleted_by_the_cli_which_says_what_it_cannot_reach(
@@ -293,8 +273,11 @@ def test_bre2_a_recalled_share_is_confirmed_deleted_by_the_cli_which_says_what_i
     share_id = shared.split("shared as ")[1].split()[0]
     site.ok("recipient", "inbox")
 
-    recalled = site.session("sender").post(
-        f"/v1/shares/{share_id}/recall", json={"reason": "sent to the wrong colleague"}
+    token = Profile(site.tmp / "sender").unlock(PASSCODE).token
+    recalled = site.client.post(
+        f"/v1/shares/{share_id}/recall",
+        json={"reason": "sent to the wrong colleague"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert recalled.status_code == 200, recalled.text
     site.clock.advance(SPACING)
