@@ -199,6 +199,9 @@ def sweep(
         )
         report.patients_recomputed = schedule.refresh(db, keys=keys, clock=clock, federal=federal)
         planned = due(db, day)
+        if len(planned) >= schedule.ANALYZE_FROM:
+            # The batches' lookups by id lists need statistics (PostgreSQL).
+            schedule.fresh_statistics(db, "media", "shares", "consents", "retention_items")
         holds = _holds(db)
         rules = schedule.rulebook(db)
     free = []
