@@ -16,6 +16,7 @@ Nothing here is fatal to the command: a report that fails is said in one line an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -97,8 +98,8 @@ def report(session: ApiClient, server: str, profile: Profile, device_id: str) ->
             session.register_status_key(key.public)
             key.registered = True
             profile.save_status_key(key)
-    except (ApiError, ProfileError) as exc:
-        return Outcome(problem=f"its status key is not registered ({exc})")
+    except (ApiError, ProfileError, crypto.CryptoError) as exc:
+        return Outcome(problem=f"its status key is not registered ({exc or 'unreadable'})")
     box = Outbox(profile.directory / OUTBOX)
     api = ApiClient(server, timeout=TIMEOUT_SECONDS)  # no session: the report is signed
     try:
@@ -113,6 +114,8 @@ def report(session: ApiClient, server: str, profile: Profile, device_id: str) ->
         return outcome
     except ApiError as exc:
         return Outcome(problem=exc.message)
+    except OSError as exc:
+        return Outcome(problem=f"{exc.strerror}: {exc.filename}")
     finally:
         api.close()
 
@@ -152,7 +155,9 @@ def _wipe(
         "signature": crypto.sign(key.signing, message),
     }
     pending = profile.directory / PENDING_CONFIRMATION
-    pending.write_text(json.dumps({"server": server, "body": body}), "utf-8")
+    # Kept until it is sent, in case it cannot be; if it cannot be kept, erase all the same.
+    with contextlib.suppress(OSError):
+        pending.write_text(json.dumps({"server": server, "body": body}), "utf-8")
     erase(profile)
     return erased, _send_confirmation(api, pending, body)
 
