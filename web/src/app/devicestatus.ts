@@ -26,6 +26,7 @@ const DEFAULT_POLL_SECONDS = 300;
 // not kept): reports that follow one another are spaced by a little more, so the phone's
 // latest state is the one the server keeps.
 const SPACING_MS = 31_000;
+const ANSWER_WITHIN_MS = 20_000;
 
 /** The stored status key: this device's id (a random id, as on the wire), the private key
  * (a non-extractable CryptoKey), its public key as sent, and whether the server has it. */
@@ -227,7 +228,14 @@ async function reportOnce(): Promise<void> {
   // kept it, so the same state is reported again when it will.
   const followUp = lastSent - previous < SPACING_MS ? SPACING_MS / 1000 : null;
   try {
-    answer = await api.deviceStatus({ device_id: key.deviceId, time, locked, locked_since: since, holding, signature });
+    // Bounded: a request caught in a network change can hang, and would hold up every
+    // report after it (one runs at a time).
+    answer = await Promise.race([
+      api.deviceStatus({ device_id: key.deviceId, time, locked, locked_since: since, holding, signature }),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new ApiError(0, "unreachable", "no answer")), ANSWER_WITHIN_MS),
+      ),
+    ]);
   } catch (err) {
     // Unreachable (a network that is just coming back, say): again soon; refused: later.
     const unreachable = err instanceof ApiError && err.status === 0;
