@@ -14,8 +14,8 @@ from clinphoto.breaches import models as _breaches_models  # noqa: F401
 from clinphoto.consent import models as _consent_models  # noqa: F401
 from clinphoto.inspection import models as _inspection_models  # noqa: F401
 from clinphoto.media import models as _media_models  # noqa: F401
-from clinphoto.patients import models as _patients_models  # noqa: F401
 from clinphoto.patientrights import models as _patientrights_models  # noqa: F401
+from clinphoto.patients import models as _patients_models  # noqa: F401
 from clinphoto.records import models as _records_models  # noqa: F401
 from clinphoto.sharing import models as _sharing_models  # noqa: F401
 from clinphoto.storage.db import Base
