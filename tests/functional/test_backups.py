@@ -44,7 +44,7 @@ from tests.conftest import POSTGRES_URL, EnrolledDevice
 from tests.functional.test_device_grants import _second_device
 from tests.functional.test_inspection_gate import _capture
 from tests.functional.test_media_api import _jpeg
-from tests.functional.test_retention import RULES, _age_opens, _plus, _sweep
+from tests.functional.test_retention import RULES, _age_opens, _cli_env, _plus, _sweep
 from tests.functional.test_retention import _blob_path as _blob
 from tests.functional.test_sharing_api import _captured, _reseal
 
@@ -229,13 +229,7 @@ def test_sto5_backup_cli_creates_lists_verifies_and_restores(
     alice = new_device()
     media_id, _, pid = _captured(client, instance, alice)
     repo = tmp_path / "repo"
-    env = {
-        "CLINPHOTO_DATA_DIR": str(settings.data_dir),
-        "CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False),
-        "CLINPHOTO_KDF_PROFILE": "test",
-        "CLINPHOTO_ENV": "development",
-        "COLUMNS": "200",
-    }
+    env = _cli_env(instance)
     cli = CliRunner()
     helped = cli.invoke(cli_app, ["backup", "create", "--help"], env=env)
     assert "Example: clinphoto" in helped.output
@@ -258,11 +252,7 @@ def test_sto5_backup_cli_creates_lists_verifies_and_restores(
     # A good snapshot restores into a fresh instance only.
     assert cli.invoke(cli_app, ["backup", "create", str(repo)], env=env).exit_code == 0
     target = fresh(settings)
-    env2 = {
-        **env,
-        "CLINPHOTO_DATA_DIR": str(target.settings.data_dir),
-        "CLINPHOTO_DATABASE_URL": target.engine.url.render_as_string(hide_password=False),
-    }
+    env2 = _cli_env(target)
     into_live = cli.invoke(cli_app, ["backup", "restore", str(repo)], env=env)
     assert into_live.exit_code == 2
     assert "not empty" in into_live.output

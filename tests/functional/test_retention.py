@@ -112,6 +112,17 @@ def _photo_of(
     return pid, sealed.object_id
 
 
+def _cli_env(instance: Instance) -> dict[str, str]:
+    """The environment in which `clinphoto` commands run against ``instance``."""
+    return {
+        "CLINPHOTO_DATA_DIR": str(instance.settings.data_dir),
+        "CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False),
+        "CLINPHOTO_KDF_PROFILE": "test",
+        "CLINPHOTO_ENV": "development",
+        "COLUMNS": "200",
+    }
+
+
 def _item(client: TestClient, dev: EnrolledDevice, item_id: str) -> dict[str, Any]:
     got = client.get(f"/v1/retention/items/{item_id}", headers=dev.auth)
     assert got.status_code == 200, got.text
@@ -416,13 +427,7 @@ def test_ret5_cli_sweeps_and_prints_the_certificate(
 ) -> None:
     alice = new_device()
     _, photo = _photo_of(client, instance, alice, "QC", _years_ago(45))
-    env = {
-        "CLINPHOTO_DATA_DIR": str(settings.data_dir),
-        "CLINPHOTO_DATABASE_URL": instance.engine.url.render_as_string(hide_password=False),
-        "CLINPHOTO_KDF_PROFILE": "test",
-        "CLINPHOTO_ENV": "development",
-        "COLUMNS": "200",
-    }
+    env = _cli_env(instance)
     cli = CliRunner()
     table = cli.invoke(cli_app, ["retention", "rules"], env=env)
     assert table.exit_code == 0, table.output
