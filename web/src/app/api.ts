@@ -3,6 +3,7 @@
 // session are reported to the app (which wipes, or asks for the password again).
 import { loginMessage, MANIFEST_HEADER, SIGNATURE_HEADER, type Erased, type HeldItem } from "../lib/protocol";
 import type { GrantIn, MissingGrant } from "../lib/grants";
+import type { HoldOut, RetentionRule } from "./officer/api";
 import { sign } from "../lib/keys";
 import { t } from "./i18n";
 import { unlocked } from "./session";
@@ -158,6 +159,22 @@ export interface VerdictOut {
   /** What the reasons say, counted, so the app says it in the user's language. */
   findings: { faces: number; text: number; metadata: boolean };
 }
+/** An item's destroy-not-before date, the rule behind it and the holds on it (RET-1, RET-3). */
+export interface ItemRetentionOut {
+  kind: string;
+  item_id: string;
+  patient_ref: string;
+  status: string;
+  destroy_not_before: string | null;
+  jurisdiction: string | null;
+  rule: RetentionRule | null;
+  cmpa_default: boolean | null;
+  last_entry: string | null;
+  held: boolean;
+  holds: HoldOut[];
+  destroyed_at: string | null;
+  certificate: number | null;
+}
 export interface RecipientOut {
   id: string;
   display_name: string;
@@ -298,6 +315,7 @@ export const api = {
   mediaContent: (id: string, purpose: string) => bytes(`/v1/media/${id}/content?${new URLSearchParams({ purpose })}`),
   inspection: (id: string, purpose: string) =>
     call<VerdictOut>("GET", `/v1/media/${id}/inspection?${new URLSearchParams({ purpose })}`),
+  retention: (id: string) => call<ItemRetentionOut>("GET", `/v1/retention/items/${id}`),
   directory: (email: string) => call<RecipientOut>("GET", `/v1/directory?${new URLSearchParams({ email })}`),
   sendShare: (mediaId: string, manifestHeader: string, signature: string, ciphertext: Uint8Array) =>
     call<ShareOut>("POST", `/v1/media/${mediaId}/shares`, {

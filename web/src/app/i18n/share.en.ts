@@ -156,6 +156,20 @@ export const shareEn = {
   exportConfirm: "Export",
   cancel: "Cancel",
   exported: "Photo exported as {file}.",
+
+  // How long the photo is kept (RET-1, RET-3)
+  retentionTitle: "How long it is kept",
+  retentionLoading: "Reading how long this photo is kept…",
+  retentionUntil: "Kept until at least {date} ({rule})",
+  retentionUntilNotConfirmed: "Kept until at least {date} ({rule}, not confirmed)",
+  retentionUntilCmpa: "Kept until at least {date} (CMPA recommendation: no {rule} confirmed)",
+  retentionMinorsCmpa:
+    "For a patient who was a minor at the last entry, the years after majority follow the CMPA recommendation: no {rule} for minors confirmed.",
+  retentionNotComputed: "Date not computed yet: the server computes it at its next retention sweep.",
+  retentionHeld: "On hold: cannot be destroyed ({kinds}).",
+  retentionHold_legal_hold: "legal hold",
+  retentionHold_clinical_decision: "integral to a clinical decision",
+  retentionDestroyed: "Destroyed on {date}.",
 } as const;
 
 export type ShareKey = keyof typeof shareEn;

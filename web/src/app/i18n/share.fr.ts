@@ -154,4 +154,19 @@ export const shareFr: ShareMessages = {
   exportConfirm: "Exporter",
   cancel: "Annuler",
   exported: "Photo exportée sous le nom {file}.",
+
+  // Durée de conservation de la photo (RET-1, RET-3)
+  retentionTitle: "Durée de conservation",
+  retentionLoading: "Lecture de la durée de conservation de cette photo…",
+  retentionUntil: "Conservée au moins jusqu’au {date} ({rule})",
+  retentionUntilNotConfirmed: "Conservée au moins jusqu’au {date} ({rule}, non confirmée)",
+  retentionUntilCmpa: "Conservée au moins jusqu’au {date} (recommandation de l’ACPM : aucune {rule} confirmée)",
+  retentionMinorsCmpa:
+    "Pour un patient mineur à la dernière inscription, les années après la majorité suivent la recommandation de l’ACPM : aucune {rule} pour les mineurs confirmée.",
+  retentionNotComputed:
+    "Date pas encore calculée : le serveur la calcule à sa prochaine revue des délais de conservation.",
+  retentionHeld: "Suspendue : ne peut pas être détruite ({kinds}).",
+  retentionHold_legal_hold: "suspension légale",
+  retentionHold_clinical_decision: "a servi à une décision clinique",
+  retentionDestroyed: "Détruite le {date}.",
 };

@@ -6,6 +6,7 @@ import { ApiError, api, type VerdictOut } from "../api";
 import { hasMessage, plural, t } from "../i18n";
 import { useObjectUrls } from "../see/images";
 import { openField, openOwn, type Opened } from "../see/open";
+import { Retention } from "../see/Retention";
 import { seeHref } from "../see/routes";
 import { siteLabel } from "../see/sites";
 import { announce } from "../status";
@@ -146,6 +147,7 @@ export function Photo({ patientId, mediaId }: { patientId: string; mediaId: stri
               </button>
             </div>
           ) : null}
+          <Retention mediaId={mediaId} />
           <Verdict mediaId={mediaId} />
           <div class="actions">
             <a class="button primary" href={seeHref({ name: "share", patientId, mediaId })}>
