@@ -150,7 +150,7 @@ def _run(label: str, inst: Instance, items: int) -> list[Row]:
     t0 = time.perf_counter()
     with inst.unit_of_work() as db:
         change = records.set_rule(
-            db, subject=officer, rule=changed, keys=inst.keys.fields, clock=clock
+            db, subject=officer, rule=changed, reason="bench", keys=inst.keys.fields, clock=clock
         )
     rule_s = time.perf_counter() - t0
     assert change.patients_recomputed == n_patients

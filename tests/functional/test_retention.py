@@ -183,7 +183,8 @@ def test_ret1_a_rule_change_recomputes_every_date_it_governs_and_is_audited(
     changed = {**RULES["NS"], "years_after_last_entry": 12, "basis": "college",
                "minor_basis": "college", "confidence": "verified",
                "minor_confidence": "verified", "confirmed": True,
-               "source": "CPSNS (test)", "source_url": "https://cpsns.ns.ca/x"}  # fmt: skip
+               "source": "CPSNS (test)", "source_url": "https://cpsns.ns.ca/x",
+               "reason": "CPSNS rule confirmed"}  # fmt: skip
     # A clinician may not change a rule: refused with the reason, and audited.
     refused = client.put("/v1/retention/rules/NS", json=changed, headers=alice.auth)
     assert refused.status_code == 403

@@ -123,6 +123,12 @@ def list_rules(principal: Auth, db: Db) -> list[RuleOut]:
 Jurisdiction = Annotated[str, Path(pattern=r"^[A-Z]{2}$", description="e.g. ON, BC, CA")]
 
 
+class RuleChangeIn(RetentionRule):
+    """The new rule, and why it changes (kept, sealed, in the change's audit entry)."""
+
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 class RuleChangeOut(BaseModel):
     rule: RetentionRule
     previous: RetentionRule
@@ -131,17 +137,19 @@ class RuleChangeOut(BaseModel):
 
 @router.put(
     "/rules/{jurisdiction}",
-    summary="Privacy officers: replace a jurisdiction's rule (audited; dates recomputed)",
+    summary="Privacy officers: replace a jurisdiction's rule, with the reason (audited; dates "
+    "recomputed)",
 )
 def set_rule(
-    jurisdiction: Jurisdiction, body: RetentionRule, principal: Auth, db: Db, inst: Inst, clock: Clk
+    jurisdiction: Jurisdiction, body: RuleChangeIn, principal: Auth, db: Db, inst: Inst, clock: Clk
 ) -> RuleChangeOut:
     if body.jurisdiction != jurisdiction:
         raise Invalid("jurisdiction: the rule names another jurisdiction", field="jurisdiction")
     change = records.set_rule(
         db,
         subject=principal.subject,
-        rule=body,
+        rule=RetentionRule.model_validate(body.model_dump(exclude={"reason"})),
+        reason=body.reason,
         keys=inst.keys.fields,
         clock=clock,
         federal=inst.settings.retention_federal,
@@ -373,6 +381,59 @@ class CertificateOut(BaseModel):
     family: str
     details: dict[str, Any]
     text: str = Field(description="The certificate as printed by `clinphoto retention certificate`")
+
+
+class CertificateSummaryOut(BaseModel):
+    number: int
+    destroyed_at: str
+    job: str
+    patient_ref: str
+    rule: str | None = Field(description="The jurisdiction whose rule applied")
+    why: str
+    families: int
+    media: int = Field(description="Photos, videos, derived versions, share copies, signatures")
+    shares: int
+    consents: int
+    device_grants: int
+    blobs: int
+
+
+class CertificatePageOut(BaseModel):
+    certificates: list[CertificateSummaryOut]
+    next_before: int | None = Field(description="Pass as `before` for the next page")
+
+
+@router.get(
+    "/certificates",
+    summary="Privacy officers: the certificates of destruction, newest first, a page at a time",
+)
+def certificates(
+    principal: Auth,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=500)] = records.CERTIFICATES_PAGE,
+    before: Annotated[int | None, Query(ge=1, lt=2**63)] = None,
+) -> CertificatePageOut:
+    found = records.list_certificates(db, subject=principal.subject, limit=limit, before=before)
+    return CertificatePageOut(
+        certificates=[
+            CertificateSummaryOut(
+                number=c.seq,
+                destroyed_at=c.destroyed_at,
+                job=c.job,
+                patient_ref=c.patient_ref,
+                rule=c.rule,
+                why=c.why,
+                families=c.families,
+                media=c.media,
+                shares=c.shares,
+                consents=c.consents,
+                device_grants=c.device_grants,
+                blobs=c.blobs,
+            )
+            for c in found
+        ],
+        next_before=found[-1].seq if len(found) == limit else None,
+    )
 
 
 @router.get(

@@ -141,6 +141,9 @@ def rules_set(
     officer: AsOfficer,
     source: Annotated[str, typer.Option(help="The rule's source, in a sentence.")],
     source_url: Annotated[str, typer.Option(help="Where the rule is published.")],
+    reason: Annotated[
+        str, typer.Option(help="Why the rule changes (kept, sealed, in the audit trail).")
+    ],
     years_after_last_entry: Annotated[
         int | None, typer.Option(help="Years kept after the patient's last entry.")
     ] = None,
@@ -156,12 +159,13 @@ def rules_set(
     ] = "verified",
 ) -> None:
     """A privacy officer replaces one jurisdiction's rule with a confirmed college rule
-    (audited, with the old and the new rule); every date it governs is recomputed at once.
-    Figures not given keep their current value.
+    (audited, with the old and the new rule and the reason); every date it governs is
+    recomputed at once. Figures not given keep their current value.
 
     Example: clinphoto retention rules set NS --as privacy@chu.example
     --years-after-last-entry 10 --source "CPSNS Professional Standard Regarding Medical
     Records, s.4" --source-url https://cpsns.ns.ca/guideline/medical-records/
+    --reason "CPSNS standard confirmed by the college, 2026-11"
     """
     from pydantic import ValidationError
 
@@ -208,6 +212,7 @@ def rules_set(
                 db,
                 subject=subject,
                 rule=rule,
+                reason=reason,
                 keys=inst.keys.fields,
                 clock=_clock(),
                 federal=inst.settings.retention_federal,
@@ -488,3 +493,42 @@ def certificate(
     finally:
         inst.close()
     typer.echo(records.render_certificate(cert), nl=False)
+
+
+@retention.command("certificates")
+def certificates(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first.")] = 50,
+    before: Annotated[
+        int | None, typer.Option(min=1, help="Only those numbered below this (the next page).")
+    ] = None,
+) -> None:
+    """The certificates of destruction, newest first: number, date, job, rule and what was
+    destroyed (the read is audited). Print one with `clinphoto retention certificate N`.
+
+    Example: clinphoto retention certificates --limit 20
+    """
+    from clinphoto import policy
+    from clinphoto.records import service as records
+
+    inst = _instance(ctx)
+    try:
+        with inst.unit_of_work() as db:
+            found = records.list_certificates(
+                db, subject=policy.Subject.system("cli"), limit=limit, before=before
+            )
+    except DomainError as exc:
+        raise _fail(exc) from None
+    finally:
+        inst.close()
+    table = Table(title="Certificates of destruction, newest first")
+    for col in ("No.", "Destroyed at", "Job", "Rule", "Families", "Items", "Blobs"):
+        table.add_column(col, overflow="fold")
+    for c in found:
+        items = f"{c.media} media, {c.shares} shares, {c.consents} consents"
+        table.add_row(
+            str(c.seq), c.destroyed_at, c.job, c.rule or "-", str(c.families), items, str(c.blobs)
+        )
+    out.print(table)
+    if len(found) == limit:
+        out.print(f"more: --before {found[-1].seq}")

@@ -2,11 +2,14 @@
 item's destroy-not-before date, legal holds and clinical-decision marks (RET-1, RET-3).
 
 Each asks the access policy and writes its audit entry in the caller's unit of work, allowed
-or refused. Hold reasons are free text: field-encrypted at rest, never in the audit trail.
+or refused. Hold reasons are free text: field-encrypted at rest, never in the audit trail
+in clear. A rule change's reason is field-encrypted too, and kept (as ciphertext) in the
+change's audit entry, next to the old and the new rule: that entry is the change's record.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -82,20 +85,47 @@ class RuleChange:
     patients_recomputed: int
 
 
+def _rule_reason_aad(change_id: str) -> str:
+    return f"retention_rule_change.reason_ct:{change_id}"
+
+
+def _sealed_reason(keys: FieldKeyring, reason: str) -> dict[str, str]:
+    """A rule change's reason for its audit entry: field-encrypted, under the change's own
+    id (the entry holds no free text in clear)."""
+    change_id = new_id()
+    token = keys.encrypt(reason, _rule_reason_aad(change_id))
+    return {"change": change_id, "reason_ct": base64.b64encode(token).decode("ascii")}
+
+
+def rule_change_reason(details: dict[str, Any], keys: FieldKeyring) -> str | None:
+    """The reason given for a rule change, from its audit entry's details (None before
+    reasons were recorded)."""
+    if "reason_ct" not in details:
+        return None
+    token = base64.b64decode(details["reason_ct"])
+    return keys.decrypt(token, _rule_reason_aad(str(details["change"])))
+
+
 def set_rule(
     db: Session,
     *,
     subject: Subject,
     rule: RetentionRule,
+    reason: str,
     keys: FieldKeyring,
     clock: Clock,
     federal: bool = False,
 ) -> RuleChange:
-    """A privacy officer replaces one jurisdiction's rule (audited with the old and new
-    values); every date the rule governs is recomputed in the same unit of work."""
+    """A privacy officer replaces one jurisdiction's rule, saying why (audited with the old
+    and new values and the reason, sealed); every date the rule governs is recomputed in the
+    same unit of work."""
     grant = policy.authorize(
         db, subject, Act.MANAGE_RETENTION, _INSTANCE, action=Action.RETENTION_RULE_SET
     )
+    with policy.refusals_audited(db, subject, Action.RETENTION_RULE_SET, _INSTANCE):
+        clean = _reason(reason, "reason")
+        if not clean:
+            raise Invalid("reason: say why the rule changes", field="reason")
     previous = schedule.rulebook(db)[rule.jurisdiction]
     row = db.get(RetentionRuleOverride, rule.jurisdiction)
     if row is None:
@@ -118,6 +148,7 @@ def set_rule(
             "previous": json.loads(previous.model_dump_json()),
             "rule": json.loads(rule.model_dump_json()),
             "patients_recomputed": count,
+            **_sealed_reason(keys, clean),
         },
     )
     return RuleChange(rule, previous, count)
@@ -490,11 +521,13 @@ __all__ = [
     "RuleView",
     "active_holds",
     "item_retention",
+    "list_certificates",
     "list_holds",
     "list_rules",
     "place_hold",
     "release_hold",
     "reset_rule",
+    "rule_change_reason",
     "set_rule",
 ]
 
@@ -556,6 +589,76 @@ def certificate(db: Session, *, subject: Subject, ref: str) -> Certificate:
         details=json.loads(entry.details),
         entry_hash=entry.hash.hex(),
     )
+
+
+@dataclass(frozen=True)
+class CertificateSummary:
+    """One certificate of destruction in a list: what, when, by which job, under which rule;
+    counts only (the certificate itself has the ids and hashes)."""
+
+    seq: int
+    destroyed_at: str
+    job: str
+    patient_ref: str
+    rule: str | None  # the jurisdiction's code
+    why: str
+    families: int
+    media: int
+    shares: int
+    consents: int
+    device_grants: int
+    blobs: int
+
+
+CERTIFICATES_PAGE = 50
+
+
+def _summary(entry: AuditEntry) -> CertificateSummary:
+    d = json.loads(entry.details)
+    families = d.get("families", [])
+    rule = d.get("rule") or {}
+    return CertificateSummary(
+        seq=entry.seq,
+        destroyed_at=str(d.get("destroyed_at", entry.at)),
+        job=str(d.get("job", entry.actor)),
+        patient_ref=entry.patient_ref,
+        rule=rule.get("jurisdiction"),
+        why=str(d.get("why", "")),
+        families=len(families),
+        media=sum(len(f.get("media", [])) for f in families),
+        shares=sum(len(f.get("shares", [])) for f in families),
+        consents=sum(len(f.get("consents", [])) for f in families),
+        device_grants=sum(int(f.get("device_grants_destroyed", 0)) for f in families),
+        blobs=sum(int(f.get("blobs_destroyed", 0)) for f in families),
+    )
+
+
+def list_certificates(
+    db: Session, *, subject: Subject, limit: int = CERTIFICATES_PAGE, before: int | None = None
+) -> list[CertificateSummary]:
+    """Certificates of destruction, newest first, ``limit`` at a time (the next page:
+    ``before`` the last one's number). For privacy officers and the server's console; each
+    one listed is audited against its patient, as a certificate read is.
+
+    The trail is walked backwards by its primary key from ``before``, keeping destruction
+    entries: a page costs the entries written since its oldest certificate, not the trail."""
+    if not 1 <= limit <= 500:
+        raise Invalid("limit: 1 to 500", field="limit")
+    act = Act.PLACE_HOLD if subject.role is not None else Act.READ_RETENTION
+    grant = policy.authorize(db, subject, act, _INSTANCE, action=Action.RETENTION_READ)
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.action == Action.RETENTION_DESTROY.value)
+        .order_by(AuditEntry.seq.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(AuditEntry.seq < before)
+    found = [_summary(e) for e in db.execute(query).scalars()]
+    grant.record_listing(
+        db, [(str(c.seq), c.patient_ref) for c in found], object_type="certificate"
+    )
+    return found
 
 
 def render_certificate(c: Certificate) -> str:

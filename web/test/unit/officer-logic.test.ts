@@ -76,11 +76,11 @@ describe("rule provenance", () => {
 });
 
 describe("a rule change from the form", () => {
-  it("keeps the provenance, changes the figures and records the reason as the source", () => {
+  it("keeps the provenance and source, changes the figures and sends the reason apart", () => {
     const f = { ...ruleForm(ON), years_after_last_entry: " 12 ", reason: "  Board decision 2026-11 ", keep_until_age: "" };
     const next = ruleFromForm(ON, f);
     expect(isProblem(next)).toBe(false);
-    expect(next).toEqual({ ...ON, years_after_last_entry: 12, source: "Board decision 2026-11" });
+    expect(next).toEqual({ ...ON, years_after_last_entry: 12, reason: "Board decision 2026-11" });
   });
   it("sets and clears a minimum age", () => {
     const set = ruleFromForm(ON, { ...ruleForm(ON), keep_until_age: "90", reason: "federal" });

@@ -127,7 +127,7 @@ export const officerEn = {
   offRule_keep_until_age: "Minimum age",
   offRuleKeepUntilHint: "Never destroyed before the patient would have reached this age. Leave empty for none.",
   offRule_reason: "Reason for the change",
-  offRuleReasonHint: "Why, and on what authority (a college rule, your institution’s policy). It becomes the rule’s source; the previous rule stays in the audit trail.",
+  offRuleReasonHint: "Why, and on what authority (a college rule, your institution’s policy). It is kept, encrypted, in the audit trail with the previous rule and the new one.",
   offRule_source_url: "Link to the source",
   offRuleWhole: "{field}: a whole number from {min} to {max}.",
   offRuleUrl: "The link to the source must start with https:// or http://.",

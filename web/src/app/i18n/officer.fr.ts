@@ -125,7 +125,7 @@ export const officerFr: OfficerMessages = {
   offRuleKeepUntilHint: "Jamais détruit avant que le patient ait eu cet âge. Laissez vide s’il n’y en a pas.",
   offRule_reason: "Motif de la modification",
   offRuleReasonHint:
-    "Pourquoi, et en vertu de quoi (une règle du collège, la politique de votre établissement). Il devient la source de la règle; la règle précédente reste dans le journal d’audit.",
+    "Pourquoi, et en vertu de quoi (une règle du collège, la politique de votre établissement). Il est conservé, chiffré, dans le journal d’audit avec la règle précédente et la nouvelle.",
   offRule_source_url: "Lien vers la source",
   offRuleWhole: "{field} : un nombre entier de {min} à {max}.",
   offRuleUrl: "Le lien vers la source doit commencer par https:// ou http://.",

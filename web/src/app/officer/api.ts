@@ -3,7 +3,7 @@
 // before a withdrawal (BEY-6, CON-7), the breach register (BRE-1 to BRE-6) and patients'
 // requests (RET-4). The server decides every request through its access policy and audits it.
 import { call, send } from "../api";
-import type { BreachStatus, Classification } from "./logic";
+import type { BreachStatus, Classification, RuleChange } from "./logic";
 
 // --- review queues --------------------------------------------------------------------------
 
@@ -297,8 +297,8 @@ export const officerApi = {
   withdrawals: () => call<WithdrawalToFollow[]>("GET", "/v1/review/withdrawn-disclosures"),
 
   rules: () => call<RuleOut[]>("GET", "/v1/retention/rules"),
-  setRule: (rule: RetentionRule) =>
-    call<RuleChangeOut>("PUT", `/v1/retention/rules/${rule.jurisdiction}`, { json: rule }),
+  setRule: (change: RuleChange) =>
+    call<RuleChangeOut>("PUT", `/v1/retention/rules/${change.jurisdiction}`, { json: change }),
   resetRule: (jurisdiction: string) => call<RuleChangeOut>("DELETE", `/v1/retention/rules/${jurisdiction}`),
   holds: (includeReleased: boolean) =>
     call<HoldOut[]>("GET", `/v1/retention/holds?${q({ include_released: String(includeReleased) })}`),

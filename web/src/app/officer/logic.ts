@@ -90,10 +90,10 @@ function whole(text: string, min: number, max: number): number | null {
 
 export const REASON_MAX = 1000;
 
-/** The rule that replaces ``rule`` (its provenance kept, the figures changed, the officer's
- * reason as its source: the previous rule, source included, stays in the audit trail), or
- * what is wrong with the form. */
-export function ruleFromForm(rule: RetentionRule, f: RuleForm): RetentionRule | RuleProblem {
+/** The rule that replaces ``rule`` (its provenance and source kept, the figures changed; the
+ * officer's reason goes with it as ``reason``, into the change's audit entry with the previous
+ * rule), or what is wrong with the form. */
+export function ruleFromForm(rule: RetentionRule, f: RuleForm): RuleChange | RuleProblem {
   const years = whole(f.years_after_last_entry, 1, 150);
   if (years === null) return { field: "years_after_last_entry", problem: "whole_number", min: 1, max: 150 };
   const minor = whole(f.years_after_majority, 0, 150);
@@ -116,7 +116,6 @@ export function ruleFromForm(rule: RetentionRule, f: RuleForm): RetentionRule | 
     years_after_majority: minor,
     age_of_majority: majority,
     keep_until_age: until,
-    source: reason,
     source_url: url,
   };
   const same =
@@ -126,10 +125,13 @@ export function ruleFromForm(rule: RetentionRule, f: RuleForm): RetentionRule | 
     next.keep_until_age === rule.keep_until_age &&
     next.source_url === rule.source_url;
   if (same) return { field: "years_after_last_entry", problem: "unchanged" };
-  return next;
+  return { ...next, reason };
 }
 
-export function isProblem(x: RetentionRule | RuleProblem): x is RuleProblem {
+/** A rule and why it changes: the body of ``PUT /v1/retention/rules/{code}``. */
+export type RuleChange = RetentionRule & { reason: string };
+
+export function isProblem(x: RuleChange | RuleProblem): x is RuleProblem {
   return "problem" in x;
 }
 
