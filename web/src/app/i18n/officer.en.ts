@@ -171,6 +171,11 @@ export const officerEn = {
   offCertificatesIntro:
     "Each destruction by the retention sweep writes a certificate into the audit trail: what was destroyed, why, under which rule, when and by which job.",
   offCertificateOpenTitle: "Open a certificate",
+  offCertificatesListTitle: "Certificates, newest first",
+  offCertificatesNone: "No certificate yet: nothing has been destroyed.",
+  offCertificateCounts: "{families} group(s) destroyed: {media} photo file(s), {consents} consent(s), {shares} share(s); {blobs} ciphertext file(s) deleted",
+  offCertificateRuleJob: "rule {rule}, job {job}",
+  offCertificatesMore: "Show older certificates",
   offCertificateRef: "Certificate number or id of a destroyed item",
   offCertificateRefHint: "The number the sweep gave, or the id of a photo, consent or share that was destroyed.",
   offCertificateRefInvalid: "Type a certificate number or a 32-character id.",

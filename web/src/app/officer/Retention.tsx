@@ -2,12 +2,12 @@
 // are ("CMPA recommendation, not confirmed" where no college rule was confirmed), a privacy
 // officer's change to a rule with its reason (the server audits the old and new rule and
 // recomputes every date it governs), legal holds placed and released with a reason, and
-// certificates of destruction, one printable.
+// certificates of destruction, listed newest first and one printable.
 import { useState } from "preact/hooks";
 import { t } from "./i18n";
 import { announce } from "../status";
 import { AlertDialog, Field, FormError, Submit } from "../ui";
-import { officerApi, type HoldKind, type HoldOut, type HoldScope, type RetentionRule, type RuleOut, type SweepOut } from "./api";
+import { officerApi, type CertificateSummary, type HoldKind, type HoldOut, type HoldScope, type RetentionRule, type RuleOut, type SweepOut } from "./api";
 import {
   cleanCertificateRef,
   cleanId,
@@ -391,6 +391,56 @@ function SweepPanel() {
   );
 }
 
+function CertificateList() {
+  const [pages, setPages] = useState<CertificateSummary[][]>([]);
+  const [next, setNext] = useState<number | null>(null);
+  const loaded = useLoad(async () => {
+    const first = await officerApi.certificates(null);
+    setPages([first.certificates]);
+    setNext(first.next_before);
+    return first;
+  });
+  const { busy, error, run } = useAction();
+  async function more() {
+    if (next === null) return;
+    await run(async () => {
+      const page = await officerApi.certificates(next);
+      setPages([...pages, page.certificates]);
+      setNext(page.next_before);
+    });
+  }
+  const rows = pages.flat();
+  return (
+    <section class="card" aria-labelledby="cert-list-title">
+      <h2 id="cert-list-title">{t("offCertificatesListTitle")}</h2>
+      <LoadState loaded={loaded} list />
+      {loaded.data !== null && rows.length === 0 ? <p class="muted">{t("offCertificatesNone")}</p> : null}
+      {rows.length ? (
+        <ul class="cert-list" data-testid="certificates">
+          {rows.map((c) => (
+            <li key={c.number} data-testid="certificate-row">
+              <a href={officerHref({ name: "certificate", ref: String(c.number) })}>{t("offCertificateNo", { number: String(c.number) })}</a>{" "}
+              — <When at={c.destroyed_at} />
+              <br />
+              <span class="hint">
+                {t("offCertificateCounts", { families: c.families, media: c.media, consents: c.consents, shares: c.shares, blobs: c.blobs })}
+                {" · "}
+                {t("offCertificateRuleJob", { rule: c.rule ?? "?", job: c.job })}
+              </span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <FormError message={error} />
+      {next !== null ? (
+        <button type="button" class="secondary" disabled={busy} aria-busy={busy} onClick={() => void more()}>
+          {t("offCertificatesMore")}
+        </button>
+      ) : null}
+    </section>
+  );
+}
+
 export function CertificatesScreen() {
   const [ref, setRef] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -412,6 +462,7 @@ export function CertificatesScreen() {
         <FormError message={error} />
         <Submit busy={false} label={t("offCertificateOpen")} />
       </form>
+      <CertificateList />
       <SweepPanel />
     </OfficerPage>
   );

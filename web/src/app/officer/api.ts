@@ -103,6 +103,24 @@ export interface SweepOut {
   certificates: number[];
   planned: { family: string; kind: string; patient_ref: string; destroy_not_before: string; items: { kind: string; id: string }[] }[];
 }
+export interface CertificateSummary {
+  number: number;
+  destroyed_at: string;
+  job: string;
+  patient_ref: string;
+  rule: string | null;
+  why: string;
+  families: number;
+  media: number;
+  shares: number;
+  consents: number;
+  device_grants: number;
+  blobs: number;
+}
+export interface CertificatePage {
+  certificates: CertificateSummary[];
+  next_before: number | null;
+}
 export interface CertificateOut {
   number: number;
   at: string;
@@ -308,6 +326,8 @@ export const officerApi = {
     call<HoldOut>("POST", `/v1/retention/holds/${id}/release`, { json: { reason } }),
   sweep: (dryRun: boolean) => call<SweepOut>("POST", "/v1/retention/sweep", { json: { dry_run: dryRun } }),
   certificate: (ref: string) => call<CertificateOut>("GET", `/v1/retention/certificates/${ref}`),
+  certificates: (before: number | null) =>
+    call<CertificatePage>("GET", `/v1/retention/certificates${before === null ? "" : `?${q({ before: String(before) })}`}`),
 
   accessReport: (patientId: string, cursor: number | null) =>
     call<AccessReport>(
