@@ -11,6 +11,7 @@ backups are unrecoverable. A held photo survives and is restored whole, bit for 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ from clinphoto.instance import service as instance_service
 from clinphoto.instance.grants import grant_with_records_key
 from clinphoto.instance.runtime import Instance, open_instance
 from clinphoto.media.models import Media
+from clinphoto.records import sweep as sweeper
 from clinphoto.records.clock import FixedClock, SystemClock
 from clinphoto.records.models import LEDGER_WINDOW_DAYS, BackupKey, RetentionItem
 from clinphoto.sharing.models import DeviceGrant, Share
@@ -44,7 +46,15 @@ from tests.conftest import POSTGRES_URL, EnrolledDevice
 from tests.functional.test_device_grants import _second_device
 from tests.functional.test_inspection_gate import _capture
 from tests.functional.test_media_api import _jpeg
-from tests.functional.test_retention import RULES, _age_opens, _cli_env, _plus, _sweep
+from tests.functional.test_retention import (
+    RULES,
+    _age_opens,
+    _cli_env,
+    _photo_of,
+    _plus,
+    _sweep,
+    _years_ago,
+)
 from tests.functional.test_retention import _blob_path as _blob
 from tests.functional.test_sharing_api import _captured, _reseal
 
@@ -204,6 +214,15 @@ def test_ret5_sto5_restored_backup_cannot_bring_back_a_destroyed_photo(
     with older.unit_of_work() as db:
         assert audit.verify(db, older.audit_keys.public_by_id) is None
         assert db.get(Media, version.object_id) is None
+        # The restore is in the restored trail, with what was left out for want of a key.
+        [entry] = db.execute(
+            select(AuditEntry).where(AuditEntry.action == "backup.restore")
+        ).scalars()
+        said = json.loads(entry.details)
+        assert entry.object_id == first.snapshot
+        assert said["ledger_from"] == nightly.snapshot
+        assert said["skipped_blobs"] == sorted(doomed)
+        assert set(said["skipped_media"]) >= {media_id, version.object_id}
         assert {
             t.status
             for t in db.execute(
@@ -260,3 +279,81 @@ def test_sto5_backup_cli_creates_lists_verifies_and_restores(
     assert done.exit_code == 0, done.output
     assert [m.id for m in _media_of(target, pid)] == [media_id]
     assert os.listdir(target.settings.blob_dir / "objects")
+
+
+def _entries(inst: Instance, action: str) -> list[AuditEntry]:
+    with inst.unit_of_work() as db:
+        return list(
+            db.execute(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+            ).scalars()
+        )
+
+
+def test_ret5_sto5_backups_are_audited_and_a_restore_destroys_what_came_due_at_once(
+    client: TestClient,
+    instance: Instance,
+    settings: Settings,
+    new_device: NewDevice,
+    fresh: Callable[[Settings], Instance],
+    tmp_path: Path,
+) -> None:
+    alice, officer = new_device(), new_device(Role.PRIVACY_OFFICER)
+    _, photo = _photo_of(client, instance, alice, "QC", _years_ago(45))
+    held_pid, held = _photo_of(client, instance, alice, "QC", _years_ago(45))
+    hold = {"scope": "patient", "target_id": held_pid, "reason": "Litigation notice 2026-9"}
+    assert client.post("/v1/retention/holds", json=hold, headers=officer.auth).status_code == 200
+    with instance.unit_of_work() as db:
+        sha = db.get(Media, photo).blob_sha256  # type: ignore[union-attr]
+
+    repo = tmp_path / "backups"
+    snap = backups.create(instance, repo, SystemClock())
+    [made] = _entries(instance, "backup.create")
+    said = json.loads(made.details)
+    assert made.object_id == snap.snapshot
+    assert said["objects"] == snap.objects
+    assert said["rows"] == sum(snap.tables.values())
+    meta = repo / "snapshots" / snap.snapshot / "backup.json"
+    assert said["backup_json_sha256"] == hashlib.sha256(meta.read_bytes()).hexdigest()
+    assert said["files_sha256"] == json.loads(meta.read_text())["files"]
+    assert backups.verify(instance, repo) == []
+    [checked] = _entries(instance, "backup.verify")
+    assert json.loads(checked.details)["whole"] is True
+
+    # The photo is destroyed after the snapshot, which still holds it (and its backup key).
+    due = _plus(datetime.now(UTC).date(), RULES["QC"]["years_after_last_entry"])
+    done = _sweep(instance, due)
+    assert photo in {i for p in done.destroyed for _, i in p.items}
+
+    target = fresh(settings)
+    report = backups.restore(target, repo, clock=FixedClock.on(due))
+    assert report.blobs_skipped == 0  # the snapshot's own ledger still had its key...
+    assert report.destroyed_after is not None
+    assert photo in {i for p in report.destroyed_after.destroyed for _, i in p.items}
+    # ...and yet, as the restore ends, it is gone: row, blob and backup key.
+    assert _media_of(target, held_pid)[0].id == held  # held: restored, kept
+    with target.unit_of_work() as db:
+        assert db.get(Media, photo) is None
+        assert db.get(BackupKey, sha) is None
+        assert {
+            t.status
+            for t in db.execute(
+                select(RetentionItem).where(RetentionItem.item_id == photo)
+            ).scalars()
+        } == {"destroyed"}
+    assert not _blob(target.settings, sha).exists()
+    assert _blob(target.settings, _media_of(target, held_pid)[0].blob_sha256).exists()
+    [cert] = [
+        e
+        for e in _entries(target, "retention.destroy")
+        if e.seq in report.destroyed_after.certificates
+    ]
+    assert json.loads(cert.details)["why"] == sweeper.AFTER_RESTORE
+    assert snap.snapshot in json.loads(cert.details)["job"]
+    [restored] = _entries(target, "backup.restore")
+    assert restored.seq < cert.seq
+    assert json.loads(restored.details)["skipped_blobs"] == []
+    with target.unit_of_work() as db:
+        assert audit.verify(db, target.audit_keys.public_by_id) is None
+    with instance.unit_of_work() as db:
+        assert audit.verify(db, instance.audit_keys.public_by_id) is None

@@ -104,6 +104,10 @@ class Action(enum.StrEnum):
     BREACH_STEP = "breach.step"
     BREACH_NOTIFY = "breach.notify"
     BREACH_LETTER = "breach.letter"
+    # Backups (RET-5, STO-5; decision 012): made, checked and restored at the server's console.
+    BACKUP_CREATE = "backup.create"
+    BACKUP_VERIFY = "backup.verify"
+    BACKUP_RESTORE = "backup.restore"
 
 
 class Outcome(enum.StrEnum):

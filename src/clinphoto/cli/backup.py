@@ -57,7 +57,7 @@ def _with_instance(ctx: typer.Context, work: Callable[[Instance], T]) -> T:
 
 @backup.command("create")
 def create(ctx: typer.Context, repo: Repo) -> None:
-    """Add a snapshot of this instance to REPO.
+    """Add a snapshot of this instance to REPO (audited: its id, counts and hashes).
 
     Destroys, first, the ledger keys older than 35 days: run it daily (cron, a systemd
     timer) so that a destroyed photo is unrecoverable from every backup 35 days on.
@@ -103,6 +103,7 @@ def list_(ctx: typer.Context, repo: Repo) -> None:
 def verify(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None:
     """Check a snapshot: every file against its recorded SHA-256, every blob present and,
     while the ledger key is kept, opening to its own hash. Exit 1 if anything is wrong.
+    Audited, whole or not.
 
     Example: clinphoto backup verify /mnt/backup --snapshot 20261130T020000000000Z-1a2b3c4d
     """
@@ -123,16 +124,32 @@ def restore(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> Non
 
     Blobs destroyed after the snapshot (no backup key in the newest ledger kept) are left
     out with every row that needs them, and the newest snapshot's tombstones are replayed:
-    a restore never brings back what the retention sweep destroyed.
+    a restore never brings back what the retention sweep destroyed. Last, whatever is due
+    and not held is destroyed at once, with a certificate saying it follows a restore.
+    Audited in the restored instance's trail.
 
     Example: clinphoto --data-dir /srv/clinphoto-new backup restore /mnt/backup/clinphoto
     """
     from clinphoto.instance import backup as backups
+    from clinphoto.records.clock import SystemClock
 
-    report = _with_instance(ctx, lambda inst: backups.restore(inst, repo, snapshot))
+    report = _with_instance(
+        ctx, lambda inst: backups.restore(inst, repo, snapshot, clock=SystemClock())
+    )
     out.print(
         f"restored snapshot {report.snapshot} (ledger of {report.ledger_from}): "
         f"{sum(report.rows.values())} rows, {report.blobs_restored} blobs; left out as "
         f"destroyed: {report.blobs_skipped} blobs, {sum(report.rows_skipped.values())} rows; "
         f"{report.tombstones_replayed} tombstones replayed"
     )
+    swept = report.destroyed_after
+    if swept is not None:
+        out.print(
+            f"due and not held, destroyed at once: {len(swept.destroyed)} famil(ies), "
+            f"{swept.items} item(s)"
+            + (
+                f"; certificates {', '.join(map(str, swept.certificates))}"
+                if swept.certificates
+                else ""
+            )
+        )

@@ -28,7 +28,14 @@ whose key is still kept (the freshest word on what was destroyed): a blob that l
 longer has is skipped, with the rows that need it; the newest snapshot's tombstones
 (``retention_items`` marked destroyed) are replayed, so an older snapshot never brings a
 destroyed row back; each blob kept gets its original header back, bit for bit (content
-addressing, the hashes in the audit trail and the signatures stay true).
+addressing, the hashes in the audit trail and the signatures stay true). Its last step is
+the retention sweep's destruction, at once: whatever the snapshot holds whose date has come
+and that no hold keeps (a photo destroyed after the snapshot was taken) is destroyed again,
+with a certificate that says it follows a restore, before the instance serves anyone.
+
+Each ``create``, ``verify`` and ``restore`` writes an audit entry (``backup.*``): the
+snapshot's id, its counts and hashes; a restore's, into the restored instance's trail, with
+what was left out because its backup key is gone.
 """
 
 from __future__ import annotations
@@ -52,12 +59,15 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from clinphoto import crypto
+from clinphoto.audit import service as audit
+from clinphoto.audit.service import Action
 from clinphoto.crypto import CryptoError
 from clinphoto.instance import schema
 from clinphoto.instance.keys import _sync_dir, _write_private
 from clinphoto.instance.runtime import Instance
 from clinphoto.media.models import Media
-from clinphoto.records.clock import Clock
+from clinphoto.records import sweep as sweeper
+from clinphoto.records.clock import Clock, SystemClock
 from clinphoto.records.models import DESTROYED, LEDGER_WINDOW_DAYS, BackupKey
 from clinphoto.storage.db import make_engine
 from clinphoto.storage.files import private_dir
@@ -73,6 +83,8 @@ _SEALED = {("media", "manifest"), ("device_grants", "header")}
 # Tables the migrations seed in a new database (the audit chain's genesis head): a restore
 # replaces their rows.
 _SEEDED = {"audit_head"}
+ACTOR = "backup"  # the audit trail's actor for backups, made at the server's console
+LISTED = 1000  # ids named in an audit entry at most (the counts are whole)
 
 
 class BackupError(Exception):
@@ -99,6 +111,9 @@ class RestoreReport:
     blobs_restored: int = 0
     blobs_skipped: int = 0  # no backup key left: destroyed after the snapshot
     tombstones_replayed: int = 0
+    skipped_blobs: list[str] = field(default_factory=list)
+    skipped_media: list[str] = field(default_factory=list)
+    destroyed_after: sweeper.SweepReport | None = None  # the sweep that ends the restore
 
 
 @dataclass(frozen=True)
@@ -410,7 +425,36 @@ def create(instance: Instance, repo: Path, clock: Clock) -> BackupReport:
         "files": {str(p.relative_to(folder)): _sha256_file(p) for p in files},
     }
     _write_private(folder / "backup.json", json.dumps(meta, indent=1).encode())  # commit point
+    _audit(
+        instance,
+        Action.BACKUP_CREATE,
+        snapshot,
+        {
+            "created_at": now.isoformat(),
+            "rows": sum(counts.values()),
+            "tables": counts,
+            "objects": len(keys.used),
+            "objects_written": written,
+            "objects_missing": missing,
+            "ledger_keys_destroyed": destroyed,
+            "backup_json_sha256": _sha256_file(folder / "backup.json"),
+            "files_sha256": meta["files"],
+        },
+    )
     return BackupReport(snapshot, now, counts, len(keys.used), written, missing, destroyed)
+
+
+def _audit(instance: Instance, action: Action, snapshot: str, details: dict[str, Any]) -> None:
+    """One backup entry in the instance's trail (ids, counts and hashes: no patient data)."""
+    with instance.unit_of_work() as db:
+        audit.log(
+            db,
+            action=action,
+            actor=ACTOR,
+            object_type="backup_snapshot",
+            object_id=snapshot[:64],
+            details=details,
+        )
 
 
 def _record_late_keys(instance: Instance, late: dict[str, bytes], now: datetime) -> None:
@@ -501,11 +545,29 @@ def _read_object(repo: Path, sha: str, key: bytes) -> Iterator[bytes]:
 def verify(instance: Instance, repo: Path, snapshot: str | None = None) -> list[str]:
     """Problems with a snapshot (the newest by default): files changed or missing, objects
     missing, and, while its ledger key is kept, objects that do not open to their hash.
-    Empty: the snapshot is whole."""
+    Empty: the snapshot is whole. Audited, whole or not."""
     ids = snapshot_ids(repo)
     sid = snapshot or (ids[-1] if ids else None)
     if sid is None:
         return [f"no snapshot in {repo}"]
+    problems = _problems(instance, repo, sid)
+    meta_path = repo / "snapshots" / sid / "backup.json"
+    _audit(
+        instance,
+        Action.BACKUP_VERIFY,
+        sid,
+        {
+            "whole": not problems,
+            "problems": len(problems),
+            "listed": problems[:LISTED],
+            "ledger_key_kept": _ledger_key(instance, sid) is not None,
+            "backup_json_sha256": _sha256_file(meta_path) if meta_path.exists() else None,
+        },
+    )
+    return problems
+
+
+def _problems(instance: Instance, repo: Path, sid: str) -> list[str]:
     meta = _meta(repo, sid)
     folder = repo / "snapshots" / sid
     problems = [
@@ -585,15 +647,19 @@ def _target_is_empty(target: Instance) -> None:
                 )
 
 
-def restore(target: Instance, repo: Path, snapshot: str | None = None) -> RestoreReport:
+def restore(
+    target: Instance, repo: Path, snapshot: str | None = None, clock: Clock | None = None
+) -> RestoreReport:
     """Restore a snapshot (the newest by default) into ``target``, a fresh instance holding
-    the same instance keys (and the ledger keys kept with them) but no data."""
+    the same instance keys (and the ledger keys kept with them) but no data; then destroy at
+    once what is due and not held (on ``clock``'s day), as the retention sweep would."""
+    clock = clock or SystemClock()
     ids = snapshot_ids(repo)
     sid = snapshot or (ids[-1] if ids else None)
     if sid is None:
         raise BackupError(f"no snapshot in {repo}")
     meta = _meta(repo, sid)
-    problems = [p for p in verify(target, repo, sid) if not p.startswith("object ")]
+    problems = [p for p in _problems(target, repo, sid) if not p.startswith("object ")]
     if problems:
         raise BackupError(f"snapshot {sid} is damaged: {'; '.join(problems[:5])}")
     _target_is_empty(target)
@@ -630,6 +696,8 @@ def restore(target: Instance, repo: Path, snapshot: str | None = None) -> Restor
     gone |= {m for m, sha in sha_of.items() if sha not in restored}
     report.blobs_restored = len(restored)
     report.blobs_skipped = len({sha_of[m] for m in gone})
+    report.skipped_blobs = sorted({sha_of[m] for m in gone})
+    report.skipped_media = sorted(gone)
     skipped: dict[str, set[str]] = {
         "media": gone,
         "shares": {i for k, i in tomb if k == "share"},
@@ -650,7 +718,7 @@ def restore(target: Instance, repo: Path, snapshot: str | None = None) -> Restor
             if dropped:
                 report.rows_skipped[table.name] = dropped
         fields = target.keys.fields
-        now = datetime.now().astimezone()
+        now = clock.now()
         rows = [
             {"blob_sha256": sha, "created_at": now,
              "key_ct": fields.encrypt(_b64(ledger[sha]), _ledger_aad(sha))}
@@ -658,6 +726,33 @@ def restore(target: Instance, repo: Path, snapshot: str | None = None) -> Restor
         ]  # fmt: skip
         for i in range(0, len(rows), BATCH):
             conn.execute(insert(_ledger_table()), rows[i : i + BATCH])
+    _audit(
+        target,
+        Action.BACKUP_RESTORE,
+        sid,
+        {
+            "ledger_from": ledger_from,
+            "rows": sum(report.rows.values()),
+            "rows_skipped": report.rows_skipped,
+            "blobs_restored": report.blobs_restored,
+            "blobs_skipped": report.blobs_skipped,
+            "tombstones_replayed": report.tombstones_replayed,
+            # Left out: no backup key for them in the newest ledger kept (destroyed since).
+            "skipped_blobs": report.skipped_blobs[:LISTED],
+            "skipped_media": report.skipped_media[:LISTED],
+            "backup_json_sha256": _sha256_file(repo / "snapshots" / sid / "backup.json"),
+        },
+    )
+    # Last: what was destroyed after the snapshot (and so is in it) goes again at once.
+    report.destroyed_after = sweeper.sweep(
+        target.unit_of_work,
+        keys=target.keys.fields,
+        blobs=target.blobs,
+        clock=clock,
+        federal=target.settings.retention_federal,
+        job=f"{sweeper.JOB}/after-restore-{sid}"[:64],
+        why=sweeper.AFTER_RESTORE,
+    )
     return report
 
 

@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 JOB = "retention-sweep"
 BATCH = 100  # families per unit of work: one commit, a few statements, a certificate each
 RETENTION_ENDED = "retention period ended; no legal hold or clinical-decision mark in force"
+# The pass that ends a restore: what was destroyed after the snapshot goes again at once.
+AFTER_RESTORE = RETENTION_ENDED + "; destroyed again at once on restoring a backup taken before"
 UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 
@@ -185,9 +187,11 @@ def sweep(
     limit: int | None = None,
     job: str | None = None,
     batch: int = BATCH,
+    why: str = RETENTION_ENDED,
 ) -> SweepReport:
     """One pass: bring the schedules up to date, then destroy the due families that no hold
-    keeps, ``batch`` families per unit of work, each family with its own certificate.
+    keeps, ``batch`` families per unit of work, each family with its own certificate (whose
+    ``why`` says why: :data:`AFTER_RESTORE` for the pass that ends a restore).
     Returns what was done (or, in a dry run, what would be)."""
     subject = subject or Subject.system(JOB)
     day = as_of or today(clock)
@@ -224,7 +228,7 @@ def sweep(
             else:
                 work.settle()
                 done = work.destroy(subject=subject, blobs=blobs, clock=clock, job=report.job,
-                                    rules=rules)  # fmt: skip
+                                    rules=rules, why=why)  # fmt: skip
         report.waiting += len(chunk) - len(done)
         for p, seq, deleted in done:
             report.destroyed.append(p)
