@@ -10,10 +10,8 @@ languages.
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, date, datetime
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -21,17 +19,17 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import Server
 from tests.browser.phone import assert_accessible, switch_language
-from tests.browser.test_privacy_office import _plus_years
-from tests.browser.test_share import _approve, _cli_device, _face_photo, _phone
+from tests.browser.test_privacy_office import RULES, _plus_years
+from tests.browser.test_share import (
+    _approve,
+    _cli_device,
+    _phone,
+    cli_consent_and_capture,
+    phone_consent_and_photo,
+)
 
 pytestmark = pytest.mark.slow
 
-RULES = {
-    r["jurisdiction"]: r
-    for r in json.loads(
-        resources.files("clinphoto.records").joinpath("retention_rules.json").read_text("utf-8")
-    )["rules"]
-}
 OFFICER = "r.officer@chu.example"
 MONTHS_EN = (
     "January", "February", "March", "April", "May", "June",
@@ -90,18 +88,7 @@ def test_ret1_photo_screen_shows_the_date_the_province_rule_gives(
         ).stdout.strip()  # fmt: skip
 
         # The clinician takes the photo on the phone, after recording consent there.
-        page.get_by_label("Search", exact=True).fill(mrn)
-        page.get_by_role("button", name="Find").click()
-        page.get_by_role("link", name="Noah Ouellette-Singh").click()
-        page.get_by_role("link", name="Record consent and start").click()
-        page.get_by_label("Witness\N{RIGHT SINGLE QUOTATION MARK}s name").fill("N. Roy, RN")
-        page.get_by_label("I told the patient").check()
-        page.locator("#identifiable-true").check()
-        page.get_by_role("button", name="Record consent").click()
-        shutter = page.get_by_role("button", name="Take photo")
-        expect(shutter).to_be_enabled(timeout=15_000)
-        shutter.click()
-        expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
+        phone_consent_and_photo(page, mrn, "Noah Ouellette-Singh")
         last_entry = datetime.now(UTC).date()  # the encounter the consent opened: today
 
         # The server's schedule is refreshed as its sweep does, without destroying anything.
@@ -155,18 +142,7 @@ def test_ret1_photo_screen_shows_the_date_the_province_rule_gives(
             "patient", "add", "--name", "Aputi Kilabuk", "--dob", adult.isoformat(),
             "--mrn", "7781203", "--hcn", "NU7781203", "--province", "NU", *dev,
         ).stdout.strip()  # fmt: skip
-        recorded = server.cli(
-            "consent", "record", "--patient", nu, "--purpose", "clinical_care", "--method",
-            "verbal", "--witness", "N. Roy, RN", "--informed-of-rights", "--text-version",
-            "2026-11-fr", *dev,
-        ).stdout  # fmt: skip
-        encounter = recorded.split("encounter ")[1].split()[0]
-        photo = tmp_path / "nu.jpg"
-        photo.write_bytes(_face_photo())
-        captured = server.cli(
-            "capture", str(photo), "--patient", nu, "--encounter", encounter, *dev
-        ).stdout
-        nu_media = captured.split("captured as ")[1].split()[0]
+        nu_media = cli_consent_and_capture(server, cli_profile, nu, tmp_path / "nu.jpg")
         nu_last = datetime.now(UTC).date()
         server.cli("retention", "sweep", "--dry-run")
         _open_photo(page, nu, nu_media)

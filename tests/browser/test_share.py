@@ -80,6 +80,43 @@ def _phone(browser: Browser, server: Server, code: str, name: str) -> tuple[Brow
     return context, page
 
 
+def cli_consent_and_capture(
+    server: Server, profile: Path, patient: str, path: Path, *options: str
+) -> str:
+    """With a CLI device: verbal consent for care, then a photo (with a face) captured in the
+    encounter it opened; the photo's id."""
+    recorded = server.cli(
+        "consent", "record", "--patient", patient, "--purpose", "clinical_care", "--method",
+        "verbal", "--witness", "N. Roy, RN", "--informed-of-rights", "--text-version",
+        "2026-11-fr", "--profile", str(profile),
+    ).stdout  # fmt: skip
+    encounter = recorded.split("encounter ")[1].split()[0]
+    path.write_bytes(_face_photo())
+    captured = server.cli(
+        "capture", str(path), "--patient", patient, "--encounter", encounter,
+        "--profile", str(profile), *options,
+    ).stdout  # fmt: skip
+    return captured.split("captured as ")[1].split()[0]
+
+
+def phone_consent_and_photo(page: Page, mrn: str, name: str) -> None:
+    """On the phone: find the patient, record consent (identifiable images allowed), and take
+    a photo with the camera; it is sent."""
+    page.get_by_label("Search", exact=True).fill(mrn)
+    page.get_by_role("button", name="Find").click()
+    page.get_by_role("link", name=name).click()
+    expect(page.get_by_role("heading", name="Patient", exact=True)).to_be_visible()
+    page.get_by_role("link", name="Record consent and start").click()
+    page.get_by_label("Witness\N{RIGHT SINGLE QUOTATION MARK}s name").fill("N. Roy, RN")
+    page.get_by_label("I told the patient").check()
+    page.locator("#identifiable-true").check()
+    page.get_by_role("button", name="Record consent").click()
+    shutter = page.get_by_role("button", name="Take photo")
+    expect(shutter).to_be_enabled(timeout=15_000)
+    shutter.click()
+    expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
+
+
 def _mean(image: Image.Image, box: tuple[int, int, int, int]) -> float:
     x, y, w, h = box
     return sum(ImageStat.Stat(image.crop((x, y, x + w, y + h)).convert("L")).mean)
@@ -127,34 +164,13 @@ def test_see_redact_share_inbox_and_acknowledge(
         "patient", "add", "--name", NAME, "--dob", DOB, "--mrn", MRN, "--hcn", HCN,
         "--province", "QC", "--profile", str(a_cli),
     ).stdout.strip()  # fmt: skip
-    recorded = server.cli(
-        "consent", "record", "--patient", pid, "--purpose", "clinical_care", "--method",
-        "verbal", "--witness", "N. Roy, RN", "--informed-of-rights", "--text-version",
-        "2026-11-fr", "--profile", str(a_cli),
-    ).stdout  # fmt: skip
-    encounter = recorded.split("encounter ")[1].split()[0]
     original = tmp_path / "consult.jpg"
-    original.write_bytes(_face_photo())
-    captured = server.cli(
-        "capture", str(original), "--patient", pid, "--encounter", encounter,
-        "--body-site", "14975008", "--side", "left", "--profile", str(a_cli),
-    ).stdout  # fmt: skip
-    face_id = captured.split("captured as ")[1].split()[0]
+    face_id = cli_consent_and_capture(
+        server, a_cli, pid, original, "--body-site", "14975008", "--side", "left"
+    )
 
     # On A's phone: find the patient, consent (identifiable images allowed), take a photo.
-    page_a.get_by_label("Search", exact=True).fill(MRN)
-    page_a.get_by_role("button", name="Find").click()
-    page_a.get_by_role("link", name=NAME).click()
-    expect(page_a.get_by_role("heading", name="Patient", exact=True)).to_be_visible()
-    page_a.get_by_role("link", name="Record consent and start").click()
-    page_a.get_by_label("Witness\N{RIGHT SINGLE QUOTATION MARK}s name").fill("N. Roy, RN")
-    page_a.get_by_label("I told the patient").check()
-    page_a.locator("#identifiable-true").check()
-    page_a.get_by_role("button", name="Record consent").click()
-    shutter = page_a.get_by_role("button", name="Take photo")
-    expect(shutter).to_be_enabled(timeout=15_000)
-    shutter.click()
-    expect(page_a.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
+    phone_consent_and_photo(page_a, MRN, NAME)
 
     # The timeline: both photos, oldest first, opened on the phone as thumbnails.
     page_a.evaluate("(pid) => { location.hash = '#/patient/' + pid; }", pid)

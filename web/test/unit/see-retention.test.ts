@@ -5,24 +5,15 @@ import { describe, expect, it } from "vitest";
 import type { ItemRetentionOut } from "../../src/app/api";
 import type { HoldOut, RetentionRule } from "../../src/app/officer/api";
 import { retentionShown, ruleName } from "../../src/app/see/retention";
+import shipped from "../../../src/clinphoto/records/retention_rules.json";
 
-function rule(over: Partial<RetentionRule> = {}): RetentionRule {
-  return {
-    jurisdiction: "ON",
-    name: "Ontario",
-    years_after_last_entry: 10,
-    years_after_majority: 10,
-    age_of_majority: 18,
-    keep_until_age: null,
-    basis: "college",
-    minor_basis: "college",
-    confidence: "verified",
-    minor_confidence: "verified",
-    confirmed: true,
-    source: "CPSO",
-    source_url: "https://www.cpso.on.ca/",
-    ...over,
-  };
+// The shipped rule table, as the server serves it.
+const SHIPPED = new Map(shipped.rules.map((r) => [r.jurisdiction, r as RetentionRule]));
+
+function rule(code = "ON", over: Partial<RetentionRule> = {}): RetentionRule {
+  const r = SHIPPED.get(code);
+  if (!r) throw new Error(`no shipped rule for ${code}`);
+  return { ...r, ...over };
 }
 
 function hold(kind: HoldOut["kind"], active = true): HoldOut {
@@ -75,18 +66,20 @@ describe("the retention shown on the photo screen", () => {
   });
 
   it("says the CMPA's recommendation applies where no rule was confirmed", () => {
-    const nu = rule({ jurisdiction: "NU", name: "Nunavut", basis: "cmpa-default", minor_basis: "cmpa-default", confirmed: false, confidence: "not_found" });
+    const nu = rule("NU");
+    expect(nu.basis).toBe("cmpa-default");
     const shown = retentionShown(item({ rule: nu }));
     expect(shown).toMatchObject({ state: "dated", jurisdiction: "NU", basis: "cmpa", minorsCmpa: false });
   });
 
   it("tells a college rule not confirmed from a confirmed one", () => {
-    const nb = rule({ jurisdiction: "NB", name: "New Brunswick", confirmed: false, confidence: "secondary" });
+    const nb = rule("ON", { jurisdiction: "NB", name: "New Brunswick", confirmed: false, confidence: "secondary" });
     expect(retentionShown(item({ rule: nb }))).toMatchObject({ basis: "not_confirmed" });
   });
 
   it("says when minors follow the CMPA under an adult rule that is a college's", () => {
-    const sk = rule({ jurisdiction: "SK", name: "Saskatchewan", minor_basis: "cmpa-default" });
+    const sk = rule("SK");
+    expect([sk.basis, sk.minor_basis]).toEqual(["college", "cmpa-default"]); // as docs/retention.md says
     expect(retentionShown(item({ rule: sk }))).toMatchObject({ basis: "confirmed", minorsCmpa: true });
   });
 
