@@ -437,3 +437,17 @@ def test_trn5_age_cli_opens_a_grant_with_its_payload(tmp_path: Path) -> None:
     h, p = crypto.split_age(theirs)
     again = crypto.grant_header(crypto.file_key(h, owner), [new.recipient])
     assert crypto.open_sealed(again + p, new) == b"from the CLI"
+
+
+def test_ret4_passphrase_sealing_round_trips_and_refuses_weak_or_wrong_passphrases() -> None:
+    """A patient's copy of their record is sealed to a passphrase (age's scrypt recipient)."""
+    passphrase = "correct horse battery staple 42"
+    sealed = crypto.seal_with_passphrase(b"the patient's record", passphrase)
+    assert sealed.startswith(b"age-encryption.org/v1\n-> scrypt ")
+    assert crypto.open_with_passphrase(sealed, passphrase) == b"the patient's record"
+    with pytest.raises(CryptoError):
+        crypto.open_with_passphrase(sealed, passphrase + "!")
+    with pytest.raises(CryptoError):
+        crypto.open_with_passphrase(b"not an age file", passphrase)
+    with pytest.raises(CryptoError):
+        crypto.seal_with_passphrase(b"x", "too short")
