@@ -77,8 +77,10 @@ def report(
     ] = None,
     description: Annotated[str, typer.Option(help="What happened (stored encrypted).")] = "",
 ) -> None:
-    """Report a problem. A lost or stolen device is revoked at once and told to wipe at its
-    next contact; a misdirected share is recalled at once (BRE-2).
+    """Report a problem: a lost or stolen device, a misdirected share (BRE-2).
+
+    A lost or stolen device is revoked at once and told to wipe at its next contact; a
+    misdirected share is recalled at once.
 
     Example: clinphoto breach report lost_device --device 0d3f6c1e... --as po@chu.example
 
@@ -160,9 +162,11 @@ def show(
     as_user: AsUser,
     as_json: AsJson = False,
 ) -> None:
-    """One breach: the device or share, what could have been exposed (patients, reasons,
-    photos), the inspector's verdicts, overridden caption warnings, the proposed
-    classification, and the steps (BRE-2, BRE-3, BRE-5).
+    """One breach: what could have been exposed, the assessment and the steps.
+
+    The device or share, what could have been exposed (patients, reasons, photos), the
+    inspector's verdicts, overridden caption warnings, the proposed classification, and the
+    steps (BRE-2, BRE-3, BRE-5).
 
     Example: clinphoto breach show 5e6f... --as po@chu.example --json
     """
@@ -280,8 +284,10 @@ def notify_cmd(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """The notification checklist under the patients' province: who must be told, by when,
-    the rule's source and whether it is confirmed; with --party, record a sending (BRE-6).
+    """The notification checklist; with --party, record a sending (BRE-6).
+
+    Under the patients' province: who must be told, by when, the rule's source and whether
+    it is confirmed.
 
     Example: clinphoto breach notify 5e6f... --as po@chu.example
 
@@ -388,8 +394,9 @@ def recall(
     reason: Annotated[str, typer.Option(help="Why (stored encrypted).")],
     as_user: AsUser,
 ) -> None:
-    """Recall a share sent to the wrong person (its sender, or a privacy officer): the
-    recipient's access ends at once and their devices are told to delete it (BRE-2).
+    """Recall a share sent to the wrong person (its sender, or a privacy officer) (BRE-2).
+
+    The recipient's access ends at once and their devices are told to delete it.
 
     Example: clinphoto breach recall 1f1f... --reason "wrong Dr Tremblay" --as po@chu.example
     """
@@ -414,8 +421,9 @@ def prune_status(
         ),
     ] = None,
 ) -> None:
-    """Delete devices' status reports older than the history kept (decision 014), except
-    what the register reads: each device's latest report, and the last one before each
+    """Delete devices' status reports older than the history kept (decision 014).
+
+    Except what the register reads: each device's latest report, and the last one before each
     breach's time of loss. `serve` does it on the retention sweep's schedule; this runs it
     now (the server's operator; no patient data is involved).
 

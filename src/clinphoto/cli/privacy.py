@@ -64,8 +64,10 @@ def who_saw(
         int | None, typer.Option(help="Only the newest N entries (default: all).", min=1)
     ] = None,
 ) -> None:
-    """Who saw this patient's photos, consents and records: every access, share, download,
-    acknowledgement and inspection, and every refused attempt, newest first (BEY-6).
+    """Who saw this patient's photos, consents and records (BEY-6).
+
+    Every access, share, download, acknowledgement and inspection, and every refused attempt,
+    newest first.
 
     Example: clinphoto privacy who-saw 6f1c0e... --as privacy@hospital.example
 
@@ -116,8 +118,9 @@ def disclosures_cmd(
     as_officer: AsOfficer = None,
     as_json: AsJson = False,
 ) -> None:
-    """What was shared under this consent's purposes before the patient withdrew them, with
-    each recipient and how far the share got (sent, delivered, acknowledged), to follow up
+    """What was shared under this consent's purposes before the patient withdrew them (CON-7).
+
+    With each recipient and how far the share got (sent, delivered, acknowledged), to follow up
     (CON-7). clinphoto has no export of photos: shares are its only disclosures.
 
     Example: clinphoto privacy disclosures 0b7d2a... --as privacy@hospital.example

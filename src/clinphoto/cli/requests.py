@@ -136,11 +136,11 @@ def package(
     as_officer: AsOfficer = None,
 ) -> None:
     """Seal the patient's package (one age file) and write it; prints the passphrase ONCE.
+
     Give the file and the passphrase to the patient separately; they open it with
     `age -d -o record.zip record.age`.
 
-    Example: clinphoto request package 0a9b... -o /media/usb/record.age
-    --as privacy@hospital.example
+    Example: clinphoto request package 0a9b... -o /media/usb/record.age --as po@chu.example
     """
     from clinphoto.patientrights import service
 
@@ -171,11 +171,11 @@ def delete(
     ] = None,
     lang: Language = "en",
 ) -> None:
-    """Record a patient's request that photos be deleted (RET-3): all their photos, an
-    encounter's, or named ones.
+    """Record a patient's request that photos be deleted (RET-3).
 
-    Example: clinphoto request delete 6f1c0e... --media 1b2c... --reason "taken by mistake"
-    --lang fr --as privacy@hospital.example
+    All their photos, an encounter's, or named ones.
+
+    Example: clinphoto request delete 6f1c... --media 1b2c... --reason "mistake" --as po@chu.ca
     """
     from clinphoto.patientrights import service
 
@@ -198,12 +198,12 @@ def decide(
         typer.Option(help="partly_granted: a photo kept under the retention rule (repeat)."),
     ] = None,
 ) -> None:
-    """Decide a deletion request (a privacy officer's, --as required). Held photos and those
-    integral to a clinical decision are kept on that ground; granted ones are destroyed now,
-    each with a certificate of destruction.
+    """Decide a deletion request (a privacy officer's, --as required).
 
-    Example: clinphoto request decide 0a9b... --decision granted --reason "no clinical use"
-    --as privacy@hospital.example
+    Held photos and those integral to a clinical decision are kept on that ground; granted
+    ones are destroyed now, each with a certificate of destruction.
+
+    Example: clinphoto request decide 0a9b... --decision granted --reason "no use" --as po@chu.ca
     """
     from clinphoto.patientrights import service
 
