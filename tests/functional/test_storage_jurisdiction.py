@@ -9,6 +9,7 @@ a store that does not declare its jurisdiction and certification; the embedded d
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,12 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     )
 
 
+def _stored_files(instance: Instance) -> list[str]:
+    """Every file in the blob store (objects and temporary files alike)."""
+    root = instance.settings.blob_dir
+    return sorted(p.name for p in root.rglob("*") if p.is_file())
+
+
 def test_trn2_cld1_media_stored_outside_canada_only_with_the_patients_consent(
     client: TestClient, instance: Instance, new_device: NewDevice
 ) -> None:
@@ -56,11 +63,15 @@ def test_trn2_cld1_media_stored_outside_canada_only_with_the_patients_consent(
     refused = _upload(client, alice, sealed)
     assert refused.status_code == 403, refused.text  # type: ignore[attr-defined]
     assert "outside Canada" in refused.text  # type: ignore[attr-defined]
+    # Its ciphertext was written before the refusal; it is not left in the foreign store.
+    assert not instance.blobs.exists(hashlib.sha256(sealed.ciphertext).hexdigest())
+    assert _stored_files(instance) == []
 
     allowed_pid, eid2 = _consented(client, alice, "ON", DOB, foreign_storage_allowed=True)
     ok = _seal(instance, alice, allowed_pid, eid2)
     stored = _upload(client, alice, ok)
     assert stored.status_code == 201, stored.text  # type: ignore[attr-defined]
+    assert _stored_files(instance) == [hashlib.sha256(ok.ciphertext).hexdigest()]
     with instance.unit_of_work() as db:
         assert db.get(Media, sealed.object_id) is None
         row = db.get(Media, ok.object_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -193,12 +194,23 @@ async def _sealed_upload(
         raise
 
     def recorded() -> Media:
-        with inst.unit_of_work() as db:
+        with discarded_if_refused(inst, blob), inst.unit_of_work() as db:
             return media_service.record_capture(
                 db, principal=principal, plan=plan, blob=blob, jurisdiction=inst.blobs.jurisdiction
             )
 
     return await run_in_threadpool(recorded)
+
+
+@contextlib.contextmanager
+def discarded_if_refused(inst: Instance, blob: StoredBlob) -> Iterator[None]:
+    """A body stored, then refused (outside Canada without consent, TRN-2): deleted again."""
+    try:
+        yield
+    except DomainError:
+        with inst.unit_of_work() as db:
+            media_service.discard_unrecorded(db, inst.blobs, blob.sha256)
+        raise
 
 
 @router.post(

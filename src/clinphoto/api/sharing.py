@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field
 from clinphoto.accounts.models import Role
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
-from clinphoto.api.media import MediaOut, read_signed_manifest, sealed_upload_openapi, store_body
+from clinphoto.api.media import (
+    MediaOut,
+    discarded_if_refused,
+    read_signed_manifest,
+    sealed_upload_openapi,
+    store_body,
+)
 from clinphoto.core import wire
 from clinphoto.core.errors import DomainError
 from clinphoto.sharing import grants
@@ -127,7 +133,7 @@ async def send(media_id: ObjectId, request: Request, principal: Auth, inst: Inst
         raise
 
     def record() -> Share:
-        with inst.unit_of_work() as db:
+        with discarded_if_refused(inst, blob), inst.unit_of_work() as db:
             return sharing.record_share(
                 db,
                 principal=principal,

@@ -39,7 +39,7 @@ from clinphoto.core.errors import Conflict, DomainError, Invalid, NotFound
 from clinphoto.media.models import Media
 from clinphoto.patients import service as patients
 from clinphoto.policy import Act, Coverage, ObjectKind, Relation, Resource
-from clinphoto.storage.blobs import StoredBlob
+from clinphoto.storage.blobs import BlobStore, StoredBlob
 
 MAX_MEDIA_BYTES = wire.MAX_MEDIA_BYTES
 # What the device client's scrubber can produce (imaging.scrub): nothing else is accepted.
@@ -419,6 +419,15 @@ def record_upload(
     db.add(media)
     db.flush()
     return media
+
+
+def discard_unrecorded(db: Session, blobs: BlobStore, sha256: str) -> bool:
+    """Delete a stored body that no media row names: an upload refused once its bytes were
+    written (a store outside Canada the patient's consent does not allow, TRN-2 and CLD-1; a
+    consent withdrawn while it streamed) leaves no ciphertext in the store. A body a row
+    names (the same object sent again) is kept. Returns whether one was deleted."""
+    named = db.execute(select(Media.id).where(Media.blob_sha256 == sha256).limit(1)).first()
+    return named is None and blobs.delete(sha256)
 
 
 def _author_user(db: Session, device_id: str) -> str:
