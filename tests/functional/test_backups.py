@@ -97,6 +97,11 @@ def fresh(engine: Engine, tmp_path: Path) -> Iterator[Callable[[Settings], Insta
     admin.dispose()
 
 
+def _hold(client: TestClient, officer: EnrolledDevice, pid: str) -> None:
+    hold = {"scope": "patient", "target_id": pid, "reason": "Litigation notice 2026-7"}
+    assert client.post("/v1/retention/holds", json=hold, headers=officer.auth).status_code == 200
+
+
 def _media_of(inst: Instance, pid: str) -> list[Media]:
     with inst.unit_of_work() as db:
         return list(db.execute(select(Media).where(Media.patient_id == pid)).scalars())
@@ -114,8 +119,7 @@ def test_ret5_sto5_restored_backup_cannot_bring_back_a_destroyed_photo(
     alice, bob, officer = new_device(), new_device(), new_device(Role.PRIVACY_OFFICER)
     # Another patient's photo, held: it must survive and come back whole.
     held_id, held_plain, held_pid = _captured(client, instance, alice)
-    hold = {"scope": "patient", "target_id": held_pid, "reason": "Litigation notice 2026-7"}
-    assert client.post("/v1/retention/holds", json=hold, headers=officer.auth).status_code == 200
+    _hold(client, officer, held_pid)
     # The photo that will be destroyed: a share copy for bob, a derived version, a grant.
     media_id, plain, pid = _captured(client, instance, alice)  # QC, an adult
     records = instance.keys.records.recipient
@@ -301,8 +305,7 @@ def test_ret5_sto5_backups_are_audited_and_a_restore_destroys_what_came_due_at_o
     alice, officer = new_device(), new_device(Role.PRIVACY_OFFICER)
     _, photo = _photo_of(client, instance, alice, "QC", _years_ago(45))
     held_pid, held = _photo_of(client, instance, alice, "QC", _years_ago(45))
-    hold = {"scope": "patient", "target_id": held_pid, "reason": "Litigation notice 2026-9"}
-    assert client.post("/v1/retention/holds", json=hold, headers=officer.auth).status_code == 200
+    _hold(client, officer, held_pid)
     with instance.unit_of_work() as db:
         sha = db.get(Media, photo).blob_sha256  # type: ignore[union-attr]
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -417,18 +418,7 @@ def certificates(
     return CertificatePageOut(
         certificates=[
             CertificateSummaryOut(
-                number=c.seq,
-                destroyed_at=c.destroyed_at,
-                job=c.job,
-                patient_ref=c.patient_ref,
-                rule=c.rule,
-                why=c.why,
-                families=c.families,
-                media=c.media,
-                shares=c.shares,
-                consents=c.consents,
-                device_grants=c.device_grants,
-                blobs=c.blobs,
+                number=c.seq, **{k: v for k, v in asdict(c).items() if k != "seq"}
             )
             for c in found
         ],
