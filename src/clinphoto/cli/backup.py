@@ -81,8 +81,9 @@ def create(ctx: typer.Context, repo: Repo) -> None:
 
 @backup.command("list")
 def list_(ctx: typer.Context, repo: Repo) -> None:
-    """The snapshots in REPO, and whether their ledger key is still kept (without it the
-    snapshot's objects open with no key: by design, after 35 days).
+    """The snapshots in REPO, and whether their ledger key is still kept.
+
+    Without it the snapshot's objects open with no key: by design, after 35 days.
 
     Example: clinphoto backup list /mnt/backup/clinphoto
     """
@@ -101,9 +102,10 @@ def list_(ctx: typer.Context, repo: Repo) -> None:
 
 @backup.command("verify")
 def verify(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None:
-    """Check a snapshot: every file against its recorded SHA-256, every blob present and,
-    while the ledger key is kept, opening to its own hash. Exit 1 if anything is wrong.
-    Audited, whole or not.
+    """Check a snapshot; exit 1 if anything is wrong.
+
+    Every file against its recorded SHA-256, every blob present and, while the ledger key is
+    kept, opening to its own hash. Audited, whole or not.
 
     Example: clinphoto backup verify /mnt/backup --snapshot 20261130T020000000000Z-1a2b3c4d
     """
@@ -119,8 +121,10 @@ def verify(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None
 
 @backup.command("restore")
 def restore(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> None:
-    """Restore a snapshot into this instance, which must be fresh (`clinphoto init`'s keys
-    replaced by the instance's own keys directory, restored from its key backup; no data).
+    """Restore a snapshot into this instance, which must be fresh.
+
+    The instance is `clinphoto init`'s, with its keys replaced by the instance's own keys
+    directory, restored from its key backup; no data).
 
     Blobs destroyed after the snapshot (no backup key in the newest ledger kept) are left
     out with every row that needs them, and the newest snapshot's tombstones are replayed:

@@ -158,14 +158,16 @@ def rules_set(
         str, typer.Option(help="verified, secondary or knowledge: how sure the source is.")
     ] = "verified",
 ) -> None:
-    """A privacy officer replaces one jurisdiction's rule with a confirmed college rule
-    (audited, with the old and the new rule and the reason); every date it governs is
+    r"""A privacy officer replaces one jurisdiction's rule with a confirmed college rule.
+
+    Audited, with the old and the new rule and the reason; every date it governs is
     recomputed at once. Figures not given keep their current value.
 
-    Example: clinphoto retention rules set NS --as privacy@chu.example
-    --years-after-last-entry 10 --source "CPSNS Professional Standard Regarding Medical
-    Records, s.4" --source-url https://cpsns.ns.ca/guideline/medical-records/
-    --reason "CPSNS standard confirmed by the college, 2026-11"
+    Example: clinphoto retention rules set NS --as privacy@chu.example \
+      --years-after-last-entry 10 \
+      --source "CPSNS Professional Standard Regarding Medical Records, s.4" \
+      --source-url https://cpsns.ns.ca/guideline/medical-records/ \
+      --reason "CPSNS standard confirmed by the college, 2026-11"
     """
     from pydantic import ValidationError
 
@@ -503,8 +505,10 @@ def certificates(
         int | None, typer.Option(min=1, help="Only those numbered below this (the next page).")
     ] = None,
 ) -> None:
-    """The certificates of destruction, newest first: number, date, job, rule and what was
-    destroyed (the read is audited). Print one with `clinphoto retention certificate N`.
+    """The certificates of destruction, newest first (the read is audited).
+
+    Number, date, job, rule and what was destroyed. Print one with
+    `clinphoto retention certificate N`.
 
     Example: clinphoto retention certificates --limit 20
     """
