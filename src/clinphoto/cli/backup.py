@@ -124,7 +124,7 @@ def restore(ctx: typer.Context, repo: Repo, snapshot: SnapshotOpt = None) -> Non
     """Restore a snapshot into this instance, which must be fresh.
 
     The instance is `clinphoto init`'s, with its keys replaced by the instance's own keys
-    directory, restored from its key backup; no data).
+    directory, restored from its key backup; and no data.
 
     Blobs destroyed after the snapshot (no backup key in the newest ledger kept) are left
     out with every row that needs them, and the newest snapshot's tombstones are replayed:
