@@ -57,3 +57,21 @@ def test_depth_is_checked_before_the_parser_recurses() -> None:
     with pytest.raises(boundedjson.TooDeep):
         boundedjson.loads(b"[" * 200_000 + b"]" * 200_000, max_depth=32)
     assert boundedjson.loads(b"[" * 32 + b"]" * 32, max_depth=32) is not None
+
+
+def test_bre5_a_full_status_report_fits_the_json_body_limit() -> None:
+    """A device holding the most captures a report may list still gets its report through:
+    the list's bound and the server's body limit agree (a report over it would be 413)."""
+    from clinphoto.core.config import Settings
+
+    held = [{"patient_id": "f" * 32, "encounter_id": "e" * 32, "media_id": "d" * 32}]
+    body = {
+        "device_id": "a" * 32,
+        "time": "2026-11-30T06:00:00.000000Z",
+        "locked": True,
+        "locked_since": "2026-11-30T05:00:00.000000Z",
+        "holding": held * protocol.MAX_STATUS_HOLDING,
+        "signature": "A" * 88,
+    }
+    size = len(json.dumps(body).encode())  # as httpx and the browser send it
+    assert size < Settings.model_fields["max_json_body"].default

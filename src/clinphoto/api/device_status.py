@@ -65,9 +65,11 @@ class StatusReportIn(BaseModel):
     time: WireTime
     locked: bool
     locked_since: WireTime | None
+    # The bound is checked by the use case (422 naming `holding`), not declared as maxItems:
+    # a list over it could be refused as too large a body (413) first.
     holding: list[HeldItem] | None = Field(
-        max_length=devices.MAX_HOLDING,
-        description="Captures not yet uploaded; null: not known now (locked)",
+        description=f"Captures not yet uploaded, at most {devices.MAX_HOLDING}; "
+        "null: not known now",
     )
     signature: Signature
 

@@ -40,7 +40,7 @@ UnitOfWork = Callable[[], AbstractContextManager[Session]]
 
 STATUS_WINDOW = timedelta(minutes=5)  # a report's signed time against the server's clock
 STORE_EVERY = timedelta(seconds=30)  # at most one stored report per device this often
-MAX_HOLDING = 1000
+MAX_HOLDING = protocol.MAX_STATUS_HOLDING
 MAX_DELETE_SHARES = 1000
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 

@@ -60,7 +60,7 @@ def holding(outbox: Outbox) -> list[dict[str, str]]:
             )
         except (ValueError, KeyError, TypeError):
             continue
-    return held
+    return held[: protocol.MAX_STATUS_HOLDING]
 
 
 @dataclass

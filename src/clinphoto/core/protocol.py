@@ -14,6 +14,9 @@ from clinphoto.core import boundedjson
 # passcodes in a row; warn this long before the idle lock.
 MAX_FAILED_UNLOCKS = 10
 LOCK_WARNING_SECONDS = 20
+# A status report lists at most this many unsent captures (`holding`), so that it always fits
+# the server's 64 KiB JSON body limit; a device holding more reports its oldest this many.
+MAX_STATUS_HOLDING = 400
 
 MANIFEST_HEADER = "X-Clinphoto-Manifest"
 SIGNATURE_HEADER = "X-Clinphoto-Signature"

@@ -12,7 +12,13 @@
 import { openDB, type IDBPDatabase } from "idb";
 import { b64urlEncode } from "../lib/b64";
 import { readManifestHeader } from "../lib/canonical";
-import { deviceStatusMessage, shareDeletedMessage, statusTime, type HeldItem } from "../lib/protocol";
+import {
+  deviceStatusMessage,
+  MAX_STATUS_HOLDING,
+  shareDeletedMessage,
+  statusTime,
+  type HeldItem,
+} from "../lib/protocol";
 import { ApiError, api } from "./api";
 import { unlocked } from "./session";
 
@@ -139,7 +145,7 @@ export async function heldItems(): Promise<HeldItem[] | null> {
         held.push({ patient_id: p, encounter_id: e, media_id: o });
       }
     }
-    return held;
+    return held.slice(0, MAX_STATUS_HOLDING);
   } catch {
     return null;
   } finally {

@@ -70,6 +70,10 @@ export interface Erased {
   caches: number;
 }
 
+/** A status report lists at most this many unsent captures, so that it always fits the
+ * server's 64 KiB JSON body limit (core/protocol.py MAX_STATUS_HOLDING). */
+export const MAX_STATUS_HOLDING = 400;
+
 /** What a device signs to report its state: locked or not, since when, and what its outbox
  * holds (null: not known now; []: nothing). */
 export function deviceStatusMessage(
