@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from clinphoto.api.deps import OBJECT_ID_PATTERN, Auth, Db, Inst, ObjectId
+from clinphoto.api.downloads import PDF_RESPONSES, attachment
 from clinphoto.api.errors import CONFLICT
 from clinphoto.api.records import Clk
 from clinphoto.api.sharing import ShareOut
@@ -430,7 +431,7 @@ def record_notification(
     "/breaches/{breach_id}/letters/{party}.pdf",
     summary="A notification letter as PDF, in English or French (privacy officers)",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses=PDF_RESPONSES,
 )
 def letter(
     breach_id: ObjectId,
@@ -456,15 +457,7 @@ def letter(
         patient_id=patient_id,
         lock_after_seconds=_lock(inst),
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="breach-{breach_id[:8]}-{party}-{lang}.pdf"'
-            )
-        },
-    )
+    return attachment(pdf, f"breach-{breach_id[:8]}-{party}-{lang}.pdf")
 
 
 @router.post(

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from clinphoto.api.deps import Auth, Db, Inst, ObjectId
+from clinphoto.api.downloads import OCTET_RESPONSES, PDF_RESPONSES, attachment
 from clinphoto.api.records import Clk
 from clinphoto.consent import texts
 from clinphoto.instance.custodian import open_media
@@ -25,23 +26,10 @@ from clinphoto.patientrights import service
 
 router = APIRouter(tags=["patient requests"])
 Language = Literal["en", "fr"]
-_PDF: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/pdf": {}}, "description": "The document, as PDF"}
-}
-_OCTETS: dict[int | str, dict[str, Any]] = {200: {"content": {"application/octet-stream": {}}}}
-_NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _texts(inst: Instance) -> dict[str, texts.ConsentText]:
     return texts.catalogue(inst.settings.data_dir / "consent-texts")
-
-
-def _pdf(data: bytes, name: str) -> Response:
-    return Response(
-        data,
-        media_type="application/pdf",
-        headers={**_NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 # --- copies -------------------------------------------------------------------------------
@@ -103,7 +91,7 @@ def list_copy_requests(principal: Auth, db: Db) -> CopyRequestList:
     "/v1/copy-requests/{request_id}/report.pdf",
     summary="Privacy officers: the printable report of a copy request (AUD-3), as PDF",
     response_class=Response,
-    responses=_PDF,
+    responses=PDF_RESPONSES,
 )
 def copy_report(request_id: ObjectId, principal: Auth, db: Db, inst: Inst, clock: Clk) -> Response:
     pdf = service.copy_report(
@@ -115,7 +103,7 @@ def copy_report(request_id: ObjectId, principal: Auth, db: Db, inst: Inst, clock
         open_media=partial(open_media, inst),
         texts=_texts(inst),
     )
-    return _pdf(pdf, f"copy-{request_id[:8]}.pdf")
+    return attachment(pdf, f"copy-{request_id[:8]}.pdf")
 
 
 class PackageOut(BaseModel):
@@ -129,7 +117,7 @@ class PackageOut(BaseModel):
     summary="Privacy officers: seal the patient's package (one age file) with a new passphrase",
 )
 def copy_package(
-    request_id: ObjectId, principal: Auth, db: Db, inst: Inst, clock: Clk, response: Response
+    request_id: ObjectId, principal: Auth, db: Db, inst: Inst, clock: Clk
 ) -> PackageOut:
     made = service.copy_package(
         db,
@@ -141,7 +129,6 @@ def copy_package(
         open_media=partial(open_media, inst),
         texts=_texts(inst),
     )
-    response.headers.update(_NO_STORE)
     return PackageOut(
         passphrase=made.passphrase,
         download=f"/v1/copy-requests/{request_id}/package.age",
@@ -153,20 +140,13 @@ def copy_package(
     "/v1/copy-requests/{request_id}/package.age",
     summary="Privacy officers: download the sealed package (once; it is then deleted)",
     response_class=Response,
-    responses=_OCTETS,
+    responses=OCTET_RESPONSES,
 )
 def package_file(request_id: ObjectId, principal: Auth, db: Db, inst: Inst, clock: Clk) -> Response:
     data = service.package_file(
         db, subject=principal.subject, clock=clock, blobs=inst.blobs, request_id=request_id
     )
-    return Response(
-        data,
-        media_type="application/octet-stream",
-        headers={
-            **_NO_STORE,
-            "Content-Disposition": f'attachment; filename="record-{request_id[:8]}.age"',
-        },
-    )
+    return attachment(data, f"record-{request_id[:8]}.age", "application/octet-stream")
 
 
 # --- deletion -----------------------------------------------------------------------------
@@ -288,7 +268,7 @@ def list_deletion_requests(principal: Auth, db: Db, inst: Inst) -> DeletionList:
     "/v1/deletion-requests/{request_id}/letter.pdf",
     summary="Privacy officers: the letter to the patient (what was deleted, what kept, why)",
     response_class=Response,
-    responses=_PDF,
+    responses=PDF_RESPONSES,
 )
 def deletion_letter(
     request_id: ObjectId, principal: Auth, db: Db, inst: Inst, clock: Clk
@@ -296,7 +276,7 @@ def deletion_letter(
     pdf = service.deletion_letter(
         db, subject=principal.subject, keys=inst.keys.fields, clock=clock, request_id=request_id
     )
-    return _pdf(pdf, f"deletion-{request_id[:8]}.pdf")
+    return attachment(pdf, f"deletion-{request_id[:8]}.pdf")
 
 
 # --- consent forms ------------------------------------------------------------------------
@@ -306,7 +286,7 @@ def deletion_letter(
     "/v1/consents/{consent_id}/form.pdf",
     summary="The consent form as PDF (CON-2, CON-3): privacy officers and the care team",
     response_class=Response,
-    responses=_PDF,
+    responses=PDF_RESPONSES,
 )
 def consent_form(
     consent_id: ObjectId,
@@ -326,4 +306,4 @@ def consent_form(
         open_media=partial(open_media, inst),
         texts=_texts(inst),
     )
-    return _pdf(pdf, f"consent-{consent_id[:8]}-{lang}.pdf")
+    return attachment(pdf, f"consent-{consent_id[:8]}-{lang}.pdf")
