@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat requirements/lock.txt requirements/models.txt pyproject.toml | sha256sum | cut -c1-12)
+# setup.py and the C scan it compiles (decision 009) are part of the install: a change rebuilds.
+BUILD  := requirements/lock.txt requirements/models.txt pyproject.toml setup.py \
+          src/clinphoto/imaging/_jpegscan.c
+STAMP  := $(VENV)/.installed-$(shell cat $(BUILD) | sha256sum | cut -c1-12)
 DATA   ?= ./var
 
 # Node.js for the phone app's tools (web/): the machine's own when it is version 20 or newer,
@@ -28,7 +31,7 @@ WEB_DEPS := web/node_modules/.clinphoto-installed
 
 .PHONY: run test check lint typecheck imports bench corpus lock clean web webcheck node screenshots
 
-$(STAMP): requirements/lock.txt requirements/models.txt pyproject.toml
+$(STAMP): $(BUILD)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/lock.txt
