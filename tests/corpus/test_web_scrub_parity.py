@@ -26,7 +26,7 @@ import random
 import struct
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -726,9 +726,9 @@ def test_dei1_browser_and_server_refuse_the_same_mutants() -> None:
 
 
 LIMITED = {
-    "small byte limit": replace(DEFAULT_LIMITS, max_image_bytes=3000),
-    "small pixel limit": replace(DEFAULT_LIMITS, max_pixels=3000, max_width=60, max_height=100),
-    "few frames": replace(DEFAULT_LIMITS, max_frames=2, max_total_pixels=6000),
+    "small byte limit": DEFAULT_LIMITS.replace(max_image_bytes=3000),
+    "small pixel limit": DEFAULT_LIMITS.replace(max_pixels=3000, max_width=60, max_height=100),
+    "few frames": DEFAULT_LIMITS.replace(max_frames=2, max_total_pixels=6000),
 }
 
 

@@ -8,6 +8,7 @@ output files and exit status must match; only the random output names differ.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import pty
@@ -128,6 +129,44 @@ def test_fast_scrub_starts_without_typer_rich_or_pillow(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().endswith("[]"), run.stdout + run.stderr
+
+
+def test_fast_scrub_of_jpegs_loads_only_the_jpeg_scrubber(tmp_path: Path) -> None:
+    """Scripts call `clinphoto scrub` once per photo: a folder of JPEGs loads neither pathlib,
+    typing nor dataclasses (with inspect, ast and tokenize), nor the PNG, WebP and GIF
+    rewrites; modules the bare interpreter loads here anyway do not count (decision 009)."""
+    _inputs(tmp_path / "in")
+    show = "import sys, json\nprint(json.dumps(sorted(sys.modules)))\n"
+    probe = (
+        "import sys\n"
+        "before = set(sys.modules)\n"
+        "sys.argv = ['clinphoto', 'scrub', 'in/a.jpg', '--out', 'o']\n"
+        "from clinphoto.cli.entry import main\n"
+        "main()\n"
+        "print(sorted(set(sys.modules) - before))\n"
+    )
+    bare = subprocess.run(
+        [sys.executable, "-c", show], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=120
+    )
+    assert run.returncode == 0, run.stderr
+    loaded = set(ast.literal_eval(run.stdout.strip().splitlines()[-1]))
+    assert "clinphoto.imaging.jpeg" in loaded  # the probe did scrub
+    unwanted = {
+        "pathlib",
+        "typing",
+        "dataclasses",
+        "inspect",
+        "ast",
+        "tokenize",
+        "re",
+        "clinphoto.imaging.png",
+        "clinphoto.imaging.webp",
+        "clinphoto.imaging.gif",
+    } - set(json.loads(bare.stdout))
+    assert sorted(loaded & unwanted) == []
 
 
 @pytest.mark.parametrize(

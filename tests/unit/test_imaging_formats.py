@@ -655,3 +655,42 @@ def test_dei1_minimal_exif_holds_only_orientation() -> None:
     assert len(tiff) == 8 + 2 + 12 + 4
     with pytest.raises(ValueError, match="orientation"):
         orientation_tiff(9)
+
+
+def test_dei1_reason_codes_are_the_type_checkers_codes() -> None:
+    """REASONS (used at run time) and the Literal ``Reason`` (seen by mypy only, so that the
+    scrubber does not import typing at every start) list the same codes in the same order."""
+    import ast
+
+    import clinphoto.imaging.errors as errors
+
+    tree = ast.parse(Path(errors.__file__).read_text())
+    literal = next(
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and getattr(node.targets[0], "id", None) == "Reason"
+        and isinstance(node.value, ast.Subscript)
+    )
+    assert isinstance(literal.slice, ast.Tuple)
+    codes = tuple(ast.literal_eval(element) for element in literal.slice.elts)
+    assert codes == REASONS
+    assert len(set(REASONS)) == len(REASONS)
+
+
+def test_limits_are_values() -> None:
+    """Limits behave as the frozen dataclass they were: compared, hashed, pickled to the
+    sandbox's child by value, immutable, checked when made and when changed."""
+    custom = Limits(max_frames=2)
+    assert custom == DEFAULT_LIMITS.replace(max_frames=2) != DEFAULT_LIMITS
+    assert hash(custom) == hash(Limits(max_frames=2))
+    assert pickle.loads(pickle.dumps(custom)) == custom
+    assert custom.max_frames == 2
+    assert custom.max_width == DEFAULT_LIMITS.max_width
+    assert "max_frames=2" in repr(custom)
+    with pytest.raises(AttributeError):
+        custom.max_frames = 3  # type: ignore[misc]
+    with pytest.raises(ValueError, match="max_width must be positive"):
+        DEFAULT_LIMITS.replace(max_width=0)
+    with pytest.raises(TypeError, match="no max_bogus"):
+        Limits(max_bogus=1)

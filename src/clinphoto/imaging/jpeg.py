@@ -120,7 +120,7 @@ def _entropy_end_py(data: bytes, pos: int) -> int:
 try:  # the same scan in C, built by setup.py when a compiler is at hand (decision 009)
     from clinphoto.imaging._jpegscan import entropy_end as _entropy_end_c
 except ImportError:  # pragma: no cover - depends on the install
-    _entropy_end_c = None
+    _entropy_end_c = None  # type: ignore[assignment]
 
 #: Which scan :func:`entropy_end` is: ``"c"`` or ``"python"`` (same answers, tests hold both).
 SCAN = "c" if _entropy_end_c is not None else "python"

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 from clinphoto.imaging.errors import ScrubError
 
 __all__ = ["CUSTODIAN_LIMITS", "DEFAULT_LIMITS", "Limits", "check_animation", "check_size"]
 
 MIB = 1024 * 1024
 
+# What one input may cost, by default. Limits is written out rather than a dataclass: the
+# dataclasses module imports inspect, ast and tokenize, about 6 ms of every `clinphoto scrub`
+# start (decision 009).
+_DEFAULTS: dict[str, int | float | bool] = {
+    "max_image_bytes": 100 * MIB,
+    "max_video_bytes": 4096 * MIB,
+    "max_pixels": 100_000_000,  # per picture (width x height)
+    "max_width": 30_000,
+    "max_height": 30_000,
+    "max_frames": 1_000,  # frames of an animated GIF, APNG or WebP
+    "max_total_pixels": 1_000_000_000,  # sum over the frames of an animation
+    "max_decode_seconds": 30.0,
+    "max_decoder_memory": 4096 * MIB,
+    # A picture that cannot be decoded at a reduced scale (JPEG can, see
+    # ``inspect.open_for_inspection``) is not inspected beyond this many pixels.
+    "max_decoded_pixels": 50_000_000,
+    "isolate_decoders": True,
+}
 
-@dataclass(frozen=True, slots=True)
+
 class Limits:
     """What one input may cost. Everything is checked from headers before any pixel is decoded.
 
@@ -20,27 +36,63 @@ class Limits:
     that is killed at the deadline and runs under an address-space limit, so a hang or a
     memory blow-up in C code becomes a :class:`~clinphoto.imaging.errors.ScrubError`.
     The records custodian runs every inspection that way (``CUSTODIAN_LIMITS``).
+
+    Immutable; compared, hashed and pickled by value; :meth:`replace` makes a changed copy.
     """
 
-    max_image_bytes: int = 100 * MIB
-    max_video_bytes: int = 4096 * MIB
-    max_pixels: int = 100_000_000  # per picture (width x height)
-    max_width: int = 30_000
-    max_height: int = 30_000
-    max_frames: int = 1_000  # frames of an animated GIF, APNG or WebP
-    max_total_pixels: int = 1_000_000_000  # sum over the frames of an animation
-    max_decode_seconds: float = 30.0
-    max_decoder_memory: int = 4096 * MIB
-    # A picture that cannot be decoded at a reduced scale (JPEG can, see
-    # ``inspect.open_for_inspection``) is not inspected beyond this many pixels.
-    max_decoded_pixels: int = 50_000_000
-    isolate_decoders: bool = True
+    __slots__ = tuple(_DEFAULTS)
 
-    def __post_init__(self) -> None:
-        for field in fields(self):
-            value = getattr(self, field.name)
+    max_image_bytes: int
+    max_video_bytes: int
+    max_pixels: int
+    max_width: int
+    max_height: int
+    max_frames: int
+    max_total_pixels: int
+    max_decode_seconds: float
+    max_decoder_memory: int
+    max_decoded_pixels: int
+    isolate_decoders: bool
+
+    def __init__(self, **values: int | float | bool) -> None:
+        unknown = set(values) - set(_DEFAULTS)
+        if unknown:
+            raise TypeError(f"Limits has no {', '.join(sorted(unknown))}")
+        for name, default in _DEFAULTS.items():
+            value = values.get(name, default)
             if not isinstance(value, bool) and value <= 0:
-                raise ValueError(f"Limits.{field.name} must be positive, not {value!r}")
+                raise ValueError(f"Limits.{name} must be positive, not {value!r}")
+            object.__setattr__(self, name, value)
+
+    def _values(self) -> tuple[int | float | bool, ...]:
+        return tuple(getattr(self, name) for name in _DEFAULTS)
+
+    def replace(self, **changes: int | float | bool) -> Limits:
+        """A copy with ``changes``, checked as a new one is."""
+        return Limits(**(dict(zip(_DEFAULTS, self._values(), strict=True)) | changes))
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Limits are immutable: use replace({name}=...)")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Limits are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Limits) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in _DEFAULTS)
+        return f"Limits({fields})"
+
+    def __reduce__(self) -> tuple[object, ...]:  # to the sandbox's child process and back
+        return (_rebuild, (dict(zip(_DEFAULTS, self._values(), strict=True)),))
+
+
+def _rebuild(values: dict[str, int | float | bool]) -> Limits:
+    return Limits(**values)
 
 
 DEFAULT_LIMITS = Limits()

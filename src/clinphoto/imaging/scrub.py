@@ -29,27 +29,27 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 from clinphoto.imaging.errors import REASONS, Reason, ScrubError
-from clinphoto.imaging.gif import scrub_gif
 from clinphoto.imaging.jpeg import scrub_jpeg, scrub_jpeg_parts
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
-from clinphoto.imaging.png import scrub_png
 from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
-from clinphoto.imaging.webp import scrub_webp
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    StrPath = str | os.PathLike[str]
 
 # The converters (TIFF, HEIF, AVIF: Pillow, pillow-heif), the sandbox that runs them and the
 # video remuxer are imported when a file needs them. The lossless rewrites need only the
 # standard library, and `clinphoto scrub` over a folder of JPEGs should not pay Pillow's
-# import (about 60 ms) at every start.
+# import (about 60 ms) at every start; nor, for the same reason, the PNG, WebP and GIF
+# rewrites, pathlib, typing or dataclasses (about 15 ms together; decision 009).
 
 __all__ = ["ScrubError", "Scrubbed", "scrub_bytes", "scrub_file"]
 
 
-@dataclass(frozen=True, slots=True)
 class Scrubbed:
     """A scrubbed picture or video.
 
@@ -58,7 +58,10 @@ class Scrubbed:
     PNG). ``data`` is the output when it was made in memory (:func:`scrub_bytes`); it is empty
     when :func:`scrub_file` wrote the output straight to ``dst`` without assembling it: videos,
     and JPEGs, whose scan data goes from the input read into memory to the file unchanged.
+    Immutable, compared by value.
     """
+
+    __slots__ = ("converted", "data", "extension", "kind", "media_type", "note", "source_kind")
 
     data: bytes
     kind: str
@@ -67,6 +70,43 @@ class Scrubbed:
     converted: bool
     note: str
     source_kind: str
+
+    def __init__(
+        self,
+        *,
+        data: bytes,
+        kind: str,
+        media_type: str,
+        extension: str,
+        converted: bool,
+        note: str,
+        source_kind: str,
+    ) -> None:
+        values = (data, kind, media_type, extension, converted, note, source_kind)
+        for name, value in zip(self._FIELDS, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    _FIELDS = ("data", "kind", "media_type", "extension", "converted", "note", "source_kind")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Scrubbed is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Scrubbed) and all(
+            getattr(self, name) == getattr(other, name) for name in self._FIELDS
+        )
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, name) for name in self._FIELDS))
+
+    def __repr__(self) -> str:
+        shown = (
+            f"{name}={len(self.data)} bytes"
+            if name == "data"
+            else f"{name}={getattr(self, name)!r}"
+            for name in self._FIELDS
+        )
+        return f"Scrubbed({', '.join(shown)})"
 
 
 def _result(data: bytes, kind: Kind, source: Kind, note: str) -> Scrubbed:
@@ -96,10 +136,16 @@ def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
     if kind is Kind.JPEG:
         return _result(scrub_jpeg(data, limits), kind, kind, _JPEG_NOTE)
     if kind is Kind.PNG:
+        from clinphoto.imaging.png import scrub_png
+
         return _result(scrub_png(data, limits), kind, kind, "lossless PNG chunk rewrite")
     if kind is Kind.WEBP:
+        from clinphoto.imaging.webp import scrub_webp
+
         return _result(scrub_webp(data, limits), kind, kind, "lossless WebP chunk rewrite")
     if kind is Kind.GIF:
+        from clinphoto.imaging.gif import scrub_gif
+
         return _result(scrub_gif(data, limits), kind, kind, "lossless GIF block rewrite")
     if kind is Kind.TIFF:
         from clinphoto.imaging.sandbox import run_isolated
@@ -128,14 +174,15 @@ def scrub_bytes(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
     )
 
 
-def _open_regular(src: Path) -> tuple[int, int]:
+def _open_regular(src: StrPath) -> tuple[int, int]:
     """An fd for ``src`` and its size, if it is a regular file (not a FIFO or a device that
     could block us)."""
     fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise ScrubError(f"{src.name} is not a regular file", reason="unsupported-format")
+            name = os.path.basename(os.fspath(src))
+            raise ScrubError(f"{name} is not a regular file", reason="unsupported-format")
     except BaseException:
         os.close(fd)
         raise
@@ -167,11 +214,13 @@ def _read_whole(fd: int, size: int) -> bytes:
 _VIDEO_REASONS: dict[str, Reason] = {"unreadable": "malformed", "too-slow": "timeout"}
 
 
-def _scrub_video(src: Path, dst: Path, kind: Kind, limits: Limits) -> Scrubbed:
+def _scrub_video(src: StrPath, dst: StrPath, kind: Kind, limits: Limits) -> Scrubbed:
+    from pathlib import Path
+
     from clinphoto.imaging import video
 
     try:
-        info = video.scrub_video(src, dst, limits)
+        info = video.scrub_video(Path(src), Path(dst), limits)
     except video.VideoScrubError as exc:
         code: str = _VIDEO_REASONS.get(exc.reason, exc.reason)
         reason: Reason = next((known for known in REASONS if known == code), "malformed")
@@ -179,7 +228,7 @@ def _scrub_video(src: Path, dst: Path, kind: Kind, limits: Limits) -> Scrubbed:
     return _result(b"", Kind(info.container), kind, "video remuxed without metadata")
 
 
-def scrub_file(src: Path, dst: Path, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
+def scrub_file(src: StrPath, dst: StrPath, limits: Limits = DEFAULT_LIMITS) -> Scrubbed:
     """Scrub the picture or video at ``src`` into ``dst``.
 
     ``dst`` is written only on success (mode 0600, through a temporary file renamed over it)
@@ -253,14 +302,15 @@ def _write_all(fd: int, parts: Sequence[bytes | memoryview]) -> None:
             views[first] = views[first][written:]
 
 
-def _write_new(dst: Path, parts: Sequence[bytes | memoryview]) -> None:
+def _write_new(dst: StrPath, parts: Sequence[bytes | memoryview]) -> None:
     """Write ``dst`` whole or not at all: a private temporary file renamed over it.
 
     Not fsynced, like ``cp`` and ``exiftool -o``: the file is as durable as any other file the
     user writes, and a crash can leave it empty or lose it, never leave a partial scrub under
     its name (see docs/decisions/009-scrub-speed.md).
     """
-    tmp = dst.with_name(f".{dst.name}.{os.urandom(8).hex()}.part")
+    folder, name = os.path.split(os.fspath(dst))
+    tmp = os.path.join(folder, f".{name}.{os.urandom(8).hex()}.part")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags | getattr(os, "O_CLOEXEC", 0), 0o600)
     try:
@@ -270,5 +320,8 @@ def _write_new(dst: Path, parts: Sequence[bytes | memoryview]) -> None:
             os.close(fd)
         os.replace(tmp, dst)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        try:  # noqa: SIM105 - contextlib is one more import at every start
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
         raise
