@@ -7,6 +7,7 @@ import json
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
@@ -194,3 +195,29 @@ def test_migrations_produce_the_models_schema(instance: Instance) -> None:
     with instance.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
+
+
+def test_ret5_certificates_of_destruction_are_read_through_an_index(instance: Instance) -> None:
+    """The certificates list (RET-5; records.service.list_certificates: one action's entries, newest
+    first, a page at a time) reads the (action, seq) index rather than walking the trail
+    backwards past every other entry (migration 0014). SQLite's plan is deterministic;
+    PostgreSQL's planner picks a plan by table size, so it is not asserted there."""
+    if instance.engine.dialect.name != "sqlite":
+        pytest.skip("query plans are asserted on SQLite only (PostgreSQL plans by table size)")
+    from sqlalchemy import select
+
+    from clinphoto.audit.models import AuditEntry
+
+    query = (
+        select(AuditEntry)
+        .where(AuditEntry.action == Action.RETENTION_DESTROY.value, AuditEntry.seq < 1000)
+        .order_by(AuditEntry.seq.desc())
+        .limit(50)
+    )
+    with instance.engine.connect() as conn:
+        compiled = query.compile(conn, compile_kwargs={"literal_binds": True})
+        plan = " ".join(
+            str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+        )
+    assert "ix_audit_entries_action_seq" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # no sort: the index gives the order

@@ -16,9 +16,12 @@ class AuditEntry(Base):
     # migration 0010): the index hands them over in sequence order without a sort.
     # One device's entries: what it opened before it was lost (the breach register, decision
     # 014; migration 0011): without it, a scan of the whole trail.
+    # One action's entries, newest first: the certificates of destruction (RET-5; migration
+    # 0014), rare among millions of entries.
     __table_args__ = (
         Index("ix_audit_entries_patient_ref_seq", "patient_ref", "seq"),
         Index("ix_audit_entries_device_seq", "device", "seq"),
+        Index("ix_audit_entries_action_seq", "action", "seq"),
     )
 
     seq: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=False)
