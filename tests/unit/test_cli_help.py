@@ -36,3 +36,46 @@ def test_the_fast_file_tools_are_the_same_commands() -> None:
     for name, command in fast.items():
         assert command.help == full[name].help
         assert [p.name for p in command.params] == [p.name for p in full[name].params]
+
+
+def test_help_paragraphs_are_reflowed_for_any_width() -> None:
+    """Docstrings wrapped at 100 columns in the source are not shown with their line breaks
+    (ragged in an 80-column terminal): each paragraph is one line for Rich to wrap, apart
+    from example and list lines and shell examples continued with a backslash."""
+    commands = _commands(typer.main.get_command(app))
+    ragged = []
+    for name, command in commands:
+        for paragraph in (command.help or "").split("\n\n"):
+            lines = paragraph.split("\n")
+            if any(line.rstrip().endswith("\\") for line in lines):
+                continue
+            ragged += [
+                (name, line) for line in lines[1:] if not line.startswith(("Example:", "- ", "* "))
+            ]
+    assert ragged == []
+
+
+def test_reflow_joins_lines_but_keeps_examples_lists_and_continued_commands() -> None:
+    from clinphoto.cli.helptext import reflow
+
+    doc = """First line
+    goes on.
+
+    A paragraph wrapped
+    in the source.
+    Example: clinphoto x --a 1
+    --b 2
+
+    - one item
+      wrapped
+    - two
+
+    Example: clinphoto y \\
+      --c 3
+    """
+    assert reflow(doc) == (
+        "First line goes on.\n\n"
+        "A paragraph wrapped in the source.\nExample: clinphoto x --a 1 --b 2\n\n"
+        "- one item wrapped\n- two\n\n"
+        "Example: clinphoto y \\\n  --c 3"
+    )

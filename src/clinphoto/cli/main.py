@@ -23,6 +23,7 @@ from clinphoto.cli import clinical, deid
 from clinphoto.cli.backup import backup as backup_cli
 from clinphoto.cli.breach import breach as breach_cli
 from clinphoto.cli.device import device as device_cli
+from clinphoto.cli.helptext import reflow_app
 from clinphoto.cli.privacy import privacy as privacy_cli
 from clinphoto.cli.records import retention as retention_cli
 from clinphoto.cli.requests import consent_form
@@ -886,3 +887,7 @@ def revoke_device(
     finally:
         inst.close()
     out.print(f"Device {device.id} ({device.name}) of {email} is revoked.")
+
+
+# Every command registered above: its help reads well at any width.
+reflow_app(app)
