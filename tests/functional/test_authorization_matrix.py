@@ -239,6 +239,14 @@ MATRIX = [
         cli=Cli(("ack", "{sid}"), "acknowledged", valid_request=True),
     ),
     _row("inbox", "GET", "/v1/inbox", (200, 200, 200, 200, 200, 200), cli=Cli(("inbox",))),
+    # Every caller gets their own sent shares (none for most); the author's are listed.
+    _row(
+        "sent shares",
+        "GET",
+        "/v1/shares/sent",
+        (200, 200, 200, 200, 200, 200),
+        cli=Cli(("shares", "--waiting")),
+    ),
     _row("consent review", "GET", "/v1/review/consents-to-follow", (403, 403, 403, 403, 200, 403)),
     _row(
         "override review", "GET", "/v1/review/emergency-overrides", (403, 403, 403, 403, 200, 403)

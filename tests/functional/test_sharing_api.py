@@ -190,3 +190,75 @@ def test_administrators_cannot_be_recipients_or_look_them_up(
     unknown = client.get("/v1/directory?email=nobody@h.example", headers=alice.auth)
     assert admin.status_code == unknown.status_code == 422
     assert admin.json()["error"]["message"] == unknown.json()["error"]["message"]
+
+
+def _share_to(
+    client: TestClient,
+    instance: Instance,
+    sender: EnrolledDevice,
+    media_id: str,
+    plain: bytes,
+    email: str,
+) -> str:
+    shown = client.get(f"/v1/directory?email={email}", headers=sender.auth).json()
+    recipients = [d["age_recipient"] for d in shown["devices"]] + [instance.keys.records.recipient]
+    sent = _reseal(client, sender, media_id, plain, shown["id"], recipients)
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+    return str(sent.json()["id"])  # type: ignore[attr-defined]
+
+
+def test_trn4_sender_lists_every_share_and_follows_up_those_not_acknowledged(
+    client: TestClient, instance: Instance, new_device: NewDevice
+) -> None:
+    """`GET /v1/shares/sent`: the sender's shares of all their photos, newest first, a page at
+    a time, with `waiting` for those not acknowledged yet; each listed share audited against
+    its patient; nobody sees another sender's shares."""
+    alice = new_device()
+    bob = new_device(email="bob@h.example")
+    new_device(email="carol@h.example")  # a second recipient, never logged in here
+    first, plain1, pid1 = _captured(client, instance, alice)
+    second, plain2, pid2 = _captured(client, instance, alice)
+    to_bob = _share_to(client, instance, alice, first, plain1, "bob@h.example")
+    to_carol = _share_to(client, instance, alice, second, plain2, "carol@h.example")
+
+    listed = client.get("/v1/shares/sent", headers=alice.auth).json()
+    assert [s["id"] for s in listed] == [to_carol, to_bob]  # newest first
+    assert [s["original_media_id"] for s in listed] == [second, first]
+    assert {s["status"] for s in listed} == {"sent"}
+
+    # Bob opens and acknowledges his; only Carol's is left to follow up.
+    [item] = client.get("/v1/inbox", headers=bob.auth).json()
+    assert client.get(f"/v1/shares/{to_bob}/content", headers=bob.auth).status_code == 200
+    sig = crypto.sign(bob.signing, protocol.ack_message(to_bob, item["media"]["plaintext_sha256"]))
+    assert (
+        client.post(
+            f"/v1/shares/{to_bob}/ack", json={"signature": sig}, headers=bob.auth
+        ).status_code
+        == 200
+    )
+    waiting = client.get("/v1/shares/sent?waiting=true", headers=alice.auth).json()
+    assert [s["id"] for s in waiting] == [to_carol]
+    statuses = {
+        s["id"]: s["status"] for s in client.get("/v1/shares/sent", headers=alice.auth).json()
+    }
+    assert statuses == {to_bob: "acknowledged", to_carol: "sent"}
+
+    # A page at a time.
+    page = client.get("/v1/shares/sent?limit=1", headers=alice.auth).json()
+    assert [s["id"] for s in page] == [to_carol]
+    rest = client.get(f"/v1/shares/sent?limit=1&before={to_carol}", headers=alice.auth).json()
+    assert [s["id"] for s in rest] == [to_bob]
+
+    # Not yours: Bob sent nothing, and cannot page from Alice's share.
+    assert client.get("/v1/shares/sent", headers=bob.auth).json() == []
+    assert client.get(f"/v1/shares/sent?before={to_carol}", headers=bob.auth).status_code == 422
+    assert client.get("/v1/shares/sent?limit=0", headers=alice.auth).status_code == 422
+    assert client.get("/v1/shares/sent").status_code == 401
+
+    # Each share listed is in its patient's trail.
+    with instance.unit_of_work() as db:
+        for pid, share_id in ((pid1, to_bob), (pid2, to_carol)):
+            entries = [json.loads(x) for x in audit.export_patient(db, pid)]
+            assert any(
+                e["action"] == "share.list_sent" and e["object_id"] == share_id for e in entries
+            ), share_id

@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from clinphoto.accounts.models import Role
-from clinphoto.api.deps import Auth, Db, Inst, ObjectId
+from clinphoto.api.deps import OBJECT_ID_PATTERN, Auth, Db, Inst, ObjectId
 from clinphoto.api.errors import CONFLICT
 from clinphoto.api.media import (
     MediaOut,
@@ -150,6 +150,9 @@ class SentShareOut(ShareOut):
         description="The recipient's display name, as the directory shows it"
     )
     recipient_institution: str
+    recalled_at: datetime | None = Field(
+        None, description="When the share was recalled (BRE-2); the recipient's access ended"
+    )
 
 
 @router.get("/media/{media_id}/shares", summary="Your shares of a photo and their status")
@@ -159,8 +162,34 @@ def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[SentShareOut]:
             **ShareOut.of(e.share).model_dump(),
             recipient_name=e.recipient_name,
             recipient_institution=e.recipient_institution,
+            recalled_at=e.share.recalled_at,
         )
         for e in sharing.sent_for(db, principal=principal, original_id=media_id)
+    ]
+
+
+@router.get(
+    "/shares/sent",
+    summary="Every share you sent, newest first, and its status",
+    description="Sent, delivered, acknowledged or recalled, per recipient, across all your "
+    "photos; `waiting=true` keeps those not yet acknowledged nor recalled. A page at a time: "
+    "the next page is `before` the last share's id.",
+)
+def sent_all(
+    principal: Auth,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=200)] = sharing.SENT_PAGE,
+    before: Annotated[str | None, Query(pattern=OBJECT_ID_PATTERN)] = None,
+    waiting: bool = False,
+) -> list[SentShareOut]:
+    return [
+        SentShareOut(
+            **ShareOut.of(e.share).model_dump(),
+            recipient_name=e.recipient_name,
+            recipient_institution=e.recipient_institution,
+            recalled_at=e.share.recalled_at,
+        )
+        for e in sharing.sent(db, principal=principal, limit=limit, before=before, waiting=waiting)
     ]
 
 

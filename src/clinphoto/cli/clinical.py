@@ -494,27 +494,54 @@ def share(
 
 
 def shares(
-    media_id: Annotated[str, typer.Argument(help="A photo you captured.")],
+    media_id: Annotated[
+        str | None, typer.Argument(help="A photo you captured; without it, all your shares.")
+    ] = None,
+    waiting: Annotated[
+        bool,
+        typer.Option("--waiting", help="Only shares not yet acknowledged (nor recalled)."),
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many.")] = 50,
     profile: ProfileOpt = DEFAULT_PROFILE,
 ) -> None:
-    """Show each share of a photo: sent, delivered or acknowledged.
+    """Show your shares, newest first: to whom, and sent, delivered or acknowledged.
 
-    Example: clinphoto shares 0c1d...
+    With a photo, that photo's shares; without one, every share you sent (the most recent
+    --limit), so you can follow up on those not acknowledged yet (--waiting).
+
+    Example: clinphoto shares --waiting
     """
     secrets_ = _unlock(profile)
     from clinphoto.client.api import ApiClient, ApiError
 
     api = ApiClient(secrets_.server, secrets_.token)
     try:
-        for s in api.shares_of(media_id):
+        if media_id is None:
+            found = api.sent_shares(limit=limit, waiting=waiting)
+        else:
+            found = [s for s in api.shares_of(media_id) if not waiting or _waiting(s)]
+        for s in found:
             to = s["recipient_name"] + (
                 f", {s['recipient_institution']}" if s["recipient_institution"] else ""
             )
-            out.print(f"{s['id']}  to {to}  {s['status']}  {s['purpose']}")
+            state = "recalled" if s.get("recalled_at") else s["status"]
+            photo = f"  photo {s['original_media_id']}" if media_id is None else ""
+            out.print(
+                f"{s['id']}  {s['sent_at'][:16].replace('T', ' ')}  to {to}  {state}"
+                f"  {s['purpose']}{photo}",
+                markup=False,
+                soft_wrap=True,
+            )
+        if not found:
+            out.print("No shares waiting." if waiting else "No shares.")
     except ApiError as exc:
         raise _fail(exc.message) from None
     finally:
         _finish(api, profile, secrets_)
+
+
+def _waiting(share: dict[str, Any]) -> bool:
+    return not share.get("acknowledged_at") and not share.get("recalled_at")
 
 
 def inbox(profile: ProfileOpt = DEFAULT_PROFILE) -> None:

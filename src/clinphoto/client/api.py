@@ -216,6 +216,12 @@ class ApiClient:
         )
         return result
 
+    def sent_shares(self, *, limit: int = 50, waiting: bool = False) -> list[dict[str, Any]]:
+        """Every share this user sent, newest first (``GET /v1/shares/sent``)."""
+        params: dict[str, Any] = {"limit": limit, "waiting": "true" if waiting else "false"}
+        result: list[dict[str, Any]] = self._call("GET", "/v1/shares/sent", params=params)
+        return result
+
     def shares_of(self, media_id: str) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._call("GET", f"/v1/media/{media_id}/shares")
         return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clinphoto.storage.db import Base, UtcDateTime
@@ -13,6 +13,8 @@ from clinphoto.storage.db import Base, UtcDateTime
 
 class Share(Base):
     __tablename__ = "shares"
+    # A sender's shares, newest first (`GET /v1/shares/sent`; migration 0015).
+    __table_args__ = (Index("ix_shares_sender_sent", "sender_user_id", "sent_at"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     original_media_id: Mapped[str] = mapped_column(ForeignKey("media.id"), index=True)

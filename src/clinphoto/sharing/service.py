@@ -383,6 +383,83 @@ def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[Sen
     ]
 
 
+SENT_PAGE = 50  # shares listed at a time by default
+
+
+def sent(
+    db: Session,
+    *,
+    principal: Principal,
+    limit: int = SENT_PAGE,
+    before: str | None = None,
+    waiting: bool = False,
+) -> list[SentShare]:
+    """Every share the caller sent, of any photo, newest first, ``limit`` at a time (the
+    next page: ``before`` the last one's id); with ``waiting``, only those not yet
+    acknowledged nor recalled: the shares to follow up (TRN-4, "confirmed receipt").
+
+    Each share is listed as its photo's shares are (Act.LIST_SHARES on the photo, so a share
+    of a photo the caller may no longer see is left out), and each one listed is audited
+    against its patient (one entry when none is)."""
+    if not 1 <= limit <= 200:
+        raise Invalid("limit: 1 to 200", field="limit")
+    query = (
+        select(Share)
+        .where(Share.sender_user_id == principal.user.id)
+        .order_by(Share.sent_at.desc(), Share.id.desc())
+        .limit(limit)
+    )
+    if waiting:
+        query = query.where(Share.acknowledged_at.is_(None), Share.recalled_at.is_(None))
+    if before is not None:
+        mark = db.get(Share, before) if text.is_id(before) else None
+        if mark is None or mark.sender_user_id != principal.user.id:
+            raise Invalid("before: a share you sent", field="before")
+        query = query.where(
+            (Share.sent_at < mark.sent_at)
+            | ((Share.sent_at == mark.sent_at) & (Share.id < mark.id))
+        )
+    listed: list[tuple[Share, str]] = []
+    for share in db.execute(query).scalars():
+        _, found = media_service.media_resource(db, principal, share.original_media_id, "")
+        # As for one photo's shares (sent_for): the sender's relation, not today's consent.
+        resource = Resource(
+            ObjectKind.MEDIA,
+            id=found.id,
+            patient_ref=found.patient_ref,
+            exists=found.exists,
+            relations=found.relations,
+        )
+        if policy.decide(principal.subject, Act.LIST_SHARES, resource).allowed:
+            listed.append((share, resource.patient_ref))
+    # The listing itself is the disclosure: one entry per share shown (one when none).
+    shown: list[tuple[Share | None, str]] = [*listed] or [(None, "")]
+    for one, patient_ref in shown:
+        audit.log(
+            db,
+            action=Action.SHARE_LIST,
+            actor=principal.user.id,
+            device=principal.device.id,
+            patient_ref=patient_ref,
+            object_type="share",
+            object_id=one.id if one is not None else "",
+            purpose=one.purpose if one is not None else "",
+            details={"results": len(listed), "waiting": waiting},
+        )
+    people = {
+        u.id: u
+        for u in db.execute(
+            select(User).where(User.id.in_({s.recipient_user_id for s, _ in listed}))
+        ).scalars()
+    }
+    return [
+        SentShare(
+            s, people[s.recipient_user_id].display_name, people[s.recipient_user_id].institution
+        )
+        for s, _ in listed
+    ]
+
+
 # --- recall (BRE-2) ----------------------------------------------------------------------
 
 RECALL_REASON_MAX = 2000
