@@ -353,6 +353,22 @@ def test_see_redact_share_inbox_and_acknowledge(
     # A sees it acknowledged.
     page_a.get_by_role("button", name="Refresh").click()
     expect(status).to_contain_text("To Dr B. Gagnon, CHU Example, for Clinical care: acknowledged")
+    # ... and among all the shares A sent, with nothing left to follow up (TRN-4).
+    page_a.get_by_role("navigation").get_by_role("link", name="Inbox").click()
+    page_a.get_by_role("link", name="Shares you sent").click()
+    sent_list = page_a.get_by_test_id("sent-shares")
+    expect(sent_list.locator("li")).to_have_count(1)
+    expect(sent_list).to_contain_text(
+        "To Dr B. Gagnon, CHU Example, for Clinical care: acknowledged"
+    )
+    assert_accessible(page_a, "shares sent")
+    page_a.get_by_label("Only those not acknowledged yet").check()
+    expect(
+        page_a.get_by_role("paragraph").filter(has_text="Every share you sent was acknowledged.")
+    ).to_be_visible()
+    page_a.get_by_label("Only those not acknowledged yet").uncheck()
+    sent_list.get_by_role("link", name="Open the photo").click()
+    expect(page_a.get_by_test_id("verified")).to_be_visible(timeout=30_000)
 
     # Across clients: B's CLI device opens the share sent from the browser; A's CLI device
     # opens the photo taken in the browser, and shares it with B from the CLI.

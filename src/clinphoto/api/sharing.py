@@ -153,6 +153,9 @@ class SentShareOut(ShareOut):
     recalled_at: datetime | None = Field(
         None, description="When the share was recalled (BRE-2); the recipient's access ended"
     )
+    patient_id: str | None = Field(
+        None, description="The photo's patient (a random id; in the list of all sent shares)"
+    )
 
 
 @router.get("/media/{media_id}/shares", summary="Your shares of a photo and their status")
@@ -188,6 +191,7 @@ def sent_all(
             recipient_name=e.recipient_name,
             recipient_institution=e.recipient_institution,
             recalled_at=e.share.recalled_at,
+            patient_id=e.patient_id,
         )
         for e in sharing.sent(db, principal=principal, limit=limit, before=before, waiting=waiting)
     ]

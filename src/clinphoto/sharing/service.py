@@ -344,6 +344,7 @@ class SentShare:
     share: Share
     recipient_name: str
     recipient_institution: str
+    patient_id: str = ""  # the photo's patient (a random id), for a link to the photo
 
 
 def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[SentShare]:
@@ -454,9 +455,12 @@ def sent(
     }
     return [
         SentShare(
-            s, people[s.recipient_user_id].display_name, people[s.recipient_user_id].institution
+            s,
+            people[s.recipient_user_id].display_name,
+            people[s.recipient_user_id].institution,
+            patient_id,
         )
-        for s, _ in listed
+        for s, patient_id in listed
     ]
 
 

@@ -198,6 +198,8 @@ export interface ShareOut {
 export interface SentShareOut extends ShareOut {
   recipient_name: string;
   recipient_institution: string;
+  /** The photo's patient (a random id), in the list of all sent shares. */
+  patient_id?: string | null;
 }
 /** A consent text, word for word; a consent records its id (CON-1, CON-2). */
 export interface ConsentTextOut {
@@ -327,6 +329,13 @@ export const api = {
       body: new Blob([ciphertext as BlobPart]),
     }),
   sharesOf: (mediaId: string) => call<SentShareOut[]>("GET", `/v1/media/${mediaId}/shares`),
+  /** Every share this user sent, newest first, a page at a time (TRN-4). */
+  sentShares: (o: { waiting: boolean; before?: string; limit?: number }) =>
+    call<SentShareOut[]>(
+      "GET",
+      `/v1/shares/sent?limit=${o.limit ?? 50}&waiting=${o.waiting ? "true" : "false"}` +
+        (o.before ? `&before=${o.before}` : ""),
+    ),
   inbox: () => call<InboxEntry[]>("GET", "/v1/inbox"),
   shareContent: (shareId: string) => bytes(`/v1/shares/${shareId}/content`),
   ack: (shareId: string, signature: string) =>

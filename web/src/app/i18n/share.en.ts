@@ -126,6 +126,18 @@ export const shareEn = {
   sentAt: "Sent {date}",
   deliveredAt: "Delivered {date}",
   acknowledgedAt: "Acknowledged {date}",
+  status_recalled: "recalled",
+  recalledAt: "Recalled {date}",
+
+  // Shares sent (TRN-4: confirmed receipt)
+  sentTitle: "Shares you sent",
+  sentLink: "Shares you sent",
+  sentLoading: "Reading your shares…",
+  sentNone: "You have not shared a photo yet.",
+  sentNoneWaiting: "Every share you sent was acknowledged.",
+  sentWaitingOnly: "Only those not acknowledged yet",
+  sentOpenPhoto: "Open the photo",
+  sentMore: "Show older shares",
 
   // Inbox
   inboxTitle: "Inbox",

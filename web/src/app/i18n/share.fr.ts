@@ -124,6 +124,18 @@ export const shareFr: ShareMessages = {
   sentAt: "Envoyée le {date}",
   deliveredAt: "Remise le {date}",
   acknowledgedAt: "Réception confirmée le {date}",
+  status_recalled: "rappelée",
+  recalledAt: "Rappelée le {date}",
+
+  // Partages envoyés (TRN-4 : réception confirmée)
+  sentTitle: "Vos partages envoyés",
+  sentLink: "Vos partages envoyés",
+  sentLoading: "Lecture de vos partages…",
+  sentNone: "Vous n’avez encore partagé aucune photo.",
+  sentNoneWaiting: "Chacun de vos partages a un accusé de réception.",
+  sentWaitingOnly: "Seulement ceux sans accusé de réception",
+  sentOpenPhoto: "Ouvrir la photo",
+  sentMore: "Afficher les partages plus anciens",
 
 
   inboxTitle: "Reçus",

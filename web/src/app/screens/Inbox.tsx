@@ -100,6 +100,9 @@ export function Inbox() {
       <button type="button" class="secondary" onClick={() => setTick((n) => n + 1)}>
         {t("refresh")}
       </button>
+      <p>
+        <a href={seeHref({ name: "sent" })}>{t("sentLink")}</a>
+      </p>
     </main>
   );
 }

@@ -56,5 +56,7 @@ export function SeeScreen({ route }: { route: SeeRoute }) {
       return <S.Inbox key={recalls} />;
     case "received":
       return <S.Received key={route.shareId} shareId={route.shareId} />;
+    case "sent":
+      return <S.Sent key={recalls} />;
   }
 }

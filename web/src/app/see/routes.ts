@@ -1,6 +1,6 @@
 // The routes of the seeing and sharing screens, beside the app's own router (router.ts):
 // #/photos/<patient>, #/photo/<patient>/<media>, #/compare/<patient>/<a>/<b>,
-// #/redact/<patient>/<media>, #/share/<patient>/<media>, #/inbox, #/inbox/<share>.
+// #/redact/<patient>/<media>, #/share/<patient>/<media>, #/inbox, #/inbox/<share>, #/sent.
 // Ids are random object ids, never patient identifiers.
 
 export type SeeRoute =
@@ -10,7 +10,8 @@ export type SeeRoute =
   | { name: "redact"; patientId: string; mediaId: string }
   | { name: "share"; patientId: string; mediaId: string }
   | { name: "inbox" }
-  | { name: "received"; shareId: string };
+  | { name: "received"; shareId: string }
+  | { name: "sent" };
 
 const ID = "([0-9a-f]{32})";
 const TABLE: [RegExp, (m: string[]) => SeeRoute][] = [
@@ -21,6 +22,7 @@ const TABLE: [RegExp, (m: string[]) => SeeRoute][] = [
   [new RegExp(`^/share/${ID}/${ID}$`), (m) => ({ name: "share", patientId: m[1]!, mediaId: m[2]! })],
   [/^\/inbox$/, () => ({ name: "inbox" })],
   [new RegExp(`^/inbox/${ID}$`), (m) => ({ name: "received", shareId: m[1]! })],
+  [/^\/sent$/, () => ({ name: "sent" })],
 ];
 
 /** The seeing/sharing route a hash names, or null for any other screen. */
@@ -50,6 +52,8 @@ export function seeHref(r: SeeRoute): string {
       return "#/inbox";
     case "received":
       return `#/inbox/${r.shareId}`;
+    case "sent":
+      return "#/sent";
   }
 }
 

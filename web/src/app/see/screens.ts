@@ -4,5 +4,6 @@ export { Compare } from "../screens/Compare";
 export { Inbox, Received } from "../screens/Inbox";
 export { Photo } from "../screens/Photo";
 export { Redact } from "../screens/Redact";
+export { Sent } from "../screens/Sent";
 export { Share } from "../screens/Share";
 export { Timeline } from "../screens/Timeline";
