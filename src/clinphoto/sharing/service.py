@@ -349,14 +349,7 @@ class SentShare:
 
 def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[SentShare]:
     """The caller's shares of their own photo, with status and recipient (TRN-4); audited."""
-    media, resource = media_service.media_resource(db, principal, original_id, "")
-    resource = Resource(
-        ObjectKind.MEDIA,
-        id=resource.id,
-        patient_ref=resource.patient_ref,
-        exists=resource.exists,
-        relations=resource.relations,
-    )
+    media, resource = _listing_resource(db, principal, original_id)
     grant = policy.authorize(
         db, principal.subject, Act.LIST_SHARES, resource, action=Action.SHARE_LIST
     )
@@ -368,19 +361,39 @@ def sent_for(db: Session, *, principal: Principal, original_id: str) -> list[Sen
         ).scalars()
     )
     grant.record(db, details={"results": len(shares)})
+    return _with_recipients(db, [(share, "") for share in shares])
+
+
+def _listing_resource(db: Session, principal: Principal, media_id: str) -> tuple[Media, Resource]:
+    """A photo as the listing of its shares sees it: the sender's relation to it, not what
+    today's consent covers (a share already sent stays the sender's to follow up)."""
+    media, found = media_service.media_resource(db, principal, media_id, "")
+    return media, Resource(
+        ObjectKind.MEDIA,
+        id=found.id,
+        patient_ref=found.patient_ref,
+        exists=found.exists,
+        relations=found.relations,
+    )
+
+
+def _with_recipients(db: Session, shares: list[tuple[Share, str]]) -> list[SentShare]:
+    """``shares`` (each with its patient id, or "") with their recipients as the directory
+    names them."""
     people = {
         u.id: u
         for u in db.execute(
-            select(User).where(User.id.in_({s.recipient_user_id for s in shares}))
+            select(User).where(User.id.in_({share.recipient_user_id for share, _ in shares}))
         ).scalars()
     }
     return [
         SentShare(
-            s,
-            people[s.recipient_user_id].display_name,
-            people[s.recipient_user_id].institution,
+            share,
+            people[share.recipient_user_id].display_name,
+            people[share.recipient_user_id].institution,
+            patient_id,
         )
-        for s in shares
+        for share, patient_id in shares
     ]
 
 
@@ -422,15 +435,7 @@ def sent(
         )
     listed: list[tuple[Share, str]] = []
     for share in db.execute(query).scalars():
-        _, found = media_service.media_resource(db, principal, share.original_media_id, "")
-        # As for one photo's shares (sent_for): the sender's relation, not today's consent.
-        resource = Resource(
-            ObjectKind.MEDIA,
-            id=found.id,
-            patient_ref=found.patient_ref,
-            exists=found.exists,
-            relations=found.relations,
-        )
+        _, resource = _listing_resource(db, principal, share.original_media_id)
         if policy.decide(principal.subject, Act.LIST_SHARES, resource).allowed:
             listed.append((share, resource.patient_ref))
     # The listing itself is the disclosure: one entry per share shown (one when none).
@@ -447,21 +452,7 @@ def sent(
             purpose=one.purpose if one is not None else "",
             details={"results": len(listed), "waiting": waiting},
         )
-    people = {
-        u.id: u
-        for u in db.execute(
-            select(User).where(User.id.in_({s.recipient_user_id for s, _ in listed}))
-        ).scalars()
-    }
-    return [
-        SentShare(
-            s,
-            people[s.recipient_user_id].display_name,
-            people[s.recipient_user_id].institution,
-            patient_id,
-        )
-        for s, patient_id in listed
-    ]
+    return _with_recipients(db, listed)
 
 
 # --- recall (BRE-2) ----------------------------------------------------------------------
