@@ -13,10 +13,15 @@ Two passes:
    90, 180 and 270 degrees, so that any in-plane rotation is within 45 degrees of one of
    them; then the same at half the scale, and so on until one tile holds the whole picture.
    Everything scoring above a low candidate threshold is kept, mapped back to the displayed
-   image and merged.
+   image and merged. Small soft faces (a face out of focus behind the wound, a small crop
+   enlarged) have too few pixels at 14 px for the model, so the photo is searched once more,
+   upright only, at a finer scale that puts the smallest wanted face at 20 px.
 2. **Second look.** Each candidate's own eye keypoints say how it is turned. Its
    neighbourhood is cut out of the sharpest level that shows it large enough, turned upright,
    scaled so that the face is 40 px wide and centred, and scored again. That score decides.
+   The view averages the photo's pixels it covers (sensor noise of a dark photo is averaged,
+   not aliased) and is grey beyond the photo's edge (a face cut by the frame is seen against
+   a neutral ground).
    A real face scores higher when it is seen upright, centred and at the size the model likes
    best; a texture that looked like a face at one tile position and scale rarely does.
 
@@ -64,6 +69,8 @@ DEFAULT_THRESHOLD = 0.6  # regions reported; inspect.FACE_THRESHOLD decides the 
 CANDIDATE_THRESHOLD = 0.3  # first-pass score that earns a second look
 DEFAULT_SMALLEST_FACE = 0.015  # of the long side: 60 px in a 4000 px wide photo
 FACE_IN_INPUT = 14.0  # px: the size the smallest wanted face is scaled to in the search
+SOFT_FACE_IN_INPUT = 20.0  # px: the same in the finer, upright-only search for soft faces
+SOFT_TURNS = (0,)  # quarter turns of each tile in that finer search
 OVERLAP = 24  # px of the model input shared by neighbouring tiles
 TURNS = (0, 1, 2, 3)  # quarter turns of each tile in the search
 MAX_SECOND_LOOKS = 48  # per image, best candidates first; the rest keep their first score
@@ -184,6 +191,8 @@ class FaceDetector:
         overlap: int = OVERLAP,
         second_look: bool = True,
         max_second_looks: int = MAX_SECOND_LOOKS,
+        soft_face_in_input: float | None = SOFT_FACE_IN_INPUT,
+        soft_turns: Sequence[int] = SOFT_TURNS,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -203,6 +212,8 @@ class FaceDetector:
         self.overlap = overlap
         self.second_look = second_look
         self.max_second_looks = max_second_looks
+        self.soft_face_in_input = soft_face_in_input
+        self.soft_turns = tuple(t % 4 for t in soft_turns)
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -228,6 +239,12 @@ class FaceDetector:
         scale = min(1.0, self.face_in_input / smallest)
         levels: list[tuple[float, Image.Image]] = []
         found: list[Candidate] = []
+        soft = self.soft_face_in_input
+        if soft is not None and soft > self.face_in_input and self.soft_turns:
+            # Soft faces: the smallest wanted face at ``soft`` px, upright only.
+            fine = min(1.0, soft / smallest)
+            if fine > scale:
+                found.extend(self._search(_rgb(image, fine), fine, self.soft_turns))
         level = _rgb(image, scale)
         while True:
             levels.append((scale, level))
@@ -251,7 +268,9 @@ class FaceDetector:
             merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
         return merged
 
-    def _search(self, level: Image.Image, scale: float) -> list[Candidate]:
+    def _search(
+        self, level: Image.Image, scale: float, turns: Sequence[int] | None = None
+    ) -> list[Candidate]:
         pixels = np.asarray(level, dtype=np.float32) / 127.5 - 1.0
         rows, cols = pixels.shape[:2]
         if rows < INPUT or cols < INPUT:
@@ -264,7 +283,7 @@ class FaceDetector:
         for top in _positions(pixels.shape[0], step):
             for left in _positions(pixels.shape[1], step):
                 tile = pixels[top : top + INPUT, left : left + INPUT]
-                for turn in self.turns:
+                for turn in self.turns if turns is None else turns:
                     turned = np.ascontiguousarray(np.rot90(tile, turn))
                     with self._lock:
                         raw, logits = self._run(turned)
@@ -332,8 +351,7 @@ class FaceDetector:
         Returns the best face score near the centre of the view and that face's centre,
         width, tilt and axis-aligned box, all in displayed-image px.
         """
-        # The coarsest level that still shows the face at least SECOND_LOOK px wide: a
-        # bilinear sample of it then enlarges or reduces by less than 2 (little aliasing).
+        # The coarsest level that still shows the face at least SECOND_LOOK px wide.
         scale, source = levels[-1]
         for level_scale, level in levels:
             if size * level_scale >= SECOND_LOOK and level_scale < scale:
@@ -346,10 +364,8 @@ class FaceDetector:
         # Model-input pixel (u, v) shows source pixel centre + R(tilt) (u - half, v - half).
         c = cx * scale - (a + b) * half
         f = cy * scale - (d + e) * half
-        view = source.transform(
-            (INPUT, INPUT), Image.Transform.AFFINE, (a, b, c, d, e, f), Image.Resampling.BILINEAR
-        )
-        pixels = np.asarray(view, dtype=np.float32) / 127.5 - 1.0
+        view = _view(source, (a, b, c, d, e, f), step)
+        pixels = view.astype(np.float32) / 127.5 - 1.0
         with self._lock:
             raw, logits = self._run(np.ascontiguousarray(pixels))
         us = raw[:, 0] + self._anchors[:, 0]
@@ -374,6 +390,54 @@ class FaceDetector:
         width = max(bw, bh) * step / scale
         seen_tilt = math.degrees(math.atan2(ly - ry, lx - rx))
         return _sigmoid(float(logits[i])), (centre[0], centre[1], width, seen_tilt, box)
+
+
+def _view(
+    source: Image.Image, affine: tuple[float, float, float, float, float, float], step: float
+) -> NDArray[np.uint8]:
+    """The INPUT x INPUT view whose pixel (u, v) shows ``source`` at the affine image of (u, v).
+
+    ``affine`` is Pillow's convention: (a, b, c, d, e, f) sends the view's pixel centre
+    (u + 0.5, v + 0.5) to (a (u + 0.5) + b (v + 0.5) + c, ...) in ``source``, whose pixel i
+    covers [i, i + 1). The neighbourhood is cut out and box-reduced by the whole part of
+    ``step`` (source px per view px) first, so that every view pixel averages the source
+    pixels it covers (the sensor noise of a dark photo is averaged, not aliased), then
+    resampled bilinearly. Beyond the photo's edge the view is mid-grey: a face cut by the
+    frame is seen against a neutral ground (repeating the edge's pixels or black did worse,
+    decision 007).
+    """
+    import cv2
+
+    a, b, c, d, e, f = affine
+    xs = [a * u + b * v + c for u in (0, INPUT) for v in (0, INPUT)]
+    ys = [d * u + e * v + f for u in (0, INPUT) for v in (0, INPUT)]
+    left = max(0, min(source.width - 1, math.floor(min(xs)) - 2))
+    top = max(0, min(source.height - 1, math.floor(min(ys)) - 2))
+    right = min(source.width, max(left + 1, math.ceil(max(xs)) + 2))
+    bottom = min(source.height, max(top + 1, math.ceil(max(ys)) + 2))
+    k = max(1, min(int(step), right - left, bottom - top))
+    right, bottom = left + (right - left) // k * k, top + (bottom - top) // k * k
+    crop = source.crop((left, top, right, bottom))
+    if k > 1:
+        crop = crop.reduce(k)
+    pixels = np.asarray(crop if crop.mode == "RGB" else crop.convert("RGB"))
+    # Source x maps to (x - left) / k - 0.5 in the reduced crop's pixel indices.
+    matrix = np.array(
+        [
+            [a / k, b / k, (c + (a + b) / 2 - left) / k - 0.5],
+            [d / k, e / k, (f + (d + e) / 2 - top) / k - 0.5],
+        ],
+        dtype=np.float64,
+    )
+    view = cv2.warpAffine(
+        pixels,
+        matrix,
+        (INPUT, INPUT),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(127, 127, 127),
+    )
+    return np.asarray(view, dtype=np.uint8)
 
 
 def _logit(p: float) -> float:
