@@ -56,7 +56,7 @@ def test_help_paragraphs_are_reflowed_for_any_width() -> None:
 
 
 def test_reflow_joins_lines_but_keeps_examples_lists_and_continued_commands() -> None:
-    from clinphoto.cli.helptext import reflow
+    from clinphoto.cli.tree import reflow
 
     doc = """First line
     goes on.

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from clinphoto.cli.helptext import reflow_app
+from clinphoto.cli.tree import prepare
 from clinphoto.cli.ui import parse_box, progress
 from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.regions import Box, Region
@@ -202,4 +202,4 @@ tools = typer.Typer(
 tools.command("scrub")(scrub)
 tools.command("inspect")(inspect)
 tools.command("redact")(redact)
-reflow_app(tools)  # as clinphoto.cli.main does: help that reads well at any width
+prepare(tools)  # as clinphoto.cli.main does

@@ -23,11 +23,11 @@ from clinphoto.cli import clinical, deid
 from clinphoto.cli.backup import backup as backup_cli
 from clinphoto.cli.breach import breach as breach_cli
 from clinphoto.cli.device import device as device_cli
-from clinphoto.cli.helptext import reflow_app
 from clinphoto.cli.privacy import privacy as privacy_cli
 from clinphoto.cli.records import retention as retention_cli
 from clinphoto.cli.requests import consent_form
 from clinphoto.cli.requests import request as requests_cli
+from clinphoto.cli.tree import prepare
 from clinphoto.cli.ui import progress
 from clinphoto.core.errors import DomainError
 
@@ -889,5 +889,5 @@ def revoke_device(
     out.print(f"Device {device.id} ({device.name}) of {email} is revoked.")
 
 
-# Every command registered above: its help reads well at any width.
-reflow_app(app)
+# Every command registered above: help that reads well at any width, annotations read once.
+prepare(app)
