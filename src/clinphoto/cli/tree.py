@@ -3,10 +3,10 @@
 **Help that reads well at any width.** Typer (in its Rich mode) keeps the single line
 breaks of a docstring after the first paragraph, so source lines wrapped at 100 columns came
 out ragged in an 80-column terminal ("... and the records" / "key, and signs it."). The
-commands' help is reflowed once, when the command tree is built: the lines of a paragraph become one line for Rich to wrap to the
-terminal; a line starting ``Example:`` or a list item (``- ``) starts a line of its own; a
-paragraph written line by line on purpose (a shell example continued with ``\\``, or one
-that Click's ``\\b`` marks) is kept as written.
+commands' help is reflowed once, when the command tree is built: the lines of a paragraph
+become one line for Rich to wrap to the terminal; a line starting ``Example:`` or a list item
+(``- ``) starts a line of its own; a paragraph written line by line on purpose (a shell
+example continued with ``\\``, or one that Click's ``\\b`` marks) is kept as written.
 
 **Annotations read once.** The command modules use postponed annotations (strings), which
 Typer evaluates each time it builds a command, twice per command: 1,420 ``eval`` calls,
