@@ -39,8 +39,12 @@ DOB = "1958-03-02"
 MRN = "5520931"
 
 
-def _capture_a_photo(page: Page) -> None:
-    """Register a patient, record a verbal consent, take one photo with the fake camera."""
+def _capture_a_photo(page: Page, *, identifiable: bool = False) -> None:
+    """Register a patient, record a verbal consent, take one photo with the fake camera.
+
+    With ``identifiable`` the consent allows identifiable images, so that what the custodian
+    makes of the camera's picture (a coffee cup that scores near the face threshold) does not
+    decide whether it may be shared."""
     page.get_by_role("link", name="Register a new patient").click()
     page.get_by_label("Full name").fill(NAME)
     page.get_by_label("Date of birth").fill(DOB)
@@ -48,6 +52,8 @@ def _capture_a_photo(page: Page) -> None:
     page.get_by_label("Province or territory").select_option("QC")
     page.get_by_role("button", name="Register").click()
     expect(page.get_by_role("heading", name="Consent", exact=True)).to_be_visible()
+    if identifiable:
+        page.locator("#identifiable-true").check()
     page.get_by_label("Witness\N{RIGHT SINGLE QUOTATION MARK}s name").fill("N. Roy, RN")
     page.get_by_label("I told the patient").check()
     page.get_by_role("button", name="Record consent").click()

@@ -43,7 +43,7 @@ def phone(browser: Browser, server: Server, email: str, name: str) -> Page:
 def share_photo(page: Page, to: str) -> tuple[str, str]:
     """Take a photo and share it with ``to`` once the custodian has inspected it; the
     patient's and the photo's ids."""
-    _capture_a_photo(page)
+    _capture_a_photo(page, identifiable=True)  # the recall is the subject, not the verdict
     patient_id = re.findall(r"[0-9a-f]{32}", page.evaluate("location.hash"))[0]
     page.evaluate("(h) => { location.hash = h; }", f"#/photos/{patient_id}")
     page.get_by_test_id("timeline").locator("a").first.click()
