@@ -157,16 +157,21 @@ class SentShareOut(ShareOut):
         None, description="The photo's patient (a random id; in the list of all sent shares)"
     )
 
-
-@router.get("/media/{media_id}/shares", summary="Your shares of a photo and their status")
-def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[SentShareOut]:
-    return [
-        SentShareOut(
+    @classmethod
+    def of_sent(cls, e: sharing.SentShare) -> SentShareOut:
+        return cls(
             **ShareOut.of(e.share).model_dump(),
             recipient_name=e.recipient_name,
             recipient_institution=e.recipient_institution,
             recalled_at=e.share.recalled_at,
+            patient_id=e.patient_id or None,
         )
+
+
+@router.get("/media/{media_id}/shares", summary="Your shares of a photo and their status")
+def sent(media_id: ObjectId, principal: Auth, db: Db) -> list[SentShareOut]:
+    return [
+        SentShareOut.of_sent(e)
         for e in sharing.sent_for(db, principal=principal, original_id=media_id)
     ]
 
@@ -185,16 +190,8 @@ def sent_all(
     before: Annotated[str | None, Query(pattern=OBJECT_ID_PATTERN)] = None,
     waiting: bool = False,
 ) -> list[SentShareOut]:
-    return [
-        SentShareOut(
-            **ShareOut.of(e.share).model_dump(),
-            recipient_name=e.recipient_name,
-            recipient_institution=e.recipient_institution,
-            recalled_at=e.share.recalled_at,
-            patient_id=e.patient_id,
-        )
-        for e in sharing.sent(db, principal=principal, limit=limit, before=before, waiting=waiting)
-    ]
+    found = sharing.sent(db, principal=principal, limit=limit, before=before, waiting=waiting)
+    return [SentShareOut.of_sent(e) for e in found]
 
 
 @router.get("/inbox", summary="Photos shared with you")

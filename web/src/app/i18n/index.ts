@@ -100,6 +100,13 @@ export function hasMessage(key: string): key is MessageKey {
   return Object.hasOwn(en, key);
 }
 
+/** A value from the API (a status, a kind, a purpose) in words, where the app has words for
+ * it under ``prefix + value``; the value itself otherwise. */
+export function label(prefix: string, value: string): string {
+  const key = `${prefix}${value}`;
+  return hasMessage(key) ? t(key) : value;
+}
+
 /** A number as people of this language write it. */
 export function formatNumber(n: number): string {
   return new Intl.NumberFormat(locale()).format(n);

@@ -9,18 +9,13 @@ import { sign } from "../../lib/keys";
 import { ackMessage } from "../../lib/protocol";
 import { scrubImage } from "../../lib/scrub";
 import { ApiError, api, type InboxEntry } from "../api";
-import { formatDate, formatDateTime, hasMessage, t } from "../i18n";
+import { formatDate, formatDateTime, label, t } from "../i18n";
 import { randomFileName, useObjectUrls } from "../see/images";
 import { openField, openPatient, openShared, type Opened, type PatientDetails } from "../see/open";
 import { seeHref } from "../see/routes";
 import { need } from "../session";
 import { announce } from "../status";
 import { AlertDialog, FormError, ScreenTitle } from "../ui";
-
-function label(prefix: string, value: string): string {
-  const key = `${prefix}${value}`;
-  return hasMessage(key) ? t(key) : value;
-}
 
 function from(e: InboxEntry): string {
   return e.sender_institution

@@ -4,17 +4,12 @@
 // answers with ids and statuses only; a row links to its photo, where the patient is shown.
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, api, type SentShareOut } from "../api";
-import { formatDateTime, hasMessage, t, type MessageKey } from "../i18n";
+import { formatDateTime, label, t, type MessageKey } from "../i18n";
 import { seeHref } from "../see/routes";
 import { announce } from "../status";
 import { FormError, ScreenTitle } from "../ui";
 
 const PAGE = 50;
-
-function label(prefix: string, value: string): string {
-  const key = `${prefix}${value}`;
-  return hasMessage(key) ? t(key) : value;
-}
 
 function when(key: MessageKey, at: string | null | undefined) {
   return at ? <span class="muted">{t(key, { date: formatDateTime(new Date(at)) })}</span> : null;

@@ -9,7 +9,7 @@ import { sealShare, sealText } from "../../lib/capture";
 import { findIdentifiers, patientIdentifiers, sliceCodePoints, type Finding } from "../../lib/identifiers";
 import { TEXT_CONFIRMATIONS, type TextConfirmation } from "../../lib/protocol";
 import { ApiError, api, type RecipientOut, type SentShareOut } from "../api";
-import { formatDateTime, hasMessage, t } from "../i18n";
+import { formatDateTime, label, t } from "../i18n";
 import { thumbnail, useObjectUrls } from "../see/images";
 import { openOwn, type Opened } from "../see/open";
 import { fullPatient } from "../see/patient";
@@ -22,11 +22,6 @@ import { reportShare } from "./Report";
 import { photoDate } from "./Timeline";
 
 const PURPOSES = ["clinical_care", "education", "research", "publication"] as const;
-
-function label(prefix: string, value: string): string {
-  const key = `${prefix}${value}`;
-  return hasMessage(key) ? t(key) : value;
-}
 
 export function ShareStatus({ mediaId, refresh }: { mediaId: string; refresh: number }) {
   const [list, setList] = useState<SentShareOut[] | null>(null);
