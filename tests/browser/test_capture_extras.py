@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 from PIL import Image
 from playwright.sync_api import (
@@ -429,6 +430,54 @@ def test_import_is_scrubbed_like_the_server(phone: Phone, tmp_path: Path) -> Non
     expect(page.get_by_test_id("import-refused")).to_contain_text("cannot be imported")
     assert_accessible(page, "capture (import refused)")
     assert len(phone.photos()) == count + 2
+
+
+# The page's own drawing of the preview (what the clinician saw), as a lossless PNG.
+PREVIEW_PNG = """() => {
+  const v = document.querySelector("video");
+  const c = document.createElement("canvas");
+  c.width = v.videoWidth;
+  c.height = v.videoHeight;
+  c.getContext("2d").drawImage(v, 0, 0);
+  return c.toDataURL("image/png").split(",")[1];
+}"""
+
+
+def test_preview_frame_is_encoded_from_its_yuv(phone: Phone, tmp_path: Path) -> None:
+    """Without ImageCapture (Safari), the photo is the preview's frame, encoded as JPEG by the
+    app's own encoder from the frame's YUV planes in its workers (DEI-1, STO-2): the photo
+    is the picture the preview showed, at the camera's size, with nothing but the picture
+    in the file, and it opens with the stock age CLI."""
+    page = phone.page
+    _verbal_consent(phone)
+    count = len(phone.photos())
+    page.evaluate(
+        "() => { window.__ImageCapture = window.ImageCapture; delete window.ImageCapture; }"
+    )
+    try:
+        page.get_by_role("button", name="Take photo").click()
+        expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
+        route = page.evaluate(
+            "() => performance.getEntriesByName('clinphoto:picture', 'mark').at(-1).detail"
+        )
+        preview = base64.b64decode(page.evaluate(PREVIEW_PNG))
+    finally:
+        page.evaluate("() => { window.ImageCapture = window.__ImageCapture; }")
+    assert route == "frame-yuv"
+    photos = phone.photos()
+    assert len(photos) == count + 1
+    assert json.loads(photos[-1]["manifest"])["content_type"] == "image/jpeg"
+    opened = phone.opened(photos[-1]["ciphertext_sha256"])
+    tags = _exif(opened, ".jpg", tmp_path)
+    assert {k.split(":")[0] for k in tags} <= BARE, tags
+    with Image.open(io.BytesIO(opened)) as im, Image.open(io.BytesIO(preview)) as seen:
+        assert (im.format, im.size) == ("JPEG", seen.size)
+        ours = np.asarray(im.convert("RGB"), dtype=np.float64)
+        shown = np.asarray(seen.convert("RGB"), dtype=np.float64)
+    # The colours the preview showed (no cast), and its detail, within what JPEG loses.
+    assert np.all(np.abs((ours - shown).mean(axis=(0, 1))) < 2.0)
+    mse = float(np.mean((ours - shown) ** 2))
+    assert 10 * np.log10(255**2 / mse) > 30
 
 
 def _tagged_png() -> bytes:

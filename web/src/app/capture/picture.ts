@@ -4,19 +4,28 @@
 // and it is a JPEG, the camera's JPEG is kept and only cleaned, byte for byte, by lib/scrub
 // (the rules of imaging/, DEI-1): no 12 MP decode and re-encode, the pixels as the camera
 // wrote them, and the EXIF orientation kept as its one tag, as the server's scrubber keeps
-// it. A still in another format, or the preview's frame where there is no ImageCapture
-// (Safari), is drawn and encoded as JPEG on an OffscreenCanvas in the worker. Where the
-// worker cannot (no Worker, no OffscreenCanvas or VideoFrame, or it failed), the page does
-// the same on a canvas, as before. Every route yields a JPEG free of metadata.
+// it. Where there is no ImageCapture (Safari), the photo is the preview's frame: its YUV
+// planes are encoded as JPEG by lib/jpeg, with no canvas, in bands of rows shared among a few
+// workers (one per core, up to four) and joined here. A frame lib/jpeg does not take (RGB,
+// turned, another colour matrix) or a still in another format is drawn and encoded as JPEG
+// on an OffscreenCanvas in a worker. Where the workers cannot (no Worker, no OffscreenCanvas
+// or VideoFrame, or they failed), the page does the same on a canvas, as before. Every route
+// yields a JPEG free of metadata. docs/decisions/016-frame-jpeg-encoder.md says why.
+import { assemble, header } from "../../lib/jpeg/encode";
+import { bands, planFrame, type FrameLike } from "../../lib/jpeg/frame";
 import { scrubImage } from "../../lib/scrub";
 import type { PictureJob, PictureReply } from "./picture-worker";
 
 /** The JPEG quality of every encoded photo. */
 export const JPEG_QUALITY = 0.92;
 
+/** The same quality on libjpeg's scale (1-100), as lib/jpeg takes it. */
+const JPEG_QUALITY_100 = Math.round(JPEG_QUALITY * 100);
+
 /** How the picture was made (User Timing detail of `clinphoto:picture`, for the bench):
- * the camera's JPEG scrubbed, a still or a frame encoded in the worker, or on the page. */
-export type PictureRoute = "still-scrubbed" | "still-encoded" | "frame-worker" | "page";
+ * the camera's JPEG scrubbed, a still encoded in a worker, a frame's YUV encoded in the
+ * workers, a frame drawn and encoded in a worker, or on the page. */
+export type PictureRoute = "still-scrubbed" | "still-encoded" | "frame-yuv" | "frame-worker" | "page";
 
 export interface Picture {
   data: Uint8Array;
@@ -42,10 +51,13 @@ class PictureWorker {
     return typeof Worker !== "undefined" && typeof OffscreenCanvas !== "undefined";
   }
 
-  /** Start the worker ahead of the first shot (when the camera opens). */
-  warm(): void {
+  /** Start the worker ahead of the first shot (when the camera opens), and with `encoder`
+   * run lib/jpeg's encoder once there so that it is compiled before the first frame. */
+  warm(encoder = false): void {
     this.retired = false;
-    if (PictureWorker.supported()) this.get();
+    if (!PictureWorker.supported()) return;
+    this.get();
+    if (encoder) this.run({ op: "warm" }).catch(() => undefined);
   }
 
   /** Let the worker go once its jobs are done (when the camera closes). */
@@ -101,7 +113,43 @@ class PictureWorker {
   }
 }
 
-export const pictureWorker = new PictureWorker();
+/** How many workers share a frame's bands: one per core, two at least, four at most. */
+function lanes(): number {
+  const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency || 2 : 2;
+  return Math.max(2, Math.min(4, cores));
+}
+
+/** The workers behind the shutter: the first does every job; the others only share the
+ * bands of a frame. All start when the camera opens and go when it closes. */
+class PicturePool {
+  private readonly workers: PictureWorker[] = [];
+
+  private lane(i: number): PictureWorker {
+    while (this.workers.length <= i) this.workers.push(new PictureWorker());
+    return this.workers[i]!;
+  }
+
+  get size(): number {
+    return lanes();
+  }
+
+  warm(): void {
+    // Only the frame route needs the extra workers and the encoder compiled: a browser with
+    // ImageCapture hands over the camera's JPEG.
+    const frames = typeof (globalThis as { ImageCapture?: unknown }).ImageCapture === "undefined";
+    for (let i = 0; i < (frames ? this.size : 1); i++) this.lane(i).warm(frames);
+  }
+
+  release(): void {
+    for (const w of this.workers) w.release();
+  }
+
+  run(job: Job, transfer: Transferable[] = [], lane = 0): Promise<Uint8Array> {
+    return this.lane(lane).run(job, transfer);
+  }
+}
+
+export const pictureWorker = new PicturePool();
 
 /** The camera's JPEG still without its metadata, cleaned in place (no worker): the same
  * scrubber. Throws when it is not a JPEG the scrubber accepts. */
@@ -157,6 +205,30 @@ export async function fromStill(still: Blob): Promise<Picture | null> {
   }
 }
 
+/** The frame's YUV encoded by lib/jpeg in bands, one per worker, joined; null when
+ * lib/jpeg does not take this frame. Throws when a worker failed. */
+async function fromYuv(frame: VideoFrame, width: number, height: number): Promise<Uint8Array | null> {
+  const plan = planFrame(frame as unknown as FrameLike, width, height);
+  if (!plan) return null;
+  const parts = bands(height, pictureWorker.size);
+  const clones: VideoFrame[] = parts.map(() => frame.clone());
+  try {
+    const encoded = await Promise.all(
+      parts.map((band, i) => {
+        const clone = clones[i]!;
+        return pictureWorker.run({ op: "band", frame: clone, plan, band, quality: JPEG_QUALITY_100 }, [clone], i);
+      }),
+    );
+    return assemble(
+      header(width, height, JPEG_QUALITY_100),
+      encoded,
+      parts.map((b) => b.first),
+    );
+  } finally {
+    for (const clone of clones) clone.close(); // those not handed over (closing twice is harmless)
+  }
+}
+
 /** The preview's current frame as JPEG, at the size the page shows it. */
 export async function fromFrame(video: HTMLVideoElement): Promise<Picture> {
   const width = video.videoWidth;
@@ -165,6 +237,12 @@ export async function fromFrame(video: HTMLVideoElement): Promise<Picture> {
     let frame: VideoFrame | null = null;
     try {
       frame = new VideoFrame(video);
+      try {
+        const data = await fromYuv(frame, width, height);
+        if (data) return { data, route: "frame-yuv" };
+      } catch {
+        /* a worker failed: the frame is drawn below */
+      }
       // A frame whose size differs from the page's (a rotation not applied) is left to the
       // page's canvas, which draws the video as shown.
       if (frame.displayWidth === width && frame.displayHeight === height) {
