@@ -319,8 +319,14 @@ class BlockCoder {
       const m = v < 0 ? -v : v;
       const c = 32 - Math.clz32(m);
       const symbol = (run << 4) | c;
-      bits.put(ac.code[symbol]!, ac.size[symbol]!);
-      bits.put((v < 0 ? v - 1 : v) & ((1 << c) - 1), c);
+      const size = ac.size[symbol]!;
+      const extra = (v < 0 ? v - 1 : v) & ((1 << c) - 1);
+      // One write of code and value where they fit the 24 bits a write may take.
+      if (size + c <= 24) bits.put((ac.code[symbol]! << c) | extra, size + c);
+      else {
+        bits.put(ac.code[symbol]!, size);
+        bits.put(extra, c);
+      }
       run = 0;
     }
     if (last < 63) bits.put(ac.code[0]!, ac.size[0]!);
@@ -406,16 +412,29 @@ export function encodeRows(frame: Yuv420, quality: Quality, first: number, end: 
           const yy = inside || by + r <= lastY ? by + r : lastY;
           const rowAt = yo + yy * ys;
           const o = r * 8;
-          if (inside && yStep === 1 && !bt709) {
+          if (inside && yStep === 1) {
             const at = rowAt + bx;
-            blk[o] = yd[at]! - yShift;
-            blk[o + 1] = yd[at + 1]! - yShift;
-            blk[o + 2] = yd[at + 2]! - yShift;
-            blk[o + 3] = yd[at + 3]! - yShift;
-            blk[o + 4] = yd[at + 4]! - yShift;
-            blk[o + 5] = yd[at + 5]! - yShift;
-            blk[o + 6] = yd[at + 6]! - yShift;
-            blk[o + 7] = yd[at + 7]! - yShift;
+            if (!bt709) {
+              blk[o] = yd[at]! - yShift;
+              blk[o + 1] = yd[at + 1]! - yShift;
+              blk[o + 2] = yd[at + 2]! - yShift;
+              blk[o + 3] = yd[at + 3]! - yShift;
+              blk[o + 4] = yd[at + 4]! - yShift;
+              blk[o + 5] = yd[at + 5]! - yShift;
+              blk[o + 6] = yd[at + 6]! - yShift;
+              blk[o + 7] = yd[at + 7]! - yShift;
+              continue;
+            }
+            // Each chroma sample's share of luma, for the two pixels it covers.
+            const cx = bx >> 1;
+            const ua = uo + (yy >> 1) * us + cx * uStep;
+            const va = vo + (yy >> 1) * vs + cx * vStep;
+            for (let c = 0; c < 8; c += 2) {
+              const k = (c >> 1);
+              const share = kb * (ud[ua + k * uStep]! - 128) + kr * (vd[va + k * vStep]! - 128) - yShift;
+              blk[o + c] = yd[at + c]! + share;
+              blk[o + c + 1] = yd[at + c + 1]! + share;
+            }
             continue;
           }
           const uRow = uo + (yy >> 1) * us;
