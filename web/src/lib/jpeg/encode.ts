@@ -152,8 +152,9 @@ function divisors(table: Uint8Array, gain: number): Float64Array {
 class Bits {
   out: Uint8Array;
   pos = 0;
-  private acc = 0;
-  private n = 0;
+  /** Bits not yet written: the low `n` (fewer than 8) of `acc`. */
+  acc = 0;
+  n = 0;
 
   constructor(capacity: number) {
     this.out = new Uint8Array(Math.max(1024, capacity));
@@ -198,7 +199,6 @@ class Bits {
 /** The per-encode state: divisors, the block being coded and each component's last DC. */
 class BlockCoder {
   readonly block = new Float64Array(64);
-  private readonly quant = new Int32Array(64);
   private readonly lumaDiv: Float64Array;
   private readonly chromaDiv: Float64Array;
   dcY = 0;
@@ -284,52 +284,92 @@ class BlockCoder {
       d[i + 8] = z11 + z4;
       d[i + 56] = z11 - z4;
     }
-    // Quantise, in zigzag order, rounding to nearest (x + 0.5 floored, exact for |x| < 16384,
-    // far beyond the 11 bits a baseline coefficient may take).
+    // Quantise in zigzag order, rounding to nearest (x + 0.5 floored: exact for |x| < 16384,
+    // far beyond the 11 bits a baseline coefficient may take), and code as we go: the DC's
+    // difference from the last block of this component, then runs of zeros and values,
+    // then the end of block. The bit writer's state is kept in locals here (the hot loop).
     const div = component === 0 ? this.lumaDiv : this.chromaDiv;
-    const q = this.quant;
-    let last = 0;
-    for (let k = 0; k < 64; k++) {
-      const v = (((d[ZIGZAG[k]!]! * div[k]!) + 16384.5) | 0) - 16384;
-      q[k] = v;
-      if (v !== 0) last = k;
-    }
-    const dc = component === 0 ? HUFF.dcLuma : HUFF.dcChroma;
-    const ac = component === 0 ? HUFF.acLuma : HUFF.acChroma;
+    const dcT = component === 0 ? HUFF.dcLuma : HUFF.dcChroma;
+    const acT = component === 0 ? HUFF.acLuma : HUFF.acChroma;
+    const acCode = acT.code;
+    const acSize = acT.size;
     const bits = this.bits;
-    // DC: the difference from the last block of this component.
-    const dcValue = q[0]!;
+    const out = bits.out;
+    let acc = bits.acc;
+    let n = bits.n;
+    let pos = bits.pos;
+    // Write `size` (at most 24) bits of `code`, stuffing a zero after each 0xFF byte. Bits of
+    // `acc` above the n + size it holds are left as they are: only those below are read.
+    const dcValue = ((d[0]! * div[0]! + 16384.5) | 0) - 16384;
     const diff = dcValue - lastDc;
     const mag = diff < 0 ? -diff : diff;
     const cat = mag === 0 ? 0 : 32 - Math.clz32(mag);
-    bits.put(dc.code[cat]!, dc.size[cat]!);
-    if (cat > 0) bits.put((diff < 0 ? diff - 1 : diff) & ((1 << cat) - 1), cat);
-    // AC: runs of zeros and categories, then end of block.
+    {
+      const size = dcT.size[cat]! + cat;
+      acc = (acc << size) | (dcT.code[cat]! << cat) | ((diff < 0 ? diff - 1 : diff) & ((1 << cat) - 1));
+      n += size;
+      while (n >= 8) {
+        n -= 8;
+        const byte = (acc >>> n) & 0xff;
+        out[pos++] = byte;
+        if (byte === 0xff) out[pos++] = 0;
+      }
+    }
     let run = 0;
-    for (let k = 1; k <= last; k++) {
-      const v = q[k]!;
+    for (let k = 1; k < 64; k++) {
+      const v = ((d[ZIGZAG[k]!]! * div[k]! + 16384.5) | 0) - 16384;
       if (v === 0) {
         run++;
         continue;
       }
       while (run > 15) {
-        bits.put(ac.code[0xf0]!, ac.size[0xf0]!);
+        acc = (acc << acSize[0xf0]!) | acCode[0xf0]!;
+        n += acSize[0xf0]!;
+        while (n >= 8) {
+          n -= 8;
+          const byte = (acc >>> n) & 0xff;
+          out[pos++] = byte;
+          if (byte === 0xff) out[pos++] = 0;
+        }
         run -= 16;
       }
       const m = v < 0 ? -v : v;
       const c = 32 - Math.clz32(m);
       const symbol = (run << 4) | c;
-      const size = ac.size[symbol]!;
-      const extra = (v < 0 ? v - 1 : v) & ((1 << c) - 1);
-      // One write of code and value where they fit the 24 bits a write may take.
-      if (size + c <= 24) bits.put((ac.code[symbol]! << c) | extra, size + c);
-      else {
-        bits.put(ac.code[symbol]!, size);
-        bits.put(extra, c);
+      const size = acSize[symbol]!;
+      // The code (at most 16 bits), then the value (at most 10): written in two steps so that
+      // no write passes 24 bits.
+      acc = (acc << size) | acCode[symbol]!;
+      n += size;
+      while (n >= 8) {
+        n -= 8;
+        const byte = (acc >>> n) & 0xff;
+        out[pos++] = byte;
+        if (byte === 0xff) out[pos++] = 0;
+      }
+      acc = (acc << c) | ((v < 0 ? v - 1 : v) & ((1 << c) - 1));
+      n += c;
+      while (n >= 8) {
+        n -= 8;
+        const byte = (acc >>> n) & 0xff;
+        out[pos++] = byte;
+        if (byte === 0xff) out[pos++] = 0;
       }
       run = 0;
     }
-    if (last < 63) bits.put(ac.code[0]!, ac.size[0]!);
+    if (run > 0) {
+      acc = (acc << acSize[0]!) | acCode[0]!;
+      n += acSize[0]!;
+      while (n >= 8) {
+        n -= 8;
+        const byte = (acc >>> n) & 0xff;
+        out[pos++] = byte;
+        if (byte === 0xff) out[pos++] = 0;
+      }
+    }
+    bits.acc = acc & ((1 << n) - 1);
+    bits.n = n;
+    bits.pos = pos;
     return dcValue;
   }
 }
