@@ -123,9 +123,15 @@ function lanes(): number {
  * bands of a frame. All start when the camera opens and go when it closes. */
 class PicturePool {
   private readonly workers: PictureWorker[] = [];
+  private open = false;
 
+  /** Worker `i`, started if need be; kept while the camera is open. */
   private lane(i: number): PictureWorker {
-    while (this.workers.length <= i) this.workers.push(new PictureWorker());
+    while (this.workers.length <= i) {
+      const worker = new PictureWorker();
+      if (this.open) worker.warm(); // a lane first used for a frame stays for the next one
+      this.workers.push(worker);
+    }
     return this.workers[i]!;
   }
 
@@ -136,11 +142,13 @@ class PicturePool {
   warm(): void {
     // Only the frame route needs the extra workers and the encoder compiled: a browser with
     // ImageCapture hands over the camera's JPEG.
+    this.open = true;
     const frames = typeof (globalThis as { ImageCapture?: unknown }).ImageCapture === "undefined";
     for (let i = 0; i < (frames ? this.size : 1); i++) this.lane(i).warm(frames);
   }
 
   release(): void {
+    this.open = false;
     for (const w of this.workers) w.release();
   }
 
