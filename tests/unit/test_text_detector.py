@@ -125,3 +125,14 @@ def test_finds_and_reads_what_rapidocr_as_shipped_does() -> None:
         assert abs(box.y - min(ys)) <= 4
         assert abs(box.x + box.w - max(xs)) <= 4
         assert abs(box.y + box.h - max(ys)) <= 4
+
+
+def test_a_rewrite_onnx_runtime_refuses_falls_back_to_the_model_as_shipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from clinphoto.imaging import text
+
+    monkeypatch.setattr(text, "_simplified", lambda model: b"not an ONNX model")
+    detector = text.TextDetector()
+    assert detector._engine.text_det.infer.session.get_session_options().enable_cpu_mem_arena
+    assert detector.detect(Image.new("RGB", (640, 480), (196, 152, 128))) == []
