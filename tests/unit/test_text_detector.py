@@ -136,3 +136,14 @@ def test_a_rewrite_onnx_runtime_refuses_falls_back_to_the_model_as_shipped(
     detector = text.TextDetector()
     assert detector._engine.text_det.infer.session.get_session_options().enable_cpu_mem_arena
     assert detector.detect(Image.new("RGB", (640, 480), (196, 152, 128))) == []
+
+
+def test_building_the_engine_leaves_rapidocrs_session_factory_as_it_was() -> None:
+    from rapidocr_onnxruntime.utils import infer_engine
+
+    from clinphoto.imaging.text import TextDetector
+
+    before = infer_engine.InferenceSession
+    TextDetector()
+    assert infer_engine.InferenceSession is before
+    assert before is ort.InferenceSession

@@ -54,10 +54,9 @@ class TextDetector:
         min_score: float = DEFAULT_MIN_SCORE,
     ) -> None:
         try:
-            from rapidocr_onnxruntime import RapidOCR
+            self._engine: Any = _new_engine(threads)
         except ImportError as exc:  # pragma: no cover - a broken installation
             raise TextModelUnavailable("rapidocr-onnxruntime is not installed") from exc
-        self._engine: Any = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
         _lighten(self._engine, threads)
         # We reduce the image ourselves (below); keep the engine from doing it again.
         self._engine.max_side_len = max_side
@@ -104,45 +103,91 @@ class TextDetector:
         return regions
 
 
-def _lighten(engine: Any, threads: int) -> None:
-    """Give the three models lighter graphs in sessions that keep their memory, and a quicker input.
+_ENGINE_LOCK = threading.Lock()
+
+
+def _new_engine(threads: int) -> Any:
+    """RapidOCR's engine, its three sessions made by :func:`_lighter_session` from the start.
+
+    RapidOCR creates its sessions through the name ``InferenceSession`` of its
+    ``utils.infer_engine`` module; pointing that name at :func:`_lighter_session` while the
+    engine is built saves creating the sessions as shipped only to replace them (about
+    0.2 s, paid by every custodian child, which loads the models for one photo). If the name
+    is not there (another release), the engine is built as shipped and :func:`_lighten`
+    replaces its sessions afterwards.
+    """
+    from rapidocr_onnxruntime import RapidOCR
+
+    try:
+        from rapidocr_onnxruntime.utils import infer_engine
+    except ImportError:  # pragma: no cover - another release
+        infer_engine = None
+    shipped = getattr(infer_engine, "InferenceSession", None)
+    if infer_engine is None or shipped is None:  # pragma: no cover - another release
+        return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+
+    def lighter(model_path: Any, *_args: Any, **_kwargs: Any) -> Any:
+        return _lighter_session(str(model_path), threads)
+
+    with _ENGINE_LOCK:
+        infer_engine.InferenceSession = lighter
+        try:
+            return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+        finally:
+            infer_engine.InferenceSession = shipped
+
+
+def _lighter_session(path: str, threads: int) -> Any:
+    """An ONNX Runtime session of the model at ``path``, its graph lighter, its memory kept.
 
     RapidOCR turns ONNX Runtime's CPU memory arena off; with it on, the detection of a 12 MP
     photo at 2,000 px takes 0.83 s instead of 1.08 s on one thread here (the arena saves
     allocating and zeroing the large feature maps for every photo). The memory it keeps is
-    what the first photo needed, which an inspection needs anyway. Each model's graph is
-    first made lighter by :func:`_simplified` (the same arithmetic in fewer passes over the
-    feature maps), and the detector's input is made by :class:`_DetectorInput` in single
-    precision. If RapidOCR's internals are not as expected (another release), the engine,
-    or the part that is not, is left as it was.
+    what the first photo needed, which an inspection needs anyway. The graph is made lighter
+    by :func:`_simplified` (the same arithmetic in fewer passes over the feature maps); a
+    rewritten graph that ONNX Runtime refuses is replaced by the model as shipped.
     """
     import onnxruntime as ort  # type: ignore[import-untyped]
 
+    options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = True
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # not the constants the lighter graph no longer uses
+    with open(path, "rb") as file:
+        shipped = file.read()
+    model = _simplified(shipped)
+    try:
+        session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    except Exception:  # a rewrite ONNX Runtime refuses: load the model as shipped
+        if model is shipped:
+            raise
+        session = ort.InferenceSession(shipped, options, providers=["CPUExecutionProvider"])
+    session.clinphoto_lighter = True
+    return session
+
+
+def _lighten(engine: Any, threads: int) -> None:
+    """Lighter sessions where the engine does not have them yet, and a quicker detector input.
+
+    The sessions are normally made lighter as the engine is built (:func:`_new_engine`); any
+    that are not are replaced here by :func:`_lighter_session`. The detector's input is then
+    made by :class:`_DetectorInput` in single precision. If RapidOCR's internals are not as
+    expected (another release), the engine, or the part that is not, is left as it was.
+    """
     holders = (
         getattr(getattr(engine, "text_det", None), "infer", None),
         getattr(getattr(engine, "text_cls", None), "infer", None),
         getattr(getattr(engine, "text_rec", None), "session", None),
     )
     for holder in holders:
-        path = getattr(getattr(holder, "session", None), "_model_path", None)
-        if holder is None or not isinstance(path, str):
+        session = getattr(holder, "session", None)
+        path = getattr(session, "_model_path", None)
+        if holder is None or getattr(session, "clinphoto_lighter", False):
             continue
-        options = ort.SessionOptions()
-        options.enable_cpu_mem_arena = True
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3  # not the constants the lighter graph no longer uses
-        with open(path, "rb") as file:
-            shipped = file.read()
-        model = _simplified(shipped)
-        try:
-            session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
-        except Exception:  # a rewrite ONNX Runtime refuses: load the model as shipped
-            if model is shipped:
-                raise
-            session = ort.InferenceSession(shipped, options, providers=["CPUExecutionProvider"])
-        holder.session = session
+        if isinstance(path, str):
+            holder.session = _lighter_session(path, threads)
     detector = getattr(engine, "text_det", None)
     if detector is not None and callable(getattr(detector, "get_preprocess", None)):
         try:
