@@ -215,11 +215,7 @@ PAGE_ANCHORS = """async ({ bytes }) => {
 #    software, about 8 s for 12 MP), so a stand-in ImageCapture hands the app a phone-like
 #    12 MP JPEG with EXIF (maker, model, GPS, orientation 6) from memory: the camera's own
 #    time to take the still, which no app controls, is not in this figure.
-#  "frame": the preview's frame encoded as JPEG (no ImageCapture: Safari's way), from its YUV
-#    planes by the app's encoder in its workers (decision 016);
-#  "canvas": the same frame drawn and encoded by the canvas in a worker, the app's route
-#    before decision 016 and still its route for frames lib/jpeg does not take: forced here
-#    by a VideoFrame that does not tell its pixel format.
+#  "frame": the preview's frame encoded as JPEG (no ImageCapture: Safari's way).
 #  "fake": the fake camera's own takePhoto (a PNG), decoded and encoded as JPEG.
 STAND_IN = """(b64) => {
   const bin = atob(b64);
@@ -231,15 +227,7 @@ STAND_IN = """(b64) => {
 }"""
 ROUTE = {
     "jpeg": "() => { window.ImageCapture = window.__StandIn; }",
-    "frame": """() => {
-      delete window.ImageCapture;
-      if (window.__VideoFrame) window.VideoFrame = window.__VideoFrame;
-    }""",
-    "canvas": """() => {
-      delete window.ImageCapture;
-      window.__VideoFrame = window.__VideoFrame || window.VideoFrame;
-      window.VideoFrame = class extends window.__VideoFrame { get format() { return null; } };
-    }""",
+    "frame": "() => { delete window.ImageCapture; }",
     "fake": "() => { window.ImageCapture = window.__ImageCapture; }",
 }
 # The app's marks of the last shutter: the picture's route, shutter to picture, picture to
@@ -566,7 +554,7 @@ def bench_phone(tmp: Path, dist: Path) -> list[Row]:
             bytes_12mp = CAMERA[0] * CAMERA[1] * 3
             taken = 0
             for _ in range(SHUTTERS):  # alternated, so that the machine's drift hits all alike
-                for mode in ("jpeg", "frame", "canvas"):
+                for mode in ("jpeg", "frame"):
                     page.evaluate(ROUTE[mode])
                     for how, rate in rates:
                         throttle(how, rate)
@@ -693,16 +681,6 @@ def bench_phone(tmp: Path, dist: Path) -> list[Row]:
             f" {_ms(enc['full'])}",
         ),
         *slowed("frame"),
-        (
-            "the same frame drawn and encoded by the canvas in a worker (the route before"
-            " decision 016, and still for frames the app's encoder does not take)",
-            _ms(shots["canvas", "full"]),
-            "—",
-            f"{how_many}, alternated with the rows above; {parts('canvas', 'full')}; route"
-            f" {'/'.join(sorted(routes['canvas']))}; DevTools throttling"
-            f" {_ms(shots['canvas', 'devtools'])}"
-            + (f"; the whole browser slowed {_ms(shots['canvas', 'cgroup'])}" if slow else ""),
-        ),
         (
             "phone app: shutter to sealed, Chromium's fake camera's own still (a PNG it"
             " encodes in software), decoded and encoded as JPEG",

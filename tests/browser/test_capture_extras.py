@@ -443,11 +443,11 @@ PREVIEW_PNG = """() => {
 }"""
 
 
-def test_preview_frame_is_encoded_from_its_yuv(phone: Phone, tmp_path: Path) -> None:
-    """Without ImageCapture (Safari), the photo is the preview's frame, encoded as JPEG by the
-    app's own encoder from the frame's YUV planes in its workers (DEI-1, STO-2): the photo
-    is the picture the preview showed, at the camera's size, with nothing but the picture
-    in the file, and it opens with the stock age CLI."""
+def test_preview_frame_is_the_photo_safaris_way(phone: Phone, tmp_path: Path) -> None:
+    """Without ImageCapture (Safari), the photo is the preview's frame, drawn and encoded as
+    JPEG in the app's picture worker (DEI-1, STO-2): the photo is the picture the preview
+    showed, at the camera's size, with nothing but the picture in the file, and it opens
+    with the stock age CLI."""
     page = phone.page
     _verbal_consent(phone)
     count = len(phone.photos())
@@ -463,13 +463,17 @@ def test_preview_frame_is_encoded_from_its_yuv(phone: Phone, tmp_path: Path) -> 
         preview = base64.b64decode(page.evaluate(PREVIEW_PNG))
     finally:
         page.evaluate("() => { window.ImageCapture = window.__ImageCapture; }")
-    assert route == "frame-yuv"
+    assert route == "frame-worker"
     photos = phone.photos()
     assert len(photos) == count + 1
     assert json.loads(photos[-1]["manifest"])["content_type"] == "image/jpeg"
     opened = phone.opened(photos[-1]["ciphertext_sha256"])
     tags = _exif(opened, ".jpg", tmp_path)
-    assert {k.split(":")[0] for k in tags} <= BARE, tags
+    # The canvas's encoder embeds the browser's own sRGB profile (Skia's: no device, no
+    # maker, no date of ours), which the scrubber also keeps; nothing else.
+    assert {k.split(":")[0] for k in tags} <= BARE | {"ICC-header", "ICC_Profile"}, tags
+    assert tags.get("ICC_Profile:ProfileDescription", "sRGB") == "sRGB", tags
+    assert not tags.get("ICC-header:DeviceManufacturer") and not tags.get("ICC-header:DeviceModel")
     with Image.open(io.BytesIO(opened)) as im, Image.open(io.BytesIO(preview)) as seen:
         assert (im.format, im.size) == ("JPEG", seen.size)
         ours = np.asarray(im.convert("RGB"), dtype=np.float64)

@@ -4,21 +4,14 @@
 //  - "still": the camera's own JPEG (ImageCapture.takePhoto, Chrome on Android) cleaned
 //    byte for byte by lib/scrub, the rules of imaging/ (DEI-1): no decoding, no re-encoding,
 //    the pixels as the camera wrote them, the EXIF orientation kept as its one tag;
-//  - "band": rows of the preview's frame (no ImageCapture: Safari) encoded as JPEG straight
-//    from the frame's YUV planes by lib/jpeg, no canvas; the page joins the bands that
-//    several workers made at once into one file;
 //  - "encode": a frame or a still in another format drawn on an OffscreenCanvas and encoded
 //    as JPEG, which writes no EXIF.
 // Pixels pass through here only: nothing is stored, and each reply hands its buffer over.
-import { encodeRows, encodeYuv420 } from "../../lib/jpeg/encode";
-import { bandPlanes, bandRect, type Band, type FramePlan } from "../../lib/jpeg/frame";
 import { scrubImage } from "../../lib/scrub";
 
 export type PictureJob =
   | { id: number; op: "still"; blob: Blob }
-  | { id: number; op: "encode"; source: Blob | VideoFrame | ImageBitmap; width?: number; height?: number; quality: number }
-  | { id: number; op: "band"; frame: VideoFrame; plan: FramePlan; band: Band; quality: number }
-  | { id: number; op: "warm" };
+  | { id: number; op: "encode"; source: Blob | VideoFrame | ImageBitmap; width?: number; height?: number; quality: number };
 
 export type PictureReply = { id: number; ok: true; data: Uint8Array } | { id: number; ok: false; error: string };
 
@@ -50,43 +43,8 @@ async function encode(job: Extract<PictureJob, { op: "encode" }>): Promise<Uint8
   }
 }
 
-/** The band's rows copied out of the frame (its YUV as the camera gave it) and encoded. */
-async function band(job: Extract<PictureJob, { op: "band" }>): Promise<Uint8Array> {
-  try {
-    const rect = bandRect(job.plan, job.band);
-    const data = new Uint8Array(job.frame.allocationSize({ rect }));
-    const layout = await job.frame.copyTo(data, { rect });
-    const planes = bandPlanes(job.plan, job.band, data, layout);
-    return encodeRows(planes, job.quality, job.band.first, job.band.end, job.plan.height);
-  } finally {
-    job.frame.close();
-  }
-}
-
-/** Run the encoder once on a small made-up frame, so that the first photo runs it compiled
- * (a cold encoder is several times slower). */
-function warm(): Uint8Array {
-  const size = 256;
-  const data = new Uint8Array((size * size * 3) / 2);
-  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) & 0xff;
-  const plane = (offset: number, stride: number) => ({ data, offset, stride, step: 1 });
-  const frame = {
-    width: size,
-    height: size,
-    y: plane(0, size),
-    u: plane(size * size, size / 2),
-    v: plane((size * size * 5) / 4, size / 2),
-    videoRange: true,
-    matrix: "bt709" as const,
-  };
-  for (let i = 0; i < 4; i++) encodeYuv420({ ...frame, videoRange: i % 2 === 0, matrix: i < 2 ? "bt709" : "bt601" }, 92);
-  return new Uint8Array(0);
-}
-
 async function run(job: PictureJob): Promise<Uint8Array> {
   if (job.op === "still") return scrubStill(new Uint8Array(await job.blob.arrayBuffer()));
-  if (job.op === "band") return band(job);
-  if (job.op === "warm") return warm();
   return encode(job);
 }
 

@@ -4,28 +4,19 @@
 // and it is a JPEG, the camera's JPEG is kept and only cleaned, byte for byte, by lib/scrub
 // (the rules of imaging/, DEI-1): no 12 MP decode and re-encode, the pixels as the camera
 // wrote them, and the EXIF orientation kept as its one tag, as the server's scrubber keeps
-// it. Where there is no ImageCapture (Safari), the photo is the preview's frame: its YUV
-// planes are encoded as JPEG by lib/jpeg, with no canvas, in bands of rows shared among a few
-// workers (one per core, up to four) and joined here. A frame lib/jpeg does not take (RGB,
-// turned, another colour matrix) or a still in another format is drawn and encoded as JPEG
-// on an OffscreenCanvas in a worker. Where the workers cannot (no Worker, no OffscreenCanvas
-// or VideoFrame, or they failed), the page does the same on a canvas, as before. Every route
-// yields a JPEG free of metadata. docs/decisions/016-frame-jpeg-encoder.md says why.
-import { assemble, header } from "../../lib/jpeg/encode";
-import { bands, planFrame, type FrameLike } from "../../lib/jpeg/frame";
+// it. A still in another format, or the preview's frame where there is no ImageCapture
+// (Safari), is drawn and encoded as JPEG on an OffscreenCanvas in the worker. Where the
+// worker cannot (no Worker, no OffscreenCanvas or VideoFrame, or it failed), the page does
+// the same on a canvas, as before. Every route yields a JPEG free of metadata.
 import { scrubImage } from "../../lib/scrub";
 import type { PictureJob, PictureReply } from "./picture-worker";
 
 /** The JPEG quality of every encoded photo. */
 export const JPEG_QUALITY = 0.92;
 
-/** The same quality on libjpeg's scale (1-100), as lib/jpeg takes it. */
-const JPEG_QUALITY_100 = Math.round(JPEG_QUALITY * 100);
-
 /** How the picture was made (User Timing detail of `clinphoto:picture`, for the bench):
- * the camera's JPEG scrubbed, a still encoded in a worker, a frame's YUV encoded in the
- * workers, a frame drawn and encoded in a worker, or on the page. */
-export type PictureRoute = "still-scrubbed" | "still-encoded" | "frame-yuv" | "frame-worker" | "page";
+ * the camera's JPEG scrubbed, a still or a frame encoded in the worker, or on the page. */
+export type PictureRoute = "still-scrubbed" | "still-encoded" | "frame-worker" | "page";
 
 export interface Picture {
   data: Uint8Array;
@@ -51,13 +42,10 @@ class PictureWorker {
     return typeof Worker !== "undefined" && typeof OffscreenCanvas !== "undefined";
   }
 
-  /** Start the worker ahead of the first shot (when the camera opens), and with `encoder`
-   * run lib/jpeg's encoder once there so that it is compiled before the first frame. */
-  warm(encoder = false): void {
+  /** Start the worker ahead of the first shot (when the camera opens). */
+  warm(): void {
     this.retired = false;
-    if (!PictureWorker.supported()) return;
-    this.get();
-    if (encoder) this.run({ op: "warm" }).catch(() => undefined);
+    if (PictureWorker.supported()) this.get();
   }
 
   /** Let the worker go once its jobs are done (when the camera closes). */
@@ -113,51 +101,7 @@ class PictureWorker {
   }
 }
 
-/** How many workers share a frame's bands: one per core, two at least, four at most. */
-function lanes(): number {
-  const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency || 2 : 2;
-  return Math.max(2, Math.min(4, cores));
-}
-
-/** The workers behind the shutter: the first does every job; the others only share the
- * bands of a frame. All start when the camera opens and go when it closes. */
-class PicturePool {
-  private readonly workers: PictureWorker[] = [];
-  private open = false;
-
-  /** Worker `i`, started if need be; kept while the camera is open. */
-  private lane(i: number): PictureWorker {
-    while (this.workers.length <= i) {
-      const worker = new PictureWorker();
-      if (this.open) worker.warm(); // a lane first used for a frame stays for the next one
-      this.workers.push(worker);
-    }
-    return this.workers[i]!;
-  }
-
-  get size(): number {
-    return lanes();
-  }
-
-  warm(): void {
-    // Only the frame route needs the extra workers and the encoder compiled: a browser with
-    // ImageCapture hands over the camera's JPEG.
-    this.open = true;
-    const frames = typeof (globalThis as { ImageCapture?: unknown }).ImageCapture === "undefined";
-    for (let i = 0; i < (frames ? this.size : 1); i++) this.lane(i).warm(frames);
-  }
-
-  release(): void {
-    this.open = false;
-    for (const w of this.workers) w.release();
-  }
-
-  run(job: Job, transfer: Transferable[] = [], lane = 0): Promise<Uint8Array> {
-    return this.lane(lane).run(job, transfer);
-  }
-}
-
-export const pictureWorker = new PicturePool();
+export const pictureWorker = new PictureWorker();
 
 /** The camera's JPEG still without its metadata, cleaned in place (no worker): the same
  * scrubber. Throws when it is not a JPEG the scrubber accepts. */
@@ -213,30 +157,6 @@ export async function fromStill(still: Blob): Promise<Picture | null> {
   }
 }
 
-/** The frame's YUV encoded by lib/jpeg in bands, one per worker, joined; null when
- * lib/jpeg does not take this frame. Throws when a worker failed. */
-async function fromYuv(frame: VideoFrame, width: number, height: number): Promise<Uint8Array | null> {
-  const plan = planFrame(frame as unknown as FrameLike, width, height);
-  if (!plan) return null;
-  const parts = bands(height, pictureWorker.size);
-  const clones: VideoFrame[] = parts.map(() => frame.clone());
-  try {
-    const encoded = await Promise.all(
-      parts.map((band, i) => {
-        const clone = clones[i]!;
-        return pictureWorker.run({ op: "band", frame: clone, plan, band, quality: JPEG_QUALITY_100 }, [clone], i);
-      }),
-    );
-    return assemble(
-      header(width, height, JPEG_QUALITY_100),
-      encoded,
-      parts.map((b) => b.first),
-    );
-  } finally {
-    for (const clone of clones) clone.close(); // those not handed over (closing twice is harmless)
-  }
-}
-
 /** The preview's current frame as JPEG, at the size the page shows it. */
 export async function fromFrame(video: HTMLVideoElement): Promise<Picture> {
   const width = video.videoWidth;
@@ -245,12 +165,6 @@ export async function fromFrame(video: HTMLVideoElement): Promise<Picture> {
     let frame: VideoFrame | null = null;
     try {
       frame = new VideoFrame(video);
-      try {
-        const data = await fromYuv(frame, width, height);
-        if (data) return { data, route: "frame-yuv" };
-      } catch {
-        /* a worker failed: the frame is drawn below */
-      }
       // A frame whose size differs from the page's (a rotation not applied) is left to the
       // page's canvas, which draws the video as shown.
       if (frame.displayWidth === width && frame.displayHeight === height) {
