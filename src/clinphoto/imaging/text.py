@@ -16,10 +16,10 @@ Speed. The photo is reduced so that its long side is at most :data:`DEFAULT_MAX_
 8 px tall when detected, about the smallest the detector finds; a line of text takes a
 fifth of the time. The first photo of a new size is slower (ONNX Runtime plans for it).
 ONNX Runtime uses one thread per call by default, so that a server inspecting several photos
-at once keeps its cores for the others. The models are loaded as shipped, then their graphs
-are rewritten into fewer passes over the feature maps (:func:`_simplified`, exact in
-arithmetic) and run in sessions that keep their memory between photos; the detector's input
-is prepared in single precision (:class:`_DetectorInput`). Together these take about 40 % off
+at once keeps its cores for the others. The models are read as shipped and their graphs
+rewritten, as they are loaded, into fewer passes over the feature maps (:func:`_simplified`,
+exact in arithmetic), in sessions that keep their memory between photos; the detector's input
+is prepared in single precision (:class:`_DetectorInput`). Together these take about 45 % off
 a 12 MP photo with the same regions and readings (issue 8). ``docs/deidentification.md``
 gives recall and times.
 """
