@@ -22,6 +22,7 @@ Usage, from the repository root::
     python -m tools.deid_eval --detector faces --backend haar    # another detector
     python -m tools.deid_eval --detector faces --out DIR --keep  # keep (and reuse) the set
     python -m tools.deid_eval --detector text --n 30
+    python -m tools.deid_eval --detector text --against 4554cee  # and text.py as it was then
 
 Faces are scored by ``tools.deid_score``: the detector runs once per image with its
 ``threshold`` attribute (when it has one) set to the candidate floor (``--floor``, 0.3), and
@@ -326,40 +327,68 @@ Detector = deid_score.Detector
 
 def evaluate_text(folder: Path, detect: Detector, repeat: int = 1) -> dict[str, Any]:
     """Run ``detect`` over the text set in ``folder``; per-object results, FPs and timings."""
+    return compare_text(folder, {"": detect}, repeat)[""]
+
+
+def compare_text(
+    folder: Path, detectors: dict[str, Detector], repeat: int = 1
+) -> dict[str, dict[str, Any]]:
+    """:func:`evaluate_text` for each of ``detectors``, alternated image by image.
+
+    Each image is given to every detector in turn, the order reversed from one image to the
+    next, so that a machine's changing load weighs on all of them alike.
+    """
     labels = json.loads((folder / "labels.json").read_text())
-    objects: list[dict[str, Any]] = []
-    fp_pos: list[int] = []
-    fp_neg: list[int] = []
-    wall: list[float] = []
-    cpu: list[float] = []
-    for entry in labels["images"]:
+    results: dict[str, dict[str, Any]] = {
+        name: {"objects": [], "fp_positive": [], "fp_negative": [], "wall_ms": [], "cpu_ms": []}
+        for name in detectors
+    }
+    for index, entry in enumerate(labels["images"]):
+        order = list(detectors.items())
         with Image.open(folder / entry["file"]) as img:
             img.load()
-            for _ in range(repeat):
-                t0, c0 = time.perf_counter(), time.process_time()
-                regions = detect(img)
-                wall.append(time.perf_counter() - t0)
-                cpu.append(time.process_time() - c0)
-        boxes = [r.box.as_list() for r in regions]
-        used = [False] * len(boxes)
-        for obj in entry["objects"]:
-            hit = [j for j, b in enumerate(boxes) if matches(obj["box"], b)]
-            for j in hit:
-                used[j] = True
-            result = dict(obj, found=bool(hit))
-            hit.sort(key=lambda j: boxes[j][0])
-            read = " ".join(regions[j].text for j in hit)
-            result["read"] = read
-            result["char_accuracy"] = char_accuracy(obj["text"], read)
-            objects.append(result)
-        (fp_neg if entry["negative"] else fp_pos).append(used.count(False))
-    return {
-        "objects": objects,
-        "fp_positive": fp_pos,
-        "fp_negative": fp_neg,
-        "wall_ms": [1000 * t for t in wall],
-        "cpu_ms": [1000 * t for t in cpu],
-    }
+            for name, detect in order if index % 2 == 0 else order[::-1]:
+                result = results[name]
+                for _ in range(repeat):
+                    t0, c0 = time.perf_counter(), time.process_time()
+                    regions = detect(img)
+                    result["wall_ms"].append(1000 * (time.perf_counter() - t0))
+                    result["cpu_ms"].append(1000 * (time.process_time() - c0))
+                _score_text_image(entry, regions, result)
+    return results
+
+
+def _score_text_image(entry: dict[str, Any], regions: list[Any], result: dict[str, Any]) -> None:
+    boxes = [r.box.as_list() for r in regions]
+    used = [False] * len(boxes)
+    for obj in entry["objects"]:
+        hit = [j for j, b in enumerate(boxes) if matches(obj["box"], b)]
+        for j in hit:
+            used[j] = True
+        found = dict(obj, found=bool(hit))
+        hit.sort(key=lambda j: boxes[j][0])
+        read = " ".join(regions[j].text for j in hit)
+        found["read"] = read
+        found["char_accuracy"] = char_accuracy(obj["text"], read)
+        result["objects"].append(found)
+    result["fp_negative" if entry["negative"] else "fp_positive"].append(used.count(False))
+
+
+def text_detector_at(revision: str) -> Detector:
+    """``imaging/text.py`` as of git ``revision``, loaded beside the current one (``--against``)."""
+    import subprocess
+    import types
+
+    path = "src/clinphoto/imaging/text.py"
+    source = subprocess.run(
+        ["git", "show", f"{revision}:{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType(f"clinphoto_text_at_{revision}")
+    module.__file__ = f"{path}@{revision}"
+    sys.modules[module.__name__] = module
+    exec(compile(source, module.__file__, "exec"), module.__dict__)  # our own code, from git
+    detect: Detector = module.TextDetector().detect
+    return detect
 
 
 def report_text(name: str, result: dict[str, Any]) -> str:
@@ -516,6 +545,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--keep", action="store_true", help="keep the images (they always are with --out)"
     )
     parser.add_argument("--json", type=Path, help="also write per-image and per-object results")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="text: also run imaging/text.py of git revision REV, alternated image by image",
+    )
     args = parser.parse_args(argv)
 
     one_thread()
@@ -529,9 +563,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 generate_text(folder, n, negatives, args.seed)
                 print(f"generated {n}+{negatives} images in {time.perf_counter() - t0:.0f} s")
             detect = detector("text", args.backend)
-            detect(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
-            result = evaluate_text(folder, detect)
-            print(report_text(args.backend, result))
+            detectors = {args.backend: detect}
+            if args.against:
+                detectors = {
+                    f"text.py at {args.against}": text_detector_at(args.against),
+                    **detectors,
+                }
+            for each in detectors.values():
+                each(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
+            results = compare_text(folder, detectors)
+            for number, (name, result) in enumerate(results.items()):
+                print(("\n" if number else "") + report_text(name, result))
+            if len(results) > 1:
+                first, second = results.values()
+                same = [(o["found"], o["read"]) for o in first["objects"]] == [
+                    (o["found"], o["read"]) for o in second["objects"]
+                ]
+                fps = (first["fp_positive"], first["fp_negative"]) == (
+                    second["fp_positive"],
+                    second["fp_negative"],
+                )
+                print(f"\nSame lines found and read: {same}; same false positives: {fps}")
+            result = results[args.backend]
         else:
             families = [f.strip() for f in args.families.split(",") if f.strip()]
             unknown = sorted(set(families) - set(FAMILIES))

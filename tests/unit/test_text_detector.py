@@ -147,3 +147,38 @@ def test_building_the_engine_leaves_rapidocrs_session_factory_as_it_was() -> Non
     TextDetector()
     assert infer_engine.InferenceSession is before
     assert before is ort.InferenceSession
+
+
+def test_the_text_evaluation_alternates_detectors_and_scores_each(tmp_path: Path) -> None:
+    import json
+
+    from tools.deid_eval import compare_text
+
+    from clinphoto.imaging.regions import Box, Region
+
+    line = {"box": [10, 10, 60, 12], "size": 12, "style": "label", "text": "MRN 1"}
+    images = [
+        {"file": "a.png", "negative": False, "objects": [line]},
+        {"file": "b.png", "negative": True, "objects": []},
+    ]
+    for entry in images:
+        Image.new("RGB", (100, 40)).save(tmp_path / entry["file"])
+    (tmp_path / "labels.json").write_text(json.dumps({"kind": "text", "images": images}))
+    calls: list[str] = []
+
+    def reader(image: Image.Image) -> list[Region]:
+        calls.append("reader")
+        return [Region(box=Box(12, 10, 50, 12), kind="text", score=0.9, text="MRN 1")]
+
+    def blind(image: Image.Image) -> list[Region]:
+        calls.append("blind")
+        return []
+
+    results = compare_text(tmp_path, {"reader": reader, "blind": blind})
+    assert calls == ["reader", "blind", "blind", "reader"]
+    assert [o["found"] for o in results["reader"]["objects"]] == [True]
+    assert results["reader"]["objects"][0]["char_accuracy"] == 1.0
+    assert results["reader"]["fp_negative"] == [1]
+    assert [o["found"] for o in results["blind"]["objects"]] == [False]
+    assert results["blind"]["fp_negative"] == [0]
+    assert len(results["blind"]["cpu_ms"]) == 2
