@@ -379,7 +379,8 @@ class FaceDetector:
 
         Returns the best face score near the centre of the view and that face's centre,
         width, tilt and axis-aligned box, all in displayed-image px, and whether the view is
-        dark (the 90th percentile of its central half under ``DARK_VIEW``).
+        dark (the 90th percentile of its central half under ``DARK_VIEW``; judged only with
+        ``dark_look``, else False).
         """
         # The coarsest level that still shows the face at least ``face`` px wide.
         scale, source = levels[-1]
@@ -395,8 +396,10 @@ class FaceDetector:
         c = cx * scale - (a + b) * half
         f = cy * scale - (d + e) * half
         view = _view(source, (a, b, c, d, e, f), step)
-        centre = view[INPUT // 4 : -INPUT // 4, INPUT // 4 : -INPUT // 4].mean(axis=2)
-        dark = float(np.percentile(centre, 90)) < DARK_VIEW
+        dark = False
+        if self.dark_look is not None:  # only that option reads it
+            centre = view[INPUT // 4 : -INPUT // 4, INPUT // 4 : -INPUT // 4].mean(axis=2)
+            dark = float(np.percentile(centre, 90)) < DARK_VIEW
         pixels = view.astype(np.float32) / 127.5 - 1.0
         with self._lock:
             raw, logits = self._run(np.ascontiguousarray(pixels))

@@ -26,6 +26,7 @@ gives recall and times.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any
 
@@ -275,6 +276,7 @@ def _simplified(model: bytes) -> bytes:
         return model
 
 
+@functools.cache
 def _onnx_messages() -> Any:
     """The few ONNX protobuf messages and fields the rewrite reads (others are kept as is)."""
     from google.protobuf import (  # type: ignore[import-untyped]
