@@ -5,17 +5,13 @@
 //    byte for byte by lib/scrub, the rules of imaging/ (DEI-1): no decoding, no re-encoding,
 //    the pixels as the camera wrote them, the EXIF orientation kept as its one tag;
 //  - "encode": a frame or a still in another format drawn on an OffscreenCanvas and encoded
-//    as JPEG, which writes no EXIF;
-//  - "strip": rows of a large frame encoded the same way, then re-coded with the standard
-//    Huffman tables (lib/jpeg-join) so that the page can join two strips made at once.
+//    as JPEG, which writes no EXIF.
 // Pixels pass through here only: nothing is stored, and each reply hands its buffer over.
-import { recodeStandard } from "../../lib/jpeg-join";
 import { scrubImage } from "../../lib/scrub";
 
 export type PictureJob =
   | { id: number; op: "still"; blob: Blob }
-  | { id: number; op: "encode"; source: Blob | VideoFrame | ImageBitmap; width?: number; height?: number; quality: number }
-  | { id: number; op: "strip"; source: VideoFrame; width: number; top: number; rows: number; quality: number };
+  | { id: number; op: "encode"; source: Blob | VideoFrame | ImageBitmap; width?: number; height?: number; quality: number };
 
 export type PictureReply = { id: number; ok: true; data: Uint8Array } | { id: number; ok: false; error: string };
 
@@ -47,26 +43,8 @@ async function encode(job: Extract<PictureJob, { op: "encode" }>): Promise<Uint8
   }
 }
 
-/** Rows top..top+rows of a frame as JPEG with the standard Huffman tables. */
-async function strip(job: Extract<PictureJob, { op: "strip" }>): Promise<Uint8Array> {
-  const { source, width, top, rows } = job;
-  try {
-    const canvas = new OffscreenCanvas(width, rows);
-    const ctx = canvas.getContext("2d");
-    if (!ctx) throw new Error("no canvas");
-    ctx.drawImage(source, 0, top, width, rows, 0, 0, width, rows);
-    const blob = await canvas.convertToBlob({ type: "image/jpeg", quality: job.quality });
-    canvas.width = 0;
-    canvas.height = 0;
-    return recodeStandard(new Uint8Array(await blob.arrayBuffer()));
-  } finally {
-    source.close();
-  }
-}
-
 async function run(job: PictureJob): Promise<Uint8Array> {
   if (job.op === "still") return scrubStill(new Uint8Array(await job.blob.arrayBuffer()));
-  if (job.op === "strip") return strip(job);
   return encode(job);
 }
 

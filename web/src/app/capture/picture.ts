@@ -8,10 +8,6 @@
 // (Safari), is drawn and encoded as JPEG on an OffscreenCanvas in the worker. Where the
 // worker cannot (no Worker, no OffscreenCanvas or VideoFrame, or it failed), the page does
 // the same on a canvas, as before. Every route yields a JPEG free of metadata.
-//
-// A large frame is encoded as two horizontal strips in two workers at once, joined into one
-// JPEG by lib/jpeg-join (issue 9); if anything in that fails, the frame is encoded whole.
-import { joinStrips } from "../../lib/jpeg-join";
 import { scrubImage } from "../../lib/scrub";
 import type { PictureJob, PictureReply } from "./picture-worker";
 
@@ -20,10 +16,7 @@ export const JPEG_QUALITY = 0.92;
 
 /** How the picture was made (User Timing detail of `clinphoto:picture`, for the bench):
  * the camera's JPEG scrubbed, a still or a frame encoded in the worker, or on the page. */
-export type PictureRoute = "still-scrubbed" | "still-encoded" | "frame-worker" | "frame-strips" | "page";
-
-/** Frames of at least this many pixels are encoded in two strips at once. */
-export const STRIPS_MIN_PIXELS = 2_000_000;
+export type PictureRoute = "still-scrubbed" | "still-encoded" | "frame-worker" | "page";
 
 export interface Picture {
   data: Uint8Array;
@@ -45,9 +38,6 @@ class PictureWorker {
   private readonly pending = new Map<number, Waiting>();
   private retired = true;
 
-  /** A second worker started and let go with this one (the second strip's). */
-  constructor(readonly partner: PictureWorker | null = null) {}
-
   static supported(): boolean {
     return typeof Worker !== "undefined" && typeof OffscreenCanvas !== "undefined";
   }
@@ -56,14 +46,12 @@ class PictureWorker {
   warm(): void {
     this.retired = false;
     if (PictureWorker.supported()) this.get();
-    this.partner?.warm();
   }
 
   /** Let the worker go once its jobs are done (when the camera closes). */
   release(): void {
     this.retired = true;
     this.settle();
-    this.partner?.release();
   }
 
   run(job: Job, transfer: Transferable[] = []): Promise<Uint8Array> {
@@ -113,35 +101,7 @@ class PictureWorker {
   }
 }
 
-export const pictureWorker = new PictureWorker(new PictureWorker());
-
-/** The row where a frame `height` rows high is cut in two: a multiple of 16 (the MCU height
- * of 4:2:0 and of 4:4:4; the join checks it against the encoder's), the top strip holding at
- * least as many MCU rows as the bottom one. */
-export function stripSplit(height: number): number {
-  return Math.ceil(Math.ceil(height / 16) / 2) * 16;
-}
-
-/** A frame encoded as two strips, one in each worker at once, joined into one JPEG. The
- * frame stays the caller's. */
-async function inStrips(frame: VideoFrame, width: number, height: number): Promise<Uint8Array> {
-  const second = pictureWorker.partner;
-  const split = stripSplit(height);
-  if (!second || split >= height) throw new Error("no strips");
-  const top = frame.clone();
-  const bottom = frame.clone();
-  try {
-    const [a, b] = await Promise.all([
-      pictureWorker.run({ op: "strip", source: top, width, top: 0, rows: split, quality: JPEG_QUALITY }, [top]),
-      second.run({ op: "strip", source: bottom, width, top: split, rows: height - split, quality: JPEG_QUALITY }, [bottom]),
-    ]);
-    return joinStrips(a, b);
-  } finally {
-    // Handed over, they are closed already; not sent, they are closed here.
-    top.close();
-    bottom.close();
-  }
-}
+export const pictureWorker = new PictureWorker();
 
 /** The camera's JPEG still without its metadata, cleaned in place (no worker): the same
  * scrubber. Throws when it is not a JPEG the scrubber accepts. */
@@ -208,13 +168,6 @@ export async function fromFrame(video: HTMLVideoElement): Promise<Picture> {
       // A frame whose size differs from the page's (a rotation not applied) is left to the
       // page's canvas, which draws the video as shown.
       if (frame.displayWidth === width && frame.displayHeight === height) {
-        if (width * height >= STRIPS_MIN_PIXELS) {
-          try {
-            return { data: await inStrips(frame, width, height), route: "frame-strips" };
-          } catch {
-            /* encoded whole below */
-          }
-        }
         const source = frame;
         frame = null; // handed over: the worker closes it
         const data = await pictureWorker.run({ op: "encode", source, width, height, quality: JPEG_QUALITY }, [source]);
