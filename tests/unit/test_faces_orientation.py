@@ -150,3 +150,30 @@ def test_with_tilts_apart_a_face_seen_two_ways_keeps_both_candidates() -> None:
     tilted = Candidate(box=(101, 101, 60, 60), score=0.4, tilt=80.0)
     assert _merge([upright, upside_down, tilted]) == [upright]
     assert _merge([upright, upside_down, tilted], same_tilt=True) == [upright, upside_down]
+
+
+def test_the_turns_of_a_tile_with_nothing_face_like_upright_are_skipped() -> None:
+    """The gate (issue 8): tiles whose upright run sees nothing like a face are not turned,
+    and an upside-down face is still found where it is."""
+    photo = _ward((1600, 1200))
+    head, mask = _head(200, 180)
+    photo.paste(head, (900, 700), mask)
+    runs: dict[str, int] = {}
+
+    def counted(name: str, detector: FaceDetector) -> FaceDetector:
+        run = detector._run
+
+        def counting(tile: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            runs[name] = runs.get(name, 0) + 1
+            return run(tile)
+
+        detector._run = counting
+        return detector
+
+    gated = counted("gated", FaceDetector(threshold=0.75))
+    every = counted("every", FaceDetector(threshold=0.75, turn_gate=None))
+    found, expected = gated.detect(photo), every.detect(photo)
+    assert runs["gated"] < runs["every"], runs
+    assert len(found) == len(expected) == 1
+    assert _overlap(found[0].box, expected[0].box) >= 0.9
+    assert found[0].score == pytest.approx(expected[0].score, abs=0.02)

@@ -9,9 +9,12 @@ Two passes:
 1. **Search.** BlazeFace's short-range model takes a 128x128 image and finds upright faces
    (tilted up to about 45 degrees) from about a tenth of its width upwards. The photo is
    reduced to the scale at which the smallest face wanted is ``face_in_input`` px, cut into
-   overlapping 128 px tiles, and every tile goes through the model four times, turned by 0,
-   90, 180 and 270 degrees, so that any in-plane rotation is within 45 degrees of one of
-   them; then the same at half the scale, and so on until one tile holds the whole picture.
+   overlapping 128 px tiles, and every tile goes through the model upright and, unless
+   nothing in it looks the least bit like a face upright (its best anchor under
+   ``turn_gate``), turned by 90, 180 and 270 degrees, so that any in-plane rotation is within
+   45 degrees of one of them; then the same at half the scale, and so on until one tile
+   holds the whole picture. (A turned face still stirs the upright model: on the evaluation
+   set every turned face's tile scored at least 0.2 upright, and half of all tiles less.)
    Everything scoring above a low candidate threshold is kept, mapped back to the displayed
    image and merged. Small soft faces (a face out of focus behind the wound, a small crop
    enlarged) have too few pixels at 14 px for the model, so the photo is searched once more,
@@ -81,6 +84,9 @@ SOFT_FACE_IN_INPUT = 20.0  # px: the same in the finer, upright-only search for 
 SOFT_TURNS = (0,)  # quarter turns of each tile in that finer search
 OVERLAP = 24  # px of the model input shared by neighbouring tiles
 TURNS = (0, 1, 2, 3)  # quarter turns of each tile in the search
+# A tile is turned only when something in it looks the least bit like a face upright: its
+# best anchor scores this much (0..1) in the upright run (decision 007, issue 8).
+TURN_GATE = 0.2
 MAX_SECOND_LOOKS = 48  # per image, best candidates first; the rest keep their first score
 SECOND_LOOK = 40.0  # px: the face's width in the model input for the second look
 DARK_LOOK = 20.0  # px: the same for the look again at a dark face (``dark_look``, off)
@@ -186,7 +192,8 @@ class FaceDetector:
     One instance is safe to share between threads. ``threshold`` is the final face score
     (0..1) a region needs to be reported; ``candidate_threshold`` the search score that earns
     a second look; ``smallest_face`` the width of the smallest face to look for, as a
-    fraction of the image's long side.
+    fraction of the image's long side; ``turn_gate`` the upright score (0..1) of a tile's
+    best anchor below which the tile is not turned (None turns every tile).
     """
 
     def __init__(
@@ -205,6 +212,7 @@ class FaceDetector:
         soft_turns: Sequence[int] = SOFT_TURNS,
         dark_look: float | None = None,
         tilts_apart: bool = False,
+        turn_gate: float | None = TURN_GATE,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -228,6 +236,7 @@ class FaceDetector:
         self.soft_turns = tuple(t % 4 for t in soft_turns)
         self.dark_look = dark_look
         self.tilts_apart = tilts_apart
+        self.turn_gate = turn_gate
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -293,14 +302,25 @@ class FaceDetector:
             pixels = padded
         step = INPUT - self.overlap
         cutoff = _logit(self.candidate_threshold)
+        gate = None if self.turn_gate is None else _logit(self.turn_gate)
         found: list[Candidate] = []
+        turns = self.turns if turns is None else turns
+        if gate is not None and 0 in turns:
+            turns = (0, *(t for t in turns if t))  # upright first: it opens the gate
+        else:
+            gate = None
         for top in _positions(pixels.shape[0], step):
             for left in _positions(pixels.shape[1], step):
                 tile = pixels[top : top + INPUT, left : left + INPUT]
-                for turn in self.turns if turns is None else turns:
+                upright = -math.inf
+                for turn in turns:
+                    if turn and gate is not None and upright < gate:
+                        continue
                     turned = np.ascontiguousarray(np.rot90(tile, turn))
                     with self._lock:
                         raw, logits = self._run(turned)
+                    if not turn:
+                        upright = float(logits.max())
                     found.extend(
                         self._candidate(raw[i], int(i), float(logits[i]), turn, left, top, scale)
                         for i in np.flatnonzero(logits > cutoff)
