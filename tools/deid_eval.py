@@ -37,6 +37,7 @@ limited to one thread, image already decoded (wall and CPU medians).
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import random
 import statistics
@@ -544,6 +545,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="keep the images (they always are with --out)"
     )
+    parser.add_argument(
+        "--option",
+        action="append",
+        metavar="NAME=VALUE",
+        help="faces: also run the detector with this attribute changed (repeatable),"
+        " alternated image by image with the detector as it is",
+    )
     parser.add_argument("--json", type=Path, help="also write per-image and per-object results")
     parser.add_argument(
         "--against",
@@ -598,21 +606,44 @@ def main(argv: Sequence[str] | None = None) -> int:
             t0 = time.perf_counter()
             folders = generate_faces(folder, families, n, negatives, args.seed, scale, args.jobs)
             print(f"set ready in {time.perf_counter() - t0:.0f} s: {folder}", file=sys.stderr)
-            detect = detector("faces", args.backend)
-            if hasattr(detect, "threshold") and "@" not in args.backend:
-                detect.threshold = args.floor
-            detect(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
+            detectors = {args.backend: detector("faces", args.backend)}
+            if args.option:
+                # The same detector with the options changed, alternated image by image.
+                changed = detector("faces", args.backend)
+                settings = [_option(changed, text) for text in args.option]
+                detectors[f"{args.backend} with {', '.join(settings)}"] = changed
+            for detect in detectors.values():
+                if hasattr(detect, "threshold") and "@" not in args.backend:
+                    detect.threshold = args.floor
+                detect(Image.new("RGB", (640, 480)))  # warm up: load models outside the timing
             t0 = time.perf_counter()
-            result = deid_score.run(folders, detect)
+            results = deid_score.run_alternated(folders, detectors)
             seconds = time.perf_counter() - t0
-            print(f"evaluated {len(result['images'])} images in {seconds:.0f} s", file=sys.stderr)
+            print(f"evaluated {len(folders)} folders in {seconds:.0f} s", file=sys.stderr)
             verdict, candidate = _thresholds()
-            print(deid_score.report(result, args.backend, verdict, candidate, families))
+            for number, (name, result) in enumerate(results.items()):
+                print(
+                    ("\n" if number else "")
+                    + deid_score.report(result, name, verdict, candidate, families)
+                )
+            result = results[args.backend]
+            if args.option:
+                result = {"committed": result, "changed": results[list(results)[-1]]}
         if args.json:
             args.json.write_text(json.dumps(result, indent=1))
         if args.out:
             print(f"images left in {folder}", file=sys.stderr)
     return 0
+
+
+def _option(detect: Any, text: str) -> str:
+    """Set one ``NAME=VALUE`` attribute of a face detector (``--option``); VALUE is a Python
+    literal (a number, None, True, a tuple)."""
+    name, sep, value = text.partition("=")
+    if not sep or not hasattr(detect, name.strip()):
+        raise SystemExit(f"--option {text!r}: not NAME=VALUE of a FaceDetector attribute")
+    setattr(detect, name.strip(), ast.literal_eval(value.strip()))
+    return f"{name.strip()}={value.strip()}"
 
 
 def _stale(folder: Path, seed: int, count: int) -> bool:

@@ -59,38 +59,63 @@ def run(folders: Iterable[Path], detect: Detector, repeat: int = 1) -> dict[str,
 
     Times are wall and CPU per image, the image already decoded.
     """
-    images: list[dict[str, Any]] = []
-    objects: list[dict[str, Any]] = []
+    return run_alternated(folders, {"": detect}, repeat)[""]
+
+
+def run_alternated(
+    folders: Iterable[Path], detectors: dict[str, Detector], repeat: int = 1
+) -> dict[str, dict[str, Any]]:
+    """:func:`run` for each of ``detectors``, alternated image by image.
+
+    Each image is given to every detector in turn, the order reversed from one image to the
+    next, so that a machine's changing load weighs on all of them alike.
+    """
+    results: dict[str, dict[str, Any]] = {name: {"images": [], "objects": []} for name in detectors}
+    index = 0
     for folder in folders:
         labels = json.loads((folder / "labels.json").read_text())
         for entry in labels["images"]:
+            order = list(detectors.items())
             with Image.open(folder / entry["file"]) as img:
                 img.load()
-                wall, cpu = [], []
-                for _ in range(repeat):
-                    t0, c0 = time.perf_counter(), time.process_time()
-                    found = detect(img)
-                    wall.append(time.perf_counter() - t0)
-                    cpu.append(time.process_time() - c0)
-            regions = [(r.box.as_list(), float(r.score)) for r in found]
-            objs = [dict(obj, family=entry["family"]) for obj in entry["objects"]]
-            used = match(objs, regions)
-            objects.extend(objs)
-            images.append(
-                {
-                    "file": f"{folder.name}/{entry['file']}",
-                    "family": entry["family"],
-                    "negative": entry["negative"],
-                    "background": entry["background"],
-                    "regions": [
-                        {"box": box, "score": round(score, 4), "face": hit}
-                        for (box, score), hit in zip(regions, used, strict=True)
-                    ],
-                    "wall_ms": round(1000 * min(wall), 1),
-                    "cpu_ms": round(1000 * min(cpu), 1),
-                }
-            )
-    return {"images": images, "objects": objects}
+                for name, detect in order if index % 2 == 0 else order[::-1]:
+                    _score_image(results[name], folder, entry, img, detect, repeat)
+            index += 1
+    return results
+
+
+def _score_image(
+    result: dict[str, Any],
+    folder: Path,
+    entry: dict[str, Any],
+    img: Image.Image,
+    detect: Detector,
+    repeat: int,
+) -> None:
+    wall, cpu = [], []
+    for _ in range(repeat):
+        t0, c0 = time.perf_counter(), time.process_time()
+        found = detect(img)
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    regions = [(r.box.as_list(), float(r.score)) for r in found]
+    objs = [dict(obj, family=entry["family"]) for obj in entry["objects"]]
+    used = match(objs, regions)
+    result["objects"].extend(objs)
+    result["images"].append(
+        {
+            "file": f"{folder.name}/{entry['file']}",
+            "family": entry["family"],
+            "negative": entry["negative"],
+            "background": entry["background"],
+            "regions": [
+                {"box": box, "score": round(score, 4), "face": hit}
+                for (box, score), hit in zip(regions, used, strict=True)
+            ],
+            "wall_ms": round(1000 * min(wall), 1),
+            "cpu_ms": round(1000 * min(cpu), 1),
+        }
+    )
 
 
 def false_faces(image: dict[str, Any], threshold: float) -> int:
