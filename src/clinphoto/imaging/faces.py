@@ -18,9 +18,10 @@ Two passes:
    Everything scoring above a low candidate threshold is kept, mapped back to the displayed
    image and merged; candidates at one place whose eyes are tilted more than 90 degrees
    apart are kept apart (an upside-down face seen wrongly as upright by the finer search
-   and rightly by another turn), so that each gets its own second look. Small soft faces (a face out of focus behind the wound, a small crop
-   enlarged) have too few pixels at 14 px for the model, so the photo is searched once more,
-   upright only, at a finer scale that puts the smallest wanted face at 24 px.
+   and rightly by another turn), so that each gets its own second look. Small soft faces (a
+   face out of focus behind the wound, a small crop enlarged) have too few pixels at 14 px
+   for the model, so the photo is searched once more, upright only, at a finer scale that
+   puts the smallest wanted face at 24 px.
 2. **Second look.** Each candidate's own eye keypoints say how it is turned. Its
    neighbourhood is cut out of the sharpest level that shows it large enough, turned upright,
    scaled so that the face is 40 px wide and centred, and scored again. That score decides.
