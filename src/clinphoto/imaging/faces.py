@@ -47,8 +47,11 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -136,7 +139,8 @@ def _litert_runtime(path: Path) -> _Runtime | None:
     except ImportError:
         return None
     interpreter = Interpreter(model_path=str(path), num_threads=1)
-    interpreter.allocate_tensors()
+    with _without_litert_banner():
+        interpreter.allocate_tensors()
     source = interpreter.get_input_details()[0]["index"]
     # Two outputs: regressors (896 x 16) and classificators (896 x 1).
     outputs = sorted(interpreter.get_output_details(), key=lambda d: -int(d["shape"][-1]))
@@ -148,6 +152,48 @@ def _litert_runtime(path: Path) -> _Runtime | None:
         return interpreter.get_tensor(boxes_at)[0], interpreter.get_tensor(scores_at)[0, :, 0]
 
     return run
+
+
+_LITERT_BANNER = b"INFO: Created TensorFlow Lite XNNPACK delegate"
+
+
+@contextmanager
+def _without_litert_banner() -> Iterator[None]:
+    """Keep LiteRT's "INFO: Created TensorFlow Lite XNNPACK delegate for CPU." off stderr.
+
+    The runtime writes it straight to file descriptor 2 when the delegate is made (no
+    environment variable or API turns it off), so every ``clinphoto inspect`` and the
+    server's log would carry it. For that moment fd 2 is a pipe; whatever else arrives in it
+    (a real error, another thread's line) is written to stderr afterwards, so nothing but
+    the banner is lost.
+    """
+    try:
+        sys.stderr.flush()
+        read, write = os.pipe()
+    except (OSError, ValueError):
+        yield
+        return
+    saved = os.dup(2)
+    os.set_blocking(read, False)
+    os.dup2(write, 2)
+    os.close(write)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        caught = b""
+        try:
+            while chunk := os.read(read, 65536):
+                caught += chunk
+        except BlockingIOError:
+            pass
+        os.close(read)
+        kept = b"".join(
+            line for line in caught.splitlines(keepends=True) if not line.startswith(_LITERT_BANNER)
+        )
+        if kept:
+            os.write(2, kept)
 
 
 def _opencv_runtime(path: Path) -> _Runtime:
