@@ -425,7 +425,7 @@ def _page(
     language: str = "en",
 ) -> AccessPage:
     query = page_query(patient_id, before, limit)
-    found = db.execute(query).tuples()
+    found = db.execute(query)
     rows = [_Line._make(r) for r in found]
     more = len(rows) > limit
     rows = rows[:limit]
