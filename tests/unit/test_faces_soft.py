@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from clinphoto.imaging.faces import INPUT, FaceDetector, _view
+from clinphoto.imaging.faces import INPUT, Candidate, FaceDetector, _view
 from clinphoto.imaging.inspect import FACE_THRESHOLD
 
 
@@ -72,3 +72,30 @@ def test_a_small_soft_face_is_found_by_the_finer_search() -> None:
 
     assert best(FaceDetector()) >= FACE_THRESHOLD
     assert best(FaceDetector(soft_face_in_input=None)) < FACE_THRESHOLD
+
+
+def test_a_soft_face_that_loses_its_score_at_40_px_keeps_it_at_24_px() -> None:
+    # An 80 px face blurred (sigma 2 px) scores 0.7-0.75 in the search but less in the 40 px
+    # second look, where its blur shows; the look at 24 px keeps it above the verdict.
+    from PIL import ImageFilter
+
+    photo = Image.fromarray(data.coffee()).resize((4000, 3000), Image.Resampling.BILINEAR)
+    crop = (data.lfw_subset()[55] * 255).astype(np.uint8)
+    face = Image.fromarray(crop).convert("RGB").resize((80, 80), Image.Resampling.BICUBIC)
+    photo.paste(face.filter(ImageFilter.GaussianBlur(2)), (1210, 330))
+
+    def near(detector: FaceDetector) -> Candidate:
+        return max(
+            (
+                c
+                for c in detector.candidates(photo)
+                if abs(c.box[0] + c.box[2] / 2 - 1250) < 40
+                and abs(c.box[1] + c.box[3] / 2 - 370) < 40
+            ),
+            key=lambda c: c.final,
+        )
+
+    with_soft, without = near(FaceDetector()), near(FaceDetector(soft_look=None))
+    assert with_soft.final >= FACE_THRESHOLD > without.final
+    # The look at 24 px restores the search's score at most, never more.
+    assert without.final < with_soft.final <= with_soft.score

