@@ -345,10 +345,9 @@ def compare_text(
         for name in detectors
     }
     for index, entry in enumerate(labels["images"]):
-        order = list(detectors.items())
         with Image.open(folder / entry["file"]) as img:
             img.load()
-            for name, detect in order if index % 2 == 0 else order[::-1]:
+            for name, detect in deid_score.in_turn(detectors, index):
                 result = results[name]
                 for _ in range(repeat):
                     t0, c0 = time.perf_counter(), time.process_time()
@@ -550,7 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         metavar="NAME=VALUE",
         help="faces: also run the detector with this attribute changed (repeatable),"
-        " alternated image by image with the detector as it is",
+        " alternated image by image with the detector as it is; --json then holds both"
+        " results, as 'committed' and 'changed'",
     )
     parser.add_argument("--json", type=Path, help="also write per-image and per-object results")
     parser.add_argument(
@@ -619,7 +619,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             t0 = time.perf_counter()
             results = deid_score.run_alternated(folders, detectors)
             seconds = time.perf_counter() - t0
-            print(f"evaluated {len(folders)} folders in {seconds:.0f} s", file=sys.stderr)
+            images = len(results[args.backend]["images"])
+            print(f"evaluated {images} images in {seconds:.0f} s", file=sys.stderr)
             verdict, candidate = _thresholds()
             for number, (name, result) in enumerate(results.items()):
                 print(

@@ -75,13 +75,19 @@ def run_alternated(
     for folder in folders:
         labels = json.loads((folder / "labels.json").read_text())
         for entry in labels["images"]:
-            order = list(detectors.items())
             with Image.open(folder / entry["file"]) as img:
                 img.load()
-                for name, detect in order if index % 2 == 0 else order[::-1]:
+                for name, detect in in_turn(detectors, index):
                     _score_image(results[name], folder, entry, img, detect, repeat)
             index += 1
     return results
+
+
+def in_turn(detectors: dict[str, Detector], index: int) -> list[tuple[str, Detector]]:
+    """The detectors in the order they see image ``index``: reversed on every other image,
+    so that a machine's changing load weighs on all of them alike."""
+    order = list(detectors.items())
+    return order if index % 2 == 0 else order[::-1]
 
 
 def _score_image(
