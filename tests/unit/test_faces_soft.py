@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from clinphoto.imaging.faces import INPUT, Candidate, FaceDetector, _view
+from clinphoto.imaging.faces import FLIP_LOOK, INPUT, Candidate, FaceDetector, _view
 from clinphoto.imaging.inspect import FACE_THRESHOLD
 
 
@@ -99,3 +99,25 @@ def test_a_soft_face_that_loses_its_score_at_40_px_keeps_it_at_24_px() -> None:
     assert with_soft.final >= FACE_THRESHOLD > without.final
     # The look at 24 px restores the search's score at most, never more.
     assert without.final < with_soft.final <= with_soft.score
+
+
+def test_an_upside_down_soft_face_is_seen_when_the_look_turns_it_over() -> None:
+    # A patient photographed from the head of the bed: an 85 px face enlarged from a 25 px
+    # crop, upside down. The upright search finds something there and takes it for an
+    # upright face, whose looks fail; the look turned over finds the face.
+    photo = Image.fromarray(data.coffee()).resize((4000, 3000), Image.Resampling.BILINEAR)
+    crop = (data.lfw_subset()[20] * 255).astype(np.uint8)
+    face = Image.fromarray(crop).convert("RGB").resize((85, 85), Image.Resampling.BICUBIC)
+    photo.paste(face.rotate(180), (1210, 330))
+
+    def best(detector: FaceDetector) -> float:
+        near = [
+            r.score
+            for r in detector.detect(photo)
+            if abs(r.box.x + r.box.w / 2 - 1252) < 40 and abs(r.box.y + r.box.h / 2 - 372) < 40
+        ]
+        return max(near, default=0.0)
+
+    assert best(FaceDetector()) >= FACE_THRESHOLD > best(FaceDetector(flip_look=None))
+    # The turned-over look is taken for every candidate that would not make the verdict.
+    assert FLIP_LOOK == FACE_THRESHOLD
