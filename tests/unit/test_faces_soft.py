@@ -26,6 +26,17 @@ def _affine(
     return (a, b, cx - (a + b) * INPUT / 2, d, e, cy - (d + e) * INPUT / 2)
 
 
+def _best_near(detector: FaceDetector, photo: Image.Image, centre: tuple[int, int]) -> float:
+    """The best score of a face the detector reports within 40 px of ``centre``."""
+    near = [
+        r.score
+        for r in detector.detect(photo)
+        if abs(r.box.x + r.box.w / 2 - centre[0]) < 40
+        and abs(r.box.y + r.box.h / 2 - centre[1]) < 40
+    ]
+    return max(near, default=0.0)
+
+
 def test_the_view_shows_what_pillows_affine_transform_shows() -> None:
     photo = Image.fromarray(data.astronaut())
     for step, tilt in ((1.0, 0.0), (1.5, 30.0)):
@@ -62,16 +73,8 @@ def test_a_small_soft_face_is_found_by_the_finer_search() -> None:
     face = Image.fromarray(crop).convert("RGB").resize((70, 70), Image.Resampling.BICUBIC)
     photo.paste(face, (1210, 330))
 
-    def best(detector: FaceDetector) -> float:
-        near = [
-            r.score
-            for r in detector.detect(photo)
-            if abs(r.box.x + r.box.w / 2 - 1245) < 40 and abs(r.box.y + r.box.h / 2 - 365) < 40
-        ]
-        return max(near, default=0.0)
-
-    assert best(FaceDetector()) >= FACE_THRESHOLD
-    assert best(FaceDetector(soft_face_in_input=None)) < FACE_THRESHOLD
+    assert _best_near(FaceDetector(), photo, (1245, 365)) >= FACE_THRESHOLD
+    assert _best_near(FaceDetector(soft_face_in_input=None), photo, (1245, 365)) < FACE_THRESHOLD
 
 
 def test_a_soft_face_that_loses_its_score_at_40_px_keeps_it_at_24_px() -> None:
@@ -110,14 +113,9 @@ def test_an_upside_down_soft_face_is_seen_when_the_look_turns_it_over() -> None:
     face = Image.fromarray(crop).convert("RGB").resize((85, 85), Image.Resampling.BICUBIC)
     photo.paste(face.rotate(180), (1210, 330))
 
-    def best(detector: FaceDetector) -> float:
-        near = [
-            r.score
-            for r in detector.detect(photo)
-            if abs(r.box.x + r.box.w / 2 - 1252) < 40 and abs(r.box.y + r.box.h / 2 - 372) < 40
-        ]
-        return max(near, default=0.0)
-
-    assert best(FaceDetector()) >= FACE_THRESHOLD > best(FaceDetector(flip_look=None))
+    with_flip = _best_near(FaceDetector(), photo, (1252, 372))
+    assert (
+        with_flip >= FACE_THRESHOLD > _best_near(FaceDetector(flip_look=None), photo, (1252, 372))
+    )
     # The turned-over look is taken for every candidate that would not make the verdict.
     assert FLIP_LOOK == FACE_THRESHOLD
