@@ -181,12 +181,13 @@ def _without_litert_banner() -> Iterator[None]:
     the banner is lost.
     """
     try:
-        sys.stderr.flush()
-        read, write = os.pipe()
-    except (OSError, ValueError):
+        if sys.stderr is not None:  # None in a process started without one
+            sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no fd 2, or a closed sys.stderr: nothing to keep clean
         yield
         return
-    saved = os.dup(2)
+    read, write = os.pipe()
     os.set_blocking(read, False)
     os.dup2(write, 2)
     os.close(write)
