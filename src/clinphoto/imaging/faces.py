@@ -358,9 +358,10 @@ class FaceDetector:
         self.flip_look = flip_look
         self.flip_tilt = flip_tilt
         self.second_opinion = second_opinion
-        self._opinion = (
-            _opinion_runtime(opinion_model_path()) if second_opinion is not None else None
-        )
+        # O-Net is loaded when first asked (ONNX Runtime takes about 0.17 s to import, and
+        # most photos have no candidate to ask about); its file must be there from the start.
+        self._opinion_path = opinion_model_path() if second_opinion is not None else None
+        self._opinion: Callable[[NDArray[np.float32]], float] | None = None
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -508,11 +509,7 @@ class FaceDetector:
             # but never more so than the search said.
             small, _seen, _dark = self._look(levels, *search_pose, self.soft_look)
             best = max(best, min(small, cand.score))
-        if (
-            self._opinion is not None
-            and self.second_opinion is not None
-            and OPINION_FROM <= best < FLIP_LOOK
-        ):
+        if self.second_opinion is not None and OPINION_FROM <= best < FLIP_LOOK:
             # A soft face that BlazeFace half believes in: a second model, trained apart,
             # judges the face the looks saw. Only when it is sure does the score move, to the
             # mean of the two (decision 007).
@@ -580,7 +577,6 @@ class FaceDetector:
     ) -> float:
         """O-Net's face probability for the face centred at (cx, cy), ``size`` px wide, eyes
         tilted ``tilt``: seen upright, its box filling O-Net's 48 px input."""
-        assert self._opinion is not None
         scale, source = _level_for(levels, size, OPINION_INPUT)
         step = size * scale / OPINION_INPUT
         view = _view(
@@ -588,6 +584,8 @@ class FaceDetector:
         )
         pixels = (view.astype(np.float32) - 127.5) / 128.0
         with self._lock:
+            if self._opinion is None:
+                self._opinion = _opinion_runtime(self._opinion_path or opinion_model_path())
             return self._opinion(np.ascontiguousarray(pixels.transpose(1, 0, 2)[np.newaxis]))
 
     def _look(
