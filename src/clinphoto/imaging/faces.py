@@ -20,8 +20,12 @@ Three steps:
    apart are kept apart (an upside-down face seen wrongly as upright by the finer search
    and rightly by another turn), so that each gets its own second look. Small soft faces (a
    face out of focus behind the wound, a small crop enlarged) have too few pixels at 14 px
-   for the model, so the photo is searched once more, upright only, at a finer scale that
-   puts the smallest wanted face at 24 px.
+   for the model, so the photo is searched once more at a finer scale that puts the smallest
+   wanted face at 24 px: upright, and turned where the upright run is stirred
+   (``soft_turned``, at most ``most_soft_turned`` tiles). What that search finds turned is
+   kept in a pool of its own (at that scale textures stir the model turned far more often
+   than faces do): its best ``max_soft_looks`` candidates get their own second looks, and
+   count only when O-Net (step 3) is sure of them.
 2. **Second look.** Each candidate's own eye keypoints say how it is turned. Its
    neighbourhood is cut out of the sharpest level that shows it large enough, turned upright,
    scaled so that the face is 40 px wide and centred, and scored again. That score decides.
@@ -123,6 +127,14 @@ SECOND_OPINION = 0.95
 OPINION_FROM = 0.4
 OPINION_INPUT = 48  # px: O-Net's input is 48 x 48 RGB, the face's box filling it
 OPINION_SHIFT = 0.08  # of the face's width: how far the moved views of the opinion are moved
+# The finer search also turns its tiles (``soft_turned``) where the upright run scores
+# SOFT_TURN_GATE or more, at most MOST_SOFT_TURNED tiles a photo, the best upright first;
+# what it finds turned is looked at apart, at most MAX_SOFT_LOOKS a photo, and counts only
+# when O-Net is sure of it (decision 007, issue 8).
+SOFT_TURNED = (1, 2, 3)
+SOFT_TURN_GATE = 0.2
+MOST_SOFT_TURNED = 48
+MAX_SOFT_LOOKS = 16
 DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
@@ -288,6 +300,8 @@ class Candidate:
     # Where the best look saw the face: centre x, y, width (displayed-image px) and tilt.
     pose: tuple[float, float, float, float] | None = None
     opinion: float | None = None  # O-Net's face probability, when it was asked
+    turn: int = 0  # quarter turns of the tile the search found it in
+    vetted: bool = False  # found by the finer turned search: counts only if O-Net is sure
 
     @property
     def final(self) -> float:
@@ -326,6 +340,10 @@ class FaceDetector:
         flip_look: float | None = FLIP_LOOK,
         flip_tilt: float = FLIP_TILT,
         second_opinion: float | None = SECOND_OPINION,
+        soft_turned: Sequence[int] = SOFT_TURNED,
+        soft_turn_gate: float | None = SOFT_TURN_GATE,
+        max_soft_looks: int = MAX_SOFT_LOOKS,
+        most_soft_turned: int | None = MOST_SOFT_TURNED,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -354,6 +372,10 @@ class FaceDetector:
         self.flip_look = flip_look
         self.flip_tilt = flip_tilt
         self.second_opinion = second_opinion
+        self.soft_turned = tuple(t % 4 for t in soft_turned)
+        self.soft_turn_gate = soft_turn_gate
+        self.max_soft_looks = max_soft_looks
+        self.most_soft_turned = most_soft_turned
         # O-Net is loaded when first asked (ONNX Runtime takes about 0.17 s to import, and
         # most photos have no candidate to ask about); its file must be there from the start.
         self._opinion_path = opinion_model_path() if second_opinion is not None else None
@@ -383,16 +405,23 @@ class FaceDetector:
         scale = min(1.0, self.face_in_input / smallest)
         levels: list[tuple[float, Image.Image]] = []
         found: list[Candidate] = []
+        turned_soft: list[Candidate] = []
         soft = self.soft_face_in_input
         if soft is not None and soft > self.face_in_input and self.soft_turns:
-            # Soft faces: the smallest wanted face at ``soft`` px, upright only.
+            # Soft faces: the smallest wanted face at ``soft`` px, upright; and turned, when
+            # ``soft_turned`` says so, into a pool of their own (below).
             fine = min(1.0, soft / smallest)
             if fine > scale:
-                found.extend(self._search(_rgb(image, fine), fine, self.soft_turns))
+                vetted = self._vetted_turns()
+                turns = (*self.soft_turns, *vetted)
+                fine_level = _rgb(image, fine)
+                gate, most = self.soft_turn_gate, self.most_soft_turned
+                for cand in self._search(fine_level, fine, turns, gate, most):
+                    (turned_soft if cand.turn in vetted else found).append(cand)
         level = _rgb(image, scale)
         while True:
             levels.append((scale, level))
-            found.extend(self._search(level, scale))
+            found.extend(self._search(level, scale, self.turns, self.turn_gate))
             if max(level.size) <= INPUT:
                 break
             scale /= 2
@@ -410,11 +439,57 @@ class FaceDetector:
             # A face is often found twice, a little shifted, in two turns or levels; once
             # both have been looked at again, the better second look stands for the face.
             merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
+            extra = self._turned_soft(levels, merged, turned_soft)
+            if extra:
+                merged = _merge(merged + extra, key=lambda c: c.final, centre_inside=True)
         return merged
 
-    def _search(
-        self, level: Image.Image, scale: float, turns: Sequence[int] | None = None
+    def _vetted_turns(self) -> tuple[int, ...]:
+        """The finer search's turns whose candidates need O-Net's word to count."""
+        if self.second_opinion is None or not self.second_look:
+            return ()
+        return tuple(t for t in self.soft_turned if t not in self.soft_turns)
+
+    def _turned_soft(
+        self,
+        levels: Sequence[tuple[float, Image.Image]],
+        merged: Sequence[Candidate],
+        pool: Sequence[Candidate],
     ) -> list[Candidate]:
+        """Second looks for the finer search's turned candidates, apart from the others.
+
+        Searched turned at the finer scale, textures stir the model far more often than in
+        the coarse search; in the same merge and budget of looks they would take the place
+        of better candidates. So they are merged among themselves, those at a face already
+        found are dropped, the best ``max_soft_looks`` are looked at, and each counts only
+        when O-Net is sure of it in every view (``Candidate.vetted``).
+        """
+        if not pool or self.max_soft_looks <= 0:
+            return []
+        faces = [c for c in merged if c.final >= FLIP_LOOK]
+        out: list[Candidate] = []
+        for cand in _merge(pool, same_tilt=self.tilts_apart):
+            if len(out) >= self.max_soft_looks:
+                break
+            box = cand.box
+            if any(_centre_inside(box, f.box) or _centre_inside(f.box, box) for f in faces):
+                continue  # at a face already found
+            cand.vetted = True
+            self._look_again(levels, cand)
+            out.append(cand)
+        return out
+
+    def _search(
+        self,
+        level: Image.Image,
+        scale: float,
+        turns: Sequence[int],
+        turn_gate: float | None,
+        most_turned: int | None = None,
+    ) -> list[Candidate]:
+        """Candidates of every tile of ``level`` (the photo at ``scale``) in ``turns``; a tile
+        is turned only when its upright run scores ``turn_gate`` or more (None: always), and
+        with ``most_turned``, only that many tiles, those that score best upright."""
         pixels = np.asarray(level, dtype=np.float32) / 127.5 - 1.0
         rows, cols = pixels.shape[:2]
         if rows < INPUT or cols < INPUT:
@@ -423,13 +498,26 @@ class FaceDetector:
             pixels = padded
         step = INPUT - self.overlap
         cutoff = _logit(self.candidate_threshold)
-        gate = None if self.turn_gate is None else _logit(self.turn_gate)
+        gate = None if turn_gate is None else _logit(turn_gate)
         found: list[Candidate] = []
-        turns = self.turns if turns is None else turns
         if gate is not None and 0 in turns:
             turns = (0, *(t for t in turns if t))  # upright first: it opens the gate
         else:
             gate = None
+        if most_turned is not None and gate is not None:
+            # Upright everywhere first; then the best tiles that opened the gate, turned.
+            opened: list[tuple[float, int, int]] = []
+            for top in _positions(pixels.shape[0], step):
+                for left in _positions(pixels.shape[1], step):
+                    tile = pixels[top : top + INPUT, left : left + INPUT]
+                    upright = self._tile(tile, 0, left, top, scale, cutoff, found)
+                    if upright >= gate:
+                        opened.append((upright, top, left))
+            for _upright, top, left in sorted(opened, reverse=True)[:most_turned]:
+                tile = pixels[top : top + INPUT, left : left + INPUT]
+                for turn in turns[1:]:
+                    self._tile(tile, turn, left, top, scale, cutoff, found)
+            return found
         for top in _positions(pixels.shape[0], step):
             for left in _positions(pixels.shape[1], step):
                 tile = pixels[top : top + INPUT, left : left + INPUT]
@@ -437,16 +525,31 @@ class FaceDetector:
                 for turn in turns:
                     if turn and gate is not None and upright < gate:
                         continue
-                    turned = np.ascontiguousarray(np.rot90(tile, turn))
-                    with self._lock:
-                        raw, logits = self._run(turned)
+                    best = self._tile(tile, turn, left, top, scale, cutoff, found)
                     if not turn:
-                        upright = float(logits.max())
-                    found.extend(
-                        self._candidate(raw[i], int(i), float(logits[i]), turn, left, top, scale)
-                        for i in np.flatnonzero(logits > cutoff)
-                    )
+                        upright = best
         return found
+
+    def _tile(
+        self,
+        tile: NDArray[np.float32],
+        turn: int,
+        left: int,
+        top: int,
+        scale: float,
+        cutoff: float,
+        found: list[Candidate],
+    ) -> float:
+        """Run the model on ``tile`` turned ``turn`` quarter turns; add what scores above
+        ``cutoff`` (a logit) to ``found``; return the best anchor's logit."""
+        turned = np.ascontiguousarray(np.rot90(tile, turn))
+        with self._lock:
+            raw, logits = self._run(turned)
+        found.extend(
+            self._candidate(raw[i], int(i), float(logits[i]), turn, left, top, scale)
+            for i in np.flatnonzero(logits > cutoff)
+        )
+        return float(logits.max())
 
     def _candidate(
         self, raw: NDArray[Any], i: int, logit: float, turn: int, left: int, top: int, scale: float
@@ -466,6 +569,7 @@ class FaceDetector:
             box=(x, y, abs(x1 - x0) / scale, abs(y1 - y0) / scale),
             score=_sigmoid(logit),
             tilt=math.degrees(math.atan2(ly - ry, lx - rx)),
+            turn=turn,
         )
 
     def _look_again(self, levels: Sequence[tuple[float, Image.Image]], cand: Candidate) -> None:
@@ -480,7 +584,9 @@ class FaceDetector:
         candidate whose looks score less than the search. Before those, with ``flip_look``, a
         candidate whose looks score less than ``flip_look`` and whose eyes are within
         ``flip_tilt`` degrees of upright or upside down is looked at turned over, and keeps
-        that look's score, box and tilt when they are better.
+        that look's score, box and tilt when they are better. A ``vetted`` candidate is
+        asked about whatever its looks score from ``OPINION_FROM`` up, and is held under
+        ``OPINION_FROM`` unless O-Net is sure of it.
         """
         x, y, w, h = cand.box
         search_pose = (x + w / 2, y + h / 2, max(w, h, 1.0), cand.tilt)
@@ -505,13 +611,16 @@ class FaceDetector:
             # but never more so than the search said.
             small, _seen, _dark = self._look(levels, *search_pose, self.soft_look)
             best = max(best, min(small, cand.score))
-        if self.second_opinion is not None and OPINION_FROM <= best < FLIP_LOOK:
+        asked = best >= OPINION_FROM and (cand.vetted or best < FLIP_LOOK)
+        if self.second_opinion is not None and asked:
             # A soft face that BlazeFace half believes in: a second model, trained apart,
             # judges the face the looks saw. Only when it is sure does the score move, to the
             # mean of the two (decision 007).
             cand.opinion = self._opinion_of(levels, cand.pose, self.second_opinion)
             if cand.opinion >= self.second_opinion:
                 best = max(best, (best + cand.opinion) / 2)
+            elif cand.vetted:
+                best = min(best, OPINION_FROM)
         cand.second = best
 
     def _looks(
@@ -768,6 +877,14 @@ def _rgb(image: Image.Image, scale: float) -> Image.Image:
     if image.size != size:
         image = image.resize(size, Image.Resampling.BILINEAR)
     return image.convert("RGB")
+
+
+def _centre_inside(
+    box: tuple[float, float, float, float], outer: tuple[float, float, float, float]
+) -> bool:
+    """Whether the centre of ``box`` lies inside ``outer`` (both x, y, w, h)."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
 
 
 def _merge(
