@@ -489,7 +489,7 @@ class FaceDetector:
     ) -> list[Candidate]:
         """Candidates of every tile of ``level`` (the photo at ``scale``) in ``turns``; a tile
         is turned only when its upright run scores ``turn_gate`` or more (None: always), and
-        with ``most_turned``, only that many tiles, those that score best upright."""
+        with a gate and ``most_turned``, only that many of those tiles, the best upright."""
         pixels = np.asarray(level, dtype=np.float32) / 127.5 - 1.0
         rows, cols = pixels.shape[:2]
         if rows < INPUT or cols < INPUT:
