@@ -212,3 +212,17 @@ def test_labels_file_round_trips(sources: Sources, tmp_path: Path) -> None:
     with Image.open(tmp_path / entry["file"]) as img:
         assert img.format == "JPEG"
         assert list(img.size) == entry["size"]
+
+
+def test_soft_turned_faces_are_enlarged_crops_one_at_each_quarter_turn(sources: Sources) -> None:
+    for index in range(3):
+        _, entry = make_image("soft-turned", index, 7, sources, SCALE)
+        quarters = []
+        for obj in entry["objects"]:
+            assert obj["source"].startswith("lfw"), obj
+            assert obj["blur"] == "lfw", obj
+            off = obj["angle"] % 90
+            assert min(off, 90 - off) <= 10, obj
+            quarters.append(round(obj["angle"] / 90) % 4)
+        assert len(entry["objects"]) >= 3
+        assert len(set(quarters)) == len(quarters)  # never two at the same turn
