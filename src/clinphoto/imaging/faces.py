@@ -504,30 +504,28 @@ class FaceDetector:
             turns = (0, *(t for t in turns if t))  # upright first: it opens the gate
         else:
             gate = None
-        if most_turned is not None and gate is not None:
-            # Upright everywhere first; then the best tiles that opened the gate, turned.
-            opened: list[tuple[float, int, int]] = []
-            for top in _positions(pixels.shape[0], step):
-                for left in _positions(pixels.shape[1], step):
-                    tile = pixels[top : top + INPUT, left : left + INPUT]
-                    upright = self._tile(tile, 0, left, top, scale, cutoff, found)
-                    if upright >= gate:
-                        opened.append((upright, top, left))
-            for _upright, top, left in sorted(opened, reverse=True)[:most_turned]:
-                tile = pixels[top : top + INPUT, left : left + INPUT]
-                for turn in turns[1:]:
+        tiles = [
+            (top, left, pixels[top : top + INPUT, left : left + INPUT])
+            for top in _positions(pixels.shape[0], step)
+            for left in _positions(pixels.shape[1], step)
+        ]
+        if gate is None:
+            for top, left, tile in tiles:
+                for turn in turns:
                     self._tile(tile, turn, left, top, scale, cutoff, found)
             return found
-        for top in _positions(pixels.shape[0], step):
-            for left in _positions(pixels.shape[1], step):
-                tile = pixels[top : top + INPUT, left : left + INPUT]
-                upright = -math.inf
-                for turn in turns:
-                    if turn and gate is not None and upright < gate:
-                        continue
-                    best = self._tile(tile, turn, left, top, scale, cutoff, found)
-                    if not turn:
-                        upright = best
+        # Upright everywhere first; then, turned, the tiles that opened the gate (with
+        # ``most_turned``, only the best of them).
+        opened = []
+        for top, left, tile in tiles:
+            upright = self._tile(tile, 0, left, top, scale, cutoff, found)
+            if upright >= gate:
+                opened.append((upright, top, left, tile))
+        if most_turned is not None:
+            opened = sorted(opened, key=lambda o: -o[0])[:most_turned]
+        for _upright, top, left, tile in opened:
+            for turn in turns[1:]:
+                self._tile(tile, turn, left, top, scale, cutoff, found)
         return found
 
     def _tile(
