@@ -490,7 +490,11 @@ class FaceDetector:
         """Candidates of every tile of ``level`` (the photo at ``scale``) in ``turns``; a tile
         is turned only when its upright run scores ``turn_gate`` or more (None: always), and
         with a gate and ``most_turned``, only that many of those tiles, the best upright."""
-        pixels = np.asarray(level, dtype=np.float32) / 127.5 - 1.0
+        # In place: converting a 12 MP photo's level in one expression makes two temporaries
+        # and takes several times as long, for the same values.
+        pixels = np.asarray(level).astype(np.float32)
+        np.divide(pixels, 127.5, out=pixels)
+        np.subtract(pixels, 1.0, out=pixels)
         rows, cols = pixels.shape[:2]
         if rows < INPUT or cols < INPUT:
             padded = np.full((max(rows, INPUT), max(cols, INPUT), 3), -1.0, dtype=np.float32)
