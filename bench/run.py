@@ -201,15 +201,18 @@ def bench_audit(tmp: Path) -> list[tuple[str, str, str, str]]:
         problem = audit.verify(db, inst.audit_keys.public_by_id)
     verify_rate = total / (time.perf_counter() - t0)
     assert problem is None, problem
-    # What `clinphoto audit verify` does: segments cut at signed checkpoints, 2 processes.
-    t0 = time.perf_counter()
-    with inst.unit_of_work() as db:
-        problem = audit.verify(
-            db, inst.audit_keys.public_by_id, workers=2, database_url=settings.resolved_database_url
-        )
-    parallel_rate = total / (time.perf_counter() - t0)
-    assert problem is None, problem
     inst.close()
+    # The command itself, as an operator runs it: segments cut at signed checkpoints and
+    # verified in 2 spawned processes, start-up included. (Calling audit.verify from here
+    # would time the bench instead: each spawned worker re-imports its parent's main
+    # module, and this one takes about 2 s to import.)
+    command = [sys.executable, "-m", "clinphoto", "--data-dir", str(settings.data_dir)]
+    command += ["audit", "verify", "--workers", "2"]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    parallel_rate = total / (time.perf_counter() - t0)
+    assert done.returncode == 0, done.stderr
+    assert "intact" in done.stdout, done.stdout
     return [
         (
             "audit appends, one transaction each (SQLite, fsync per commit)",
@@ -228,7 +231,7 @@ def bench_audit(tmp: Path) -> list[tuple[str, str, str, str]]:
             "audit verify, 1,000,000 entries, 2 processes (`clinphoto audit verify`)",
             f"{parallel_rate:,.0f} entries/s",
             "≥ 300,000 /s",
-            "",
+            "the command end to end, its start-up and the instance's opening included",
         ),
     ]
 
