@@ -66,6 +66,7 @@ from clinphoto.imaging.metadata_tags import (
     UNSCRUBBED_METADATA,
 )
 from clinphoto.imaging.regions import Box, Region
+from clinphoto.imaging.samples import eight_bit
 from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
 
 __all__ = [
@@ -270,7 +271,7 @@ def inspect_image(
     for the decision rules. Raises :class:`DetectorUnavailable` when a detector that is
     switched on cannot be loaded.
     """
-    shown = displayed(image)
+    shown = eight_bit(displayed(image))
 
     def found_in(regions: list[Region]) -> list[Region]:
         clipped = _clipped(regions, shown.width, shown.height)

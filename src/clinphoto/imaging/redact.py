@@ -21,7 +21,8 @@ Pixels outside the padded boxes are left exactly as they were. The returned imag
 metadata at all: it is rebuilt from pixels, so ``info`` (EXIF and its thumbnail, XMP, ICC,
 comments) and any further frames of the input (MPO, animated images) are gone. Images in
 modes other than L, LA, RGB, RGBA and CMYK are converted first: to RGBA when they have
-transparency, else to RGB ("1" becomes L).
+transparency, else to RGB ("1" becomes L; 16-bit, 32-bit and floating-point ones become L
+scaled to 8 bits, :func:`clinphoto.imaging.samples.eight_bit`).
 
 :func:`redact_to_jpeg` encodes that result as a JPEG with nothing but the picture: no EXIF, no
 thumbnail, no XMP, no comment, no MPF, and no ICC profile unless one is passed explicitly.
@@ -39,6 +40,7 @@ from typing import Literal
 from PIL import Image, ImageFilter, ImageOps
 
 from clinphoto.imaging.regions import Box, Region
+from clinphoto.imaging.samples import eight_bit
 
 __all__ = [
     "BLUR_SAMPLES",
@@ -69,7 +71,7 @@ _BLACK: dict[str, int | tuple[int, ...]] = {
 
 def _working_copy(image: Image.Image) -> Image.Image:
     """A fresh, upright image with the input's pixels and nothing else."""
-    upright = ImageOps.exif_transpose(image)
+    upright = eight_bit(ImageOps.exif_transpose(image))
     if upright.mode not in _KEPT_MODES:
         if upright.mode == "1":
             upright = upright.convert("L")
