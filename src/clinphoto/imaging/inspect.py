@@ -52,7 +52,7 @@ from PIL import Image, ImageOps
 
 from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.identifiers import Finding, PatientIdentifiers, find_identifiers
-from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_size
+from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_animation, check_size
 from clinphoto.imaging.metadata import (
     MetadataFinding,
     MetadataJson,
@@ -72,12 +72,14 @@ from clinphoto.imaging.sniff import HEAD_BYTES, Kind, sniff
 __all__ = [
     "FACE_THRESHOLD",
     "INSPECT_MAX_SIDE",
+    "MAX_PICTURE_FRAMES",
     "METADATA_REASONS",
     "ContentVerdict",
     "DetectorUnavailable",
     "Inspection",
     "InspectionJson",
     "RegionDetector",
+    "animation_frames",
     "displayed",
     "frames_to_inspect",
     "inspect_content",
@@ -99,6 +101,10 @@ FACE_THRESHOLD = 0.72
 # side and looked at again from the picture itself, text at 2,000 (faces.py, text.py). A
 # larger picture is decoded reduced.
 INSPECT_MAX_SIDE = 2048
+# An animated picture (GIF, APNG, WebP) is inspected frame by frame, as a video is: every
+# frame up to this many, else this many spread over it, and then it is not judged "not
+# identifiable", since the frames between were not seen.
+MAX_PICTURE_FRAMES = 16
 
 RegionDetector = Callable[[Image.Image], list[Region]]
 
@@ -385,7 +391,47 @@ def frames_to_inspect(source: bytes | Path) -> list[Image.Image]:
         from clinphoto.imaging.video import sample_frames  # PyAV: only when needed
 
         return sample_frames(source)
-    return [open_picture(source)]
+    return _picture_frames(source)
+
+
+def _picture_frames(source: bytes | Path, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image]:
+    """A still picture upright, or the frames of an animated one (:func:`animation_frames`)."""
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    if not _animated(data):
+        return [open_picture(source, limits)]
+    with Image.open(io.BytesIO(data)) as image:
+        return animation_frames(image, limits)
+
+
+def animation_frames(
+    image: Image.Image, limits: Limits = DEFAULT_LIMITS, max_side: int = INSPECT_MAX_SIDE
+) -> list[Image.Image]:
+    """The frames of an animated picture to inspect, each as a viewer shows it (composited
+    over the frames before it, upright), reduced to ``max_side``: every frame, or
+    ``MAX_PICTURE_FRAMES`` spread from the first to the last. Each is tagged with its
+    number and the count (``info["frame"]``, ``info["frames"]``) for the verdict.
+
+    The animation's size is checked from its headers first (:func:`check_animation`).
+    """
+    total = getattr(image, "n_frames", 1)
+    what = image.format or "the picture"
+    check_size(image.width, image.height, limits, what)
+    check_animation(total, total * image.width * image.height, limits, what)
+    if total <= MAX_PICTURE_FRAMES:
+        numbers = list(range(total))
+    else:
+        last = total - 1
+        picks = (round(i * last / (MAX_PICTURE_FRAMES - 1)) for i in range(MAX_PICTURE_FRAMES))
+        numbers = sorted(set(picks))
+    frames = []
+    for number in numbers:
+        image.seek(number)
+        frame = image.convert("RGBA" if image.has_transparency_data else "RGB")
+        factor = max(frame.size) // max_side
+        frame = displayed(frame.reduce(factor) if factor >= 2 else frame)
+        frame.info = {"frame": number, "frames": total}
+        frames.append(frame)
+    return frames
 
 
 def inspect_frames(
@@ -411,15 +457,27 @@ def inspect_frames(
         text_findings += [(offset + index, finding) for index, finding in result.text_findings]
         offset += len(result.text)
 
-    def numbered(pick: Callable[[Inspection], list[str]]) -> list[str]:
-        return [f"frame {i}: {line}" for i, r in enumerate(results, start=1) for line in pick(r)]
+    # A frame of an animated picture says its own number (animation_frames); a video's
+    # sampled frames are counted.
+    names = [int(f.info.get("frame", i - 1)) + 1 for i, f in enumerate(frames, start=1)]
 
+    def numbered(pick: Callable[[Inspection], list[str]]) -> list[str]:
+        pairs = zip(names, results, strict=True)
+        return [f"frame {n}: {line}" for n, r in pairs for line in pick(r)]
+
+    reasons = numbered(lambda r: r.reasons)
+    total = int(frames[0].info.get("frames", 0)) if frames else 0
+    if total > len(frames):
+        reasons.append(
+            f"animated picture of {total} frames: {len(frames)} of them inspected, spread over"
+            " it; the others were not seen, so it cannot be judged not identifiable"
+        )
     return Inspection(
         faces=[region for r in results for region in r.faces],
         text=[region for r in results for region in r.text],
         caption_findings=results[0].caption_findings if results else [],
-        identifiable=any(r.identifiable for r in results),
-        reasons=numbered(lambda r: r.reasons),
+        identifiable=any(r.identifiable for r in results) or total > len(frames),
+        reasons=reasons,
         notes=numbered(lambda r: r.notes),
         text_findings=text_findings,
     )
@@ -498,6 +556,16 @@ def _peak_memory() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
 
 
+def _animated(source: bytes) -> bool:
+    """Whether ``source`` is a picture of more than one frame (GIF, APNG, WebP); headers
+    only, no pixel decoded. Anything Pillow cannot open is left to the decoding that follows."""
+    try:
+        with Image.open(io.BytesIO(source)) as image:
+            return bool(getattr(image, "n_frames", 1) > 1)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
 def inspect_content(
     source: bytes, patient: PatientIdentifiers | None, limits: Limits = DEFAULT_LIMITS
 ) -> ContentVerdict:
@@ -510,6 +578,10 @@ def inspect_content(
     """
     if sniff(source[:HEAD_BYTES]).is_video:
         frames = frames_to_inspect(source)
+        result = inspect_frames(frames, patient=patient)
+        decoded = max((f.width * f.height for f in frames), default=0)
+    elif _animated(source):
+        frames = _picture_frames(source, limits)
         result = inspect_frames(frames, patient=patient)
         decoded = max((f.width * f.height for f in frames), default=0)
     else:
