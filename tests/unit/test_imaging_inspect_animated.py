@@ -39,7 +39,7 @@ def _plain(n: int, size: int = 96) -> list[Image.Image]:
     return [Image.new("RGB", (size, size), (200 - 3 * i, 180, 170)) for i in range(n)]
 
 
-@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP"])
+@pytest.mark.parametrize("fmt", ["GIF", "PNG", "WEBP", "TIFF", "MPO"])
 def test_dei2_a_face_in_a_later_frame_makes_the_picture_identifiable(fmt: str) -> None:
     face = _astronaut()
     data = _animation([Image.new("RGB", face.size, (200, 180, 170)), face], fmt)
