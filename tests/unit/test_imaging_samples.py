@@ -9,6 +9,9 @@ in a 16-bit PNG was judged "not identifiable", and its redacted copy was a white
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -98,3 +101,37 @@ def test_dei3_a_redacted_deep_picture_keeps_its_picture() -> None:
     assert abs(float(out[outside].mean()) - float(grey[outside].mean())) < 3
     assert float(np.abs(out[outside].astype(int) - grey[outside].astype(int)).mean()) < 4
     assert out[80:150, 190:260].max() < 40  # the face is covered
+
+
+def test_dei3_the_detectors_themselves_see_a_deep_picture() -> None:
+    """Callers that go straight to a detector (redaction's suggestions) get the same faces
+    and text from a 16-bit picture as from its 8-bit copy."""
+    from clinphoto.imaging.faces import detect_faces
+    from clinphoto.imaging.text import detect_text
+
+    grey = _astronaut_grey()
+    deep = Image.fromarray(grey.astype(np.uint16) * 257)
+    faces = [f for f in detect_faces(deep) if f.score >= FACE_THRESHOLD]
+    assert any(f.box.iou(Box(177, 66, 95, 95)) > 0.25 for f in faces), faces
+    assert [f.box for f in faces] == [
+        f.box for f in detect_faces(Image.fromarray(grey)) if f.score >= FACE_THRESHOLD
+    ]
+    assert [t.box for t in detect_text(deep)] == [t.box for t in detect_text(Image.fromarray(grey))]
+
+
+def test_dei3_clinphoto_redact_covers_the_face_of_a_16_bit_png(tmp_path: Path) -> None:
+    grey = _astronaut_grey()
+    source = tmp_path / "scan.png"
+    Image.fromarray(grey.astype(np.uint16) * 257).save(source)
+    out = tmp_path / "redacted.jpg"
+    done = subprocess.run(
+        [sys.executable, "-m", "clinphoto", "redact", str(source), "--faces", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    pixels = np.asarray(Image.open(out).convert("L"))
+    assert pixels[90:140, 200:250].max() < 40  # the middle of the face, covered
+    corner = (slice(0, 50), slice(0, 150))  # far from any face: the picture itself, not white
+    assert abs(float(pixels[corner].mean()) - float(grey[corner].mean())) < 3

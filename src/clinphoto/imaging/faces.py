@@ -81,6 +81,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps
 
 from clinphoto.imaging.regions import Box, Region
+from clinphoto.imaging.samples import eight_bit
 
 __all__ = [
     "CANDIDATE_THRESHOLD",
@@ -386,7 +387,7 @@ class FaceDetector:
 
     def detect(self, image: Image.Image) -> list[Region]:
         """Faces in ``image``, boxes in pixels of the displayed (EXIF-oriented) image."""
-        image = _displayed(image)
+        image = eight_bit(_displayed(image))  # a 16-bit picture, not clipped to white
         width, height = image.size
         regions = []
         for cand in self.candidates(image):

@@ -34,6 +34,7 @@ import numpy as np
 from PIL import Image
 
 from clinphoto.imaging.regions import Box, Region
+from clinphoto.imaging.samples import eight_bit
 
 __all__ = ["DEFAULT_MAX_SIDE", "TextDetector", "TextModelUnavailable", "detect_text"]
 
@@ -76,6 +77,7 @@ class TextDetector:
         """
         import cv2
 
+        image = eight_bit(image)  # a 16-bit picture, not clipped to white
         width, height = image.size
         scale = min(1.0, self.max_side / max(width, height))
         small = image
