@@ -556,12 +556,18 @@ def _peak_memory() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
 
 
+# Formats whose further frames Pillow composites or reads here. HEIF and AVIF are never
+# among them: they are decoded only in the scrubber's isolated child (open_picture).
+_FRAMED_FORMATS = frozenset({"GIF", "PNG", "WEBP", "TIFF", "MPO"})
+
+
 def _animated(source: bytes) -> bool:
-    """Whether ``source`` is a picture of more than one frame (GIF, APNG, WebP); headers
-    only, no pixel decoded. Anything Pillow cannot open is left to the decoding that follows."""
+    """Whether ``source`` is a picture of more than one frame (an animated GIF, PNG or WebP,
+    a TIFF of several pages, an MPO); headers only, no pixel decoded. Anything Pillow cannot
+    open is left to the decoding that follows."""
     try:
         with Image.open(io.BytesIO(source)) as image:
-            return bool(getattr(image, "n_frames", 1) > 1)
+            return image.format in _FRAMED_FORMATS and getattr(image, "n_frames", 1) > 1
     except (OSError, ValueError, Image.DecompressionBombError):
         return False
 
