@@ -10,7 +10,9 @@ data. The report never repeats a value, so it can be shown, logged and stored.
 
 What the scrubber keeps is not listed: the EXIF Orientation, ICC colour profiles, JFIF
 density, Adobe colour transform, and the colour, transparency and animation chunks of PNG,
-WebP and GIF. So a scrubbed file lists nothing.
+WebP and GIF. So a scrubbed file lists nothing, unless its kept ICC profile carries bytes
+that no tag points to, or text that reads like an identifier (:func:`_icc`): the scrubber
+keeps a valid profile whole, so that is listed.
 
 ``identifying`` says whether a finding identifies on its own. Make, model and software do
 not (they narrow a photo to a model of camera, used by thousands); serial numbers, owner
@@ -57,6 +59,7 @@ from typing import Any, Final
 from PIL import Image, IptcImagePlugin, JpegImagePlugin, PngImagePlugin
 
 from clinphoto.imaging.errors import ScrubError
+from clinphoto.imaging.icc import MAX_ICC_BYTES, valid_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
 from clinphoto.imaging.metadata_blocks import (
     MAX_BLOCKS,
@@ -214,6 +217,7 @@ def _jpeg(report: Report, data: bytes) -> None:
         segments = list(image.applist)
         photoshop = dict(image.info.get("photoshop") or {})
         base = int(image.info.get("mpoffset", 0))
+        profile = image.info.get("icc_profile")
         try:
             iptc = IptcImagePlugin.getiptcinfo(image)
         except Exception:  # noqa: BLE001 - reported; the other segments are still read
@@ -236,9 +240,74 @@ def _jpeg(report: Report, data: bytes) -> None:
         read_iptc(report, iptc)
     if extended:
         read_xmp(report, bytes(extended), "XMP extension")
+    if profile:
+        _icc(report, "JPEG APP2 ICC profile", profile)
     covered = _mpf(report, mp, base)
     if eoi is not None:
         _trailer(report, data, eoi, covered)
+
+
+# --- ICC profiles ---------------------------------------------------------------------------
+
+_ICC_TABLE = 128  # the tag table follows the 128-byte header
+_ICC_TEXT_TYPES = (b"desc", b"text", b"mluc")
+
+
+def _icc(report: Report, where: str, profile: bytes) -> None:
+    """What a colour profile that the scrubber keeps (:func:`clinphoto.imaging.icc.valid_icc`)
+    could carry besides colour: bytes that no tag points to (listed by size), and text in
+    its text tags (description, copyright...) that reads like an identifier (a labelled
+    number, a date, a phone number, an e-mail or postal address: ``find_identifiers``). A
+    profile's own text names a colour space or its maker, so it is listed only then.
+    """
+    if not valid_icc(profile):
+        return  # dropped by the scrubber, as decoders ignore it
+    (count,) = struct.unpack_from(">I", profile, _ICC_TABLE)
+    spans = [(0, _ICC_TABLE + 4 + 12 * count)]
+    texts: list[tuple[str, str]] = []
+    for index in range(count):
+        signature, offset, length = struct.unpack_from(
+            ">4sII", profile, _ICC_TABLE + 4 + 12 * index
+        )
+        spans.append((offset, offset + length))
+        body = profile[offset : offset + length]
+        if body[:4] in _ICC_TEXT_TYPES:
+            texts.append((signature.decode("latin-1"), _icc_text(body)))
+    stray, end = 0, 0
+    for start, stop in sorted(spans):
+        if start > end:
+            stray += len(profile[end:start].strip(b"\x00"))  # zero padding aligns tags
+        end = max(end, stop)
+    stray += len(profile[end:].strip(b"\x00"))
+    if stray:
+        report.opaque(where, "bytes no tag of the profile points to", stray)
+    if texts:
+        from clinphoto.imaging.identifiers import find_identifiers  # its patterns: on demand
+
+        for signature, text in texts:
+            if find_identifiers(text):
+                report.value(("free-text", True, "text"), where, f"{signature.strip()} text", text)
+
+
+def _icc_text(body: bytes) -> str:
+    """The text of an ICC ``desc`` (ASCII part), ``text`` or ``mluc`` (every record) tag."""
+    kind = body[:4]
+    if kind == b"text":
+        return body[8:].split(b"\x00", 1)[0].decode("latin-1")
+    if kind == b"desc" and len(body) >= 12:
+        (length,) = struct.unpack_from(">I", body, 8)
+        return body[12 : 12 + length].split(b"\x00", 1)[0].decode("latin-1")
+    if kind == b"mluc" and len(body) >= 16:
+        (records, size) = struct.unpack_from(">II", body, 8)
+        parts = []
+        for record in range(min(records, 1000)):
+            at = 16 + record * max(size, 12)
+            if at + 12 > len(body):
+                break
+            length, offset = struct.unpack_from(">II", body, at + 4)
+            parts.append(body[offset : offset + length].decode("utf-16-be", "replace"))
+        return "\n".join(parts)
+    return ""
 
 
 # --- PNG, WebP, GIF ------------------------------------------------------------------------
@@ -287,6 +356,15 @@ def _png_text(report: Report, where: str, keyword: str, text: str) -> None:
 
 
 def _png_chunk(report: Report, kind: bytes, body: bytes) -> None:
+    if kind == b"iCCP":
+        _name, _, rest = body.partition(b"\x00")
+        inflater = zlib.decompressobj()
+        try:
+            profile = inflater.decompress(rest[1:], MAX_ICC_BYTES)
+        except zlib.error:
+            return  # not a profile: the scrubber drops it
+        _icc(report, "PNG iCCP", profile)
+        return
     if kind in PNG_KEPT:
         return
     if kind in (b"tEXt", b"zTXt", b"iTXt"):
@@ -350,6 +428,8 @@ def _webp(report: Report, data: bytes) -> None:
             read_exif(report, body)
         elif kind == b"XMP ":
             read_xmp(report, body)
+        elif kind == b"ICCP":
+            _icc(report, "WebP ICCP", body)
         elif kind not in _WEBP_KEPT:
             report.opaque("WebP", f"{kind.decode('ascii', 'replace').strip()} chunk", len(body))
         pos += 8 + size + (size & 1)
