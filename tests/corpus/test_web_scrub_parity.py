@@ -226,10 +226,12 @@ def _srgb() -> bytes:
     return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 
-def _grown_profile(size: int) -> bytes:
-    """A valid profile of ``size`` bytes: sRGB with zeros appended and its size fixed up."""
+def _grown_profile(size: int, tail: bytes = b"") -> bytes:
+    """A valid profile of ``size`` bytes: sRGB with zeros appended and its size fixed up;
+    with ``tail`` written at its end, where no tag points (so both scrubbers drop it)."""
     profile = _srgb()
-    return struct.pack(">I", size) + profile[4:] + bytes(size - len(profile))
+    grown = struct.pack(">I", size) + profile[4:] + bytes(size - len(profile) - len(tail))
+    return grown + tail
 
 
 XMP = (
@@ -297,6 +299,10 @@ def _jpegs() -> dict[str, bytes]:
         "exif without orientation": {"exif": _exif(None)},
         "icc": {"icc_profile": _srgb()},
         "icc in three segments": {"icc_profile": _grown_profile(150_000)},
+        "icc with a name after its last tag": {"icc_profile": _grown_profile(900, SECRET)},
+        "icc in three segments, a name at its end": {
+            "icc_profile": _grown_profile(150_000, SECRET)
+        },
         "comment and xmp": {"comment": SECRET, "xmp": XMP},
         "everything progressive": {
             "exif": _exif(3),
@@ -455,6 +461,9 @@ def _pngs() -> dict[str, bytes]:
     made["iCCP with bytes after the stream"] = _png_with(base, _iccp(zlib.compress(icc) + SECRET))
     made["iCCP cut short"] = _png_with(base, _iccp(zlib.compress(icc)[:-5]))
     made["iCCP of a broken profile"] = _png_with(base, _iccp(zlib.compress(icc[:-4])))
+    made["iCCP with a name after its last tag"] = _png_with(
+        base, _iccp(zlib.compress(_grown_profile(900, SECRET)))
+    )
     made["iCCP not zlib"] = _png_with(base, _iccp(SECRET))
     made["iCCP empty stream"] = _png_with(base, _iccp(b""))
     made["iCCP without a name"] = _png_with(base, _iccp(zlib.compress(icc), name=b""))
@@ -568,6 +577,8 @@ def _mutate_jpeg(data: bytes, rng: random.Random) -> bytes:
         return data + rng.choice([b"", b"\xff\xd8", SECRET, rng.randbytes(30)])
     # a segment grown by bytes that its length covers
     pad = rng.randbytes(rng.randrange(1, 8))
+    if end - start - 2 + len(pad) > 0xFFFF:  # a full segment (an ICC piece) cannot grow
+        return data[:start] + data[end:]
     grown = struct.pack(">H", end - start - 2 + len(pad)) if data[start + 1] != 0xDA else None
     if grown is None:
         return data[:end] + pad + data[end:]

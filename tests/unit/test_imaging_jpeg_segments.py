@@ -362,15 +362,42 @@ def test_dei1_padded_icc_profile_is_dropped() -> None:
     assert _pixels(out) == _pixels(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (decision 009): a structurally valid ICC profile is kept whole; bytes"
-    " after its last tag, and its text tags, are not looked at (imaging.icc)",
-)
 def test_dei1_text_appended_inside_an_icc_profile_is_left_out() -> None:
+    """Bytes after the last tag, the profile's size fixed up: no tag points to them, so the
+    profile is not only colour and is dropped (imaging.icc)."""
     profile = _srgb_profile()
     grown = struct.pack(">I", len(profile) + len(SECRET)) + profile[4:] + SECRET
-    assert SECRET not in scrub_jpeg(_jpeg(icc_profile=grown))
+    out = scrub_jpeg(_jpeg(icc_profile=grown))
+    assert SECRET not in out
+    assert out == _jpeg()
+    zeros = struct.pack(">I", len(profile) + 64) + profile[4:] + bytes(64)  # padding: kept
+    assert zeros in scrub_jpeg(_jpeg(icc_profile=zeros))
+
+
+def test_dei1_text_between_icc_tags_is_left_out() -> None:
+    """A gap between the tag table and the one tag, with a name in it: dropped; the same
+    profile with the gap zeroed is kept."""
+    profile = bytearray(200)
+    profile[0:4] = struct.pack(">I", 200)
+    profile[36:40] = b"acsp"
+    profile[128:144] = struct.pack(">I4sII", 1, b"desc", 160, 20)  # the table ends at 144
+    kept = bytes(profile)
+    assert kept in scrub_jpeg(_jpeg(icc_profile=kept))
+    profile[148:152] = b"Jane"
+    assert b"Jane" not in scrub_jpeg(_jpeg(icc_profile=bytes(profile)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (decision 009): the text tags of a valid ICC profile are kept as they"
+    " are; the metadata report lists one that reads like an identifier, not a bare name",
+)
+def test_dei1_a_name_in_an_icc_description_is_left_out() -> None:
+    profile = _srgb_profile()
+    assert b"sRGB" in profile
+    renamed = profile.replace(b"s\x00R\x00G\x00B", b"J\x00a\x00n\x00e")  # mluc, UTF-16
+    assert renamed != profile
+    assert b"J\x00a\x00n\x00e" not in scrub_jpeg(_jpeg(icc_profile=renamed))
 
 
 # --- mutated lengths (hypothesis) -------------------------------------------------------------

@@ -87,7 +87,7 @@ def test_dei2_bytes_no_tag_points_to_are_listed_by_size(fmt: str) -> None:
     profile[0:4] = struct.pack(">I", len(profile))
     findings = identifying_metadata(_picture(fmt, bytes(profile)))
     assert [(f.tag, f.preview, f.identifying) for f in findings] == [
-        ("bytes no tag of the profile points to", "17 bytes", True)
+        ("colour profile the scrubber drops (not only colour)", f"{len(profile)} bytes", True)
     ]
 
 

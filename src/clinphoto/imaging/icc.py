@@ -1,10 +1,13 @@
 """Structural check of ICC colour profiles, the one embedded block we keep from the input.
 
 A profile is kept only when it looks like what decoders would use: its declared size is its
-real size, it carries the ``acsp`` signature, and its tag table points inside the profile.
-Anything else is dropped (decoders ignore a broken profile anyway), so the profile cannot be
-a container for arbitrary bytes that no colour engine reads. What a valid profile says
-(description, copyright, its own creation date) names a colour space, not a person.
+real size, it carries the ``acsp`` signature, its tag table points inside the profile, and
+every byte that is not zero belongs to the header, the tag table or a tag. Anything else is
+dropped (decoders ignore a broken profile anyway), so the profile cannot be a container for
+arbitrary bytes that no colour engine reads (zero bytes pad tags to 4-byte boundaries, and
+some encoders pad a whole profile with them). What a valid profile's tags say (description,
+copyright, its own creation date) names a colour space, not a person; the metadata report
+lists a text tag that reads like an identifier (:mod:`clinphoto.imaging.metadata`).
 """
 
 from __future__ import annotations
@@ -27,8 +30,20 @@ def valid_icc(profile: bytes) -> bool:
     (count,) = struct.unpack_from(">I", profile, _HEADER)
     if _HEADER + 4 + 12 * count > size:
         return False
+    spans = [(0, _HEADER + 4 + 12 * count)]
     for index in range(count):
         _signature, offset, length = struct.unpack_from(">4sII", profile, _HEADER + 4 + 12 * index)
         if offset < _HEADER + 4 or offset + length > size:
             return False
-    return True
+        spans.append((offset, offset + length))
+    return not _stray(profile, spans)
+
+
+def _stray(profile: bytes, spans: list[tuple[int, int]]) -> bool:
+    """Whether a byte outside ``spans`` (the header, the table, the tags) is not zero."""
+    covered = 0
+    for start, stop in sorted(spans):
+        if start > covered and profile.count(0, covered, start) != start - covered:
+            return True
+        covered = max(covered, stop)
+    return profile.count(0, covered) != len(profile) - covered

@@ -10,9 +10,9 @@ data. The report never repeats a value, so it can be shown, logged and stored.
 
 What the scrubber keeps is not listed: the EXIF Orientation, ICC colour profiles, JFIF
 density, Adobe colour transform, and the colour, transparency and animation chunks of PNG,
-WebP and GIF. So a scrubbed file lists nothing, unless its kept ICC profile carries bytes
-that no tag points to, or text that reads like an identifier (:func:`_icc`): the scrubber
-keeps a valid profile whole, so that is listed.
+WebP and GIF. So a scrubbed file lists nothing, unless the text of its kept ICC profile
+reads like an identifier (:func:`_icc`): the scrubber keeps a valid profile whole. A profile
+the scrubber drops (broken, or with bytes that no tag points to) is listed by size.
 
 ``identifying`` says whether a finding identifies on its own. Make, model and software do
 not (they narrow a photo to a model of camera, used by thousands); serial numbers, owner
@@ -254,33 +254,25 @@ _ICC_TEXT_TYPES = (b"desc", b"text", b"mluc")
 
 
 def _icc(report: Report, where: str, profile: bytes) -> None:
-    """What a colour profile that the scrubber keeps (:func:`clinphoto.imaging.icc.valid_icc`)
-    could carry besides colour: bytes that no tag points to (listed by size), and text in
-    its text tags (description, copyright...) that reads like an identifier (a labelled
-    number, a date, a phone number, an e-mail or postal address: ``find_identifiers``). A
-    profile's own text names a colour space or its maker, so it is listed only then.
+    """What a colour profile carries besides colour. One that the scrubber drops
+    (:func:`clinphoto.imaging.icc.valid_icc`: broken, or with bytes that no tag points to) is
+    listed by size; in one it keeps, text in its text tags (description, copyright...) that
+    reads like an identifier (a labelled number, a date, a phone number, an e-mail or
+    postal address: ``find_identifiers``). A profile's own text names a colour space or
+    its maker, so it is listed only then.
     """
     if not valid_icc(profile):
-        return  # dropped by the scrubber, as decoders ignore it
+        report.opaque(where, "colour profile the scrubber drops (not only colour)", len(profile))
+        return
     (count,) = struct.unpack_from(">I", profile, _ICC_TABLE)
-    spans = [(0, _ICC_TABLE + 4 + 12 * count)]
     texts: list[tuple[str, str]] = []
     for index in range(count):
         signature, offset, length = struct.unpack_from(
             ">4sII", profile, _ICC_TABLE + 4 + 12 * index
         )
-        spans.append((offset, offset + length))
         body = profile[offset : offset + length]
         if body[:4] in _ICC_TEXT_TYPES:
             texts.append((signature.decode("latin-1"), _icc_text(body)))
-    stray, end = 0, 0
-    for start, stop in sorted(spans):
-        if start > end:
-            stray += len(profile[end:start].strip(b"\x00"))  # zero padding aligns tags
-        end = max(end, stop)
-    stray += len(profile[end:].strip(b"\x00"))
-    if stray:
-        report.opaque(where, "bytes no tag of the profile points to", stray)
     if texts:
         from clinphoto.imaging.identifiers import find_identifiers  # its patterns: on demand
 

@@ -184,6 +184,13 @@ function iccProfile(size = 200): Uint8Array {
   return p;
 }
 
+/** A valid profile with a name written where no tag points (zeros there are padding). */
+function strayIcc(size: number, at: number): Uint8Array {
+  const p = iccProfile(size);
+  p.set(enc("Jane"), at);
+  return p;
+}
+
 function iccSegments(profile: Uint8Array, pieces: number, count = pieces): Uint8Array[] {
   const step = Math.ceil(profile.length / pieces);
   return Array.from({ length: pieces }, (_, i) =>
@@ -281,6 +288,8 @@ describe("JPEG: what is kept", () => {
       iccSegments(iccProfile(3000).fill(0, 36, 40), 1), // no "acsp"
       [seg(0xe2, cat(enc("ICC_PROFILE\0"), Uint8Array.of(1, 1), iccProfile(3000), enc(SECRET)))],
       [...iccSegments(iccProfile(3000), 2), ...iccSegments(iccProfile(3000), 2)], // repeated
+      iccSegments(strayIcc(3000, 2990), 1), // a name after the last tag, no tag points to it
+      iccSegments(strayIcc(3000, 600), 3), // the same, the profile in three segments
     ];
     for (const segments of broken) {
       const out = scrubJpeg(cat(SOI, ...segments, body));

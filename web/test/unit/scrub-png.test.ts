@@ -146,6 +146,7 @@ describe("PNG: what is kept", () => {
       deflateSync(iccProfile()).subarray(0, 30), // cut short
       enc(SECRET), // not zlib
       deflateSync(iccProfile(), { dictionary: enc("abcabcabc") }), // needs a preset dictionary
+      deflateSync(iccProfile().fill(0x4a, 380, 384)), // bytes after the last tag, no tag's
     ]) {
       expect(scrubImage(cat(SIGNATURE, HEADER, iccp(stream), DATA, IEND)).data).toEqual(PLAIN);
     }

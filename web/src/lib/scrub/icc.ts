@@ -1,6 +1,7 @@
 // Structural check of ICC colour profiles, the one embedded block kept from the input (as
 // src/clinphoto/imaging/icc.py): its declared size is its real size, it carries the `acsp`
-// signature, and its tag table points inside the profile. Anything else is dropped.
+// signature, its tag table points inside the profile, and every byte that is not zero
+// belongs to the header, the tag table or a tag. Anything else is dropped.
 import { u32be } from "./bytes";
 
 export const MAX_ICC_BYTES = 16 * 1024 * 1024;
@@ -15,11 +16,25 @@ export function validIcc(profile: Uint8Array): boolean {
   }
   const count = u32be(profile, HEADER);
   if (HEADER + 4 + 12 * count > size) return false;
+  const spans: [number, number][] = [[0, HEADER + 4 + 12 * count]];
   for (let index = 0; index < count; index++) {
     const entry = HEADER + 4 + 12 * index;
     const offset = u32be(profile, entry + 4);
     const length = u32be(profile, entry + 8);
     if (offset < HEADER + 4 || offset + length > size) return false;
+    spans.push([offset, offset + length]);
   }
-  return true;
+  return !stray(profile, spans);
+}
+
+/** Whether a byte outside `spans` (the header, the table, the tags) is not zero. */
+function stray(profile: Uint8Array, spans: [number, number][]): boolean {
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let covered = 0;
+  for (const [start, stop] of spans) {
+    for (let i = covered; i < start; i++) if (profile[i] !== 0) return true;
+    covered = Math.max(covered, stop);
+  }
+  for (let i = covered; i < profile.length; i++) if (profile[i] !== 0) return true;
+  return false;
 }
