@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,43 @@ def test_an_animation_beyond_the_frame_limit_is_refused_from_its_headers() -> No
         pytest.raises(ScrubError, match="more than 10 frames"),
     ):
         animation_frames(opened, DEFAULT_LIMITS.replace(max_frames=10))
+
+
+def _apng_with_a_broken_second_frame() -> bytes:
+    """A two-frame APNG whose second frame control chunk is out of sequence (its CRC right):
+    Pillow reads the first frame and refuses the second."""
+    import struct
+    import zlib
+
+    data = _animation(_plain(2, size=32), "PNG")
+    second = data.find(b"fcTL", data.find(b"fcTL") + 4) - 4
+    (length,) = struct.unpack_from(">I", data, second)
+    body = (
+        data[second + 4 : second + 8]
+        + struct.pack(">I", 7)
+        + data[second + 12 : second + 8 + length]
+    )
+    chunk = struct.pack(">I", length) + body + struct.pack(">I", zlib.crc32(body))
+    return data[:second] + chunk + data[second + 12 + length :]
+
+
+def _mpo_without_its_second_picture() -> bytes:
+    data = _animation([Image.new("RGB", (64, 48), (200, 10, 10)), *_plain(1, 64)], "MPO")
+    return data[: data.rfind(b"\xff\xd8\xff") + 20]
+
+
+@pytest.mark.parametrize(
+    "make", [_apng_with_a_broken_second_frame, _mpo_without_its_second_picture]
+)
+def test_dei2_a_picture_whose_later_frame_cannot_be_read_is_not_passed(
+    make: Callable[[], bytes],
+) -> None:
+    """The first frame is inspected; the one that cannot be read was not seen, so the
+    picture is not judged "not identifiable" (before, such a file was judged on its first
+    frame alone, or, for some, `clinphoto inspect` stopped with a traceback)."""
+    data = make()
+    frames = animation_frames(Image.open(io.BytesIO(data)))
+    assert len(frames) == 1
+    verdict = inspect_content(data, None)
+    assert verdict.identifiable
+    assert any("frame 2 cannot be read" in reason for reason in verdict.reasons), verdict.reasons

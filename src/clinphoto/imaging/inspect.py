@@ -212,7 +212,10 @@ def open_picture(source: bytes | Path, limits: Limits = DEFAULT_LIMITS) -> Image
         raise ScrubError(str(exc), reason="too-many-pixels") from exc
     with opened as image:
         check_size(image.width, image.height, limits, image.format or "the picture")
-        image.load()
+        try:
+            image.load()
+        except SyntaxError as exc:  # some of Pillow's readers say "broken" this way
+            raise OSError(str(exc)) from exc
         return displayed(image)
 
 
@@ -423,10 +426,20 @@ def animation_frames(
         last = total - 1
         picks = (round(i * last / (MAX_PICTURE_FRAMES - 1)) for i in range(MAX_PICTURE_FRAMES))
         numbers = sorted(set(picks))
-    frames = []
+    frames: list[Image.Image] = []
     for number in numbers:
-        image.seek(number)
-        frame = image.convert("RGBA" if image.has_transparency_data else "RGB")
+        try:
+            image.seek(number)
+            frame = image.convert("RGBA" if image.has_transparency_data else "RGB")
+        except Image.DecompressionBombError as exc:  # a frame drawn beyond the picture
+            raise ScrubError(str(exc), reason="too-many-pixels") from exc
+        except Exception as exc:  # Pillow's readers raise SyntaxError as well as OSError
+            if not frames:
+                raise OSError(f"its first frame cannot be read: {exc}") from exc
+            # A later frame is broken (an APNG out of sequence, an MPO's second picture
+            # missing): the frames read are inspected, and the verdict says what was not.
+            frames[0].info["unread"] = number
+            break
         factor = max(frame.size) // max_side
         frame = displayed(frame.reduce(factor) if factor >= 2 else frame)
         frame.info = {"frame": number, "frames": total}
@@ -449,7 +462,7 @@ def inspect_frames(
         inspect_image(frame, captions=captions if i == 0 else (), patient=patient)
         for i, frame in enumerate(frames)
     ]
-    if len(results) == 1:
+    if len(results) == 1 and "frames" not in frames[0].info:  # a still picture
         return results[0]
     text_findings: list[tuple[int, Finding]] = []
     offset = 0
@@ -466,8 +479,15 @@ def inspect_frames(
         return [f"frame {n}: {line}" for n, r in pairs for line in pick(r)]
 
     reasons = numbered(lambda r: r.reasons)
-    total = int(frames[0].info.get("frames", 0)) if frames else 0
-    if total > len(frames):
+    info = frames[0].info if frames else {}
+    total = int(info.get("frames", 0))
+    if "unread" in info:
+        reasons.append(
+            f"picture of {total} frames: frame {int(info['unread']) + 1} cannot be read, so"
+            " neither it nor the frames after it were seen and it cannot be judged not"
+            " identifiable"
+        )
+    elif total > len(frames):
         reasons.append(
             f"animated picture of {total} frames: {len(frames)} of them inspected, spread over"
             " it; the others were not seen, so it cannot be judged not identifiable"
