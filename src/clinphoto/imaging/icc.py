@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import struct
 
-__all__ = ["MAX_ICC_BYTES", "valid_icc"]
+__all__ = ["MAX_ICC_BYTES", "tag_table", "valid_icc"]
 
 MAX_ICC_BYTES = 16 * 1024 * 1024
 _HEADER = 128
@@ -31,12 +31,20 @@ def valid_icc(profile: bytes) -> bool:
     if _HEADER + 4 + 12 * count > size:
         return False
     spans = [(0, _HEADER + 4 + 12 * count)]
-    for index in range(count):
-        _signature, offset, length = struct.unpack_from(">4sII", profile, _HEADER + 4 + 12 * index)
+    for _signature, offset, length in tag_table(profile):
         if offset < _HEADER + 4 or offset + length > size:
             return False
         spans.append((offset, offset + length))
     return not _stray(profile, spans)
+
+
+def tag_table(profile: bytes) -> list[tuple[bytes, int, int]]:
+    """Each tag's signature, offset and length, as the profile's table lists them (of a
+    profile whose table fits in it: :func:`valid_icc` checks)."""
+    (count,) = struct.unpack_from(">I", profile, _HEADER)
+    return [
+        struct.unpack_from(">4sII", profile, _HEADER + 4 + 12 * index) for index in range(count)
+    ]
 
 
 def _stray(profile: bytes, spans: list[tuple[int, int]]) -> bool:

@@ -394,15 +394,26 @@ def frames_to_inspect(source: bytes | Path) -> list[Image.Image]:
         from clinphoto.imaging.video import sample_frames  # PyAV: only when needed
 
         return sample_frames(source)
-    return _picture_frames(source)
-
-
-def _picture_frames(source: bytes | Path, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image]:
-    """A still picture upright, or the frames of an animated one (:func:`animation_frames`)."""
     data = source if isinstance(source, bytes) else source.read_bytes()
-    if not _animated(data):
-        return [open_picture(source, limits)]
-    with Image.open(io.BytesIO(data)) as image:
+    return _animation(data) or [open_picture(source)]
+
+
+# Formats whose further frames Pillow composites or reads here. HEIF and AVIF are never
+# among them: they are decoded only in the scrubber's isolated child (open_picture).
+_FRAMED_FORMATS = frozenset({"GIF", "PNG", "WEBP", "TIFF", "MPO"})
+
+
+def _animation(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image] | None:
+    """The frames of a picture of more than one frame (an animated GIF, PNG or WebP, a TIFF
+    of several pages, an MPO; :func:`animation_frames`), or None for any other picture.
+    Anything Pillow cannot open is left to the decoding that follows."""
+    try:
+        opened = Image.open(io.BytesIO(data))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+    with opened as image:
+        if image.format not in _FRAMED_FORMATS or getattr(image, "n_frames", 1) <= 1:
+            return None
         return animation_frames(image, limits)
 
 
@@ -576,22 +587,6 @@ def _peak_memory() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024  # KiB on Linux
 
 
-# Formats whose further frames Pillow composites or reads here. HEIF and AVIF are never
-# among them: they are decoded only in the scrubber's isolated child (open_picture).
-_FRAMED_FORMATS = frozenset({"GIF", "PNG", "WEBP", "TIFF", "MPO"})
-
-
-def _animated(source: bytes) -> bool:
-    """Whether ``source`` is a picture of more than one frame (an animated GIF, PNG or WebP,
-    a TIFF of several pages, an MPO); headers only, no pixel decoded. Anything Pillow cannot
-    open is left to the decoding that follows."""
-    try:
-        with Image.open(io.BytesIO(source)) as image:
-            return image.format in _FRAMED_FORMATS and getattr(image, "n_frames", 1) > 1
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return False
-
-
 def inspect_content(
     source: bytes, patient: PatientIdentifiers | None, limits: Limits = DEFAULT_LIMITS
 ) -> ContentVerdict:
@@ -602,12 +597,9 @@ def inspect_content(
     Its metadata is listed too (headers only, no pixel): what arrives was scrubbed on the
     device, so any metadata left makes it identifiable (:func:`with_metadata`, strict).
     """
-    if sniff(source[:HEAD_BYTES]).is_video:
-        frames = frames_to_inspect(source)
-        result = inspect_frames(frames, patient=patient)
-        decoded = max((f.width * f.height for f in frames), default=0)
-    elif _animated(source):
-        frames = _picture_frames(source, limits)
+    video = sniff(source[:HEAD_BYTES]).is_video
+    frames = frames_to_inspect(source) if video else _animation(source, limits)
+    if frames is not None:
         result = inspect_frames(frames, patient=patient)
         decoded = max((f.width * f.height for f in frames), default=0)
     else:

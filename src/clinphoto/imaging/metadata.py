@@ -59,7 +59,7 @@ from typing import Any, Final
 from PIL import Image, IptcImagePlugin, JpegImagePlugin, PngImagePlugin
 
 from clinphoto.imaging.errors import ScrubError
-from clinphoto.imaging.icc import MAX_ICC_BYTES, valid_icc
+from clinphoto.imaging.icc import MAX_ICC_BYTES, tag_table, valid_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
 from clinphoto.imaging.metadata_blocks import (
     MAX_BLOCKS,
@@ -249,7 +249,6 @@ def _jpeg(report: Report, data: bytes) -> None:
 
 # --- ICC profiles ---------------------------------------------------------------------------
 
-_ICC_TABLE = 128  # the tag table follows the 128-byte header
 _ICC_TEXT_TYPES = (b"desc", b"text", b"mluc")
 
 
@@ -264,21 +263,17 @@ def _icc(report: Report, where: str, profile: bytes) -> None:
     if not valid_icc(profile):
         report.opaque(where, "colour profile the scrubber drops (not only colour)", len(profile))
         return
-    (count,) = struct.unpack_from(">I", profile, _ICC_TABLE)
     texts: list[tuple[str, str]] = []
-    for index in range(count):
-        signature, offset, length = struct.unpack_from(
-            ">4sII", profile, _ICC_TABLE + 4 + 12 * index
-        )
+    for signature, offset, length in tag_table(profile):
         body = profile[offset : offset + length]
         if body[:4] in _ICC_TEXT_TYPES:
             texts.append((signature.decode("latin-1"), _icc_text(body)))
     if texts:
         from clinphoto.imaging.identifiers import find_identifiers  # its patterns: on demand
 
-        for signature, text in texts:
+        for name, text in texts:
             if find_identifiers(text):
-                report.value(("free-text", True, "text"), where, f"{signature.strip()} text", text)
+                report.value(("free-text", True, "text"), where, f"{name.strip()} text", text)
 
 
 def _icc_text(body: bytes) -> str:
