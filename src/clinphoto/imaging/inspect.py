@@ -394,8 +394,7 @@ def frames_to_inspect(source: bytes | Path) -> list[Image.Image]:
         from clinphoto.imaging.video import sample_frames  # PyAV: only when needed
 
         return sample_frames(source)
-    data = source if isinstance(source, bytes) else source.read_bytes()
-    return _animation(data) or [open_picture(source)]
+    return _animation(source) or [open_picture(source)]
 
 
 # Formats whose further frames Pillow composites or reads here. HEIF and AVIF are never
@@ -403,12 +402,12 @@ def frames_to_inspect(source: bytes | Path) -> list[Image.Image]:
 _FRAMED_FORMATS = frozenset({"GIF", "PNG", "WEBP", "TIFF", "MPO"})
 
 
-def _animation(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image] | None:
+def _animation(source: bytes | Path, limits: Limits = DEFAULT_LIMITS) -> list[Image.Image] | None:
     """The frames of a picture of more than one frame (an animated GIF, PNG or WebP, a TIFF
     of several pages, an MPO; :func:`animation_frames`), or None for any other picture.
     Anything Pillow cannot open is left to the decoding that follows."""
     try:
-        opened = Image.open(io.BytesIO(data))
+        opened = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
     except (OSError, ValueError, Image.DecompressionBombError):
         return None
     with opened as image:
