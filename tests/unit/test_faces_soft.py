@@ -227,3 +227,27 @@ def test_the_finer_turned_search_needs_the_second_opinion() -> None:
     detector = FaceDetector(soft_face_in_input=24.0, second_opinion=None)
     assert not [c for c in detector.candidates(photo) if c.vetted]
     assert _best_near(detector, photo, centre) < FACE_THRESHOLD
+
+
+def test_a_turned_soft_face_on_a_busy_photo_is_found_wherever_its_tile_ranks() -> None:
+    # On gravel or grass nearly every tile stirs the upright model more than a soft face
+    # turned a quarter turn does, so a cap on the tiles searched turned (48 a photo, the
+    # best upright, until 2026-12-01) left this face's tile out; every stirred tile is
+    # now searched turned, and O-Net confirms the face.
+    capped = FaceDetector(soft_turn_gate=0.2, most_soft_turned=48)
+    detector = FaceDetector()
+    for texture in (data.gravel(), data.grass()):  # type: ignore[no-untyped-call]
+        photo = Image.fromarray(texture).convert("RGB").resize((4000, 3000))
+        crop = (data.lfw_subset()[3] * 255).astype(np.uint8)
+        face = Image.fromarray(crop).convert("RGB").resize((70, 70), Image.Resampling.BICUBIC)
+        photo.paste(face.rotate(270), (1500, 1200))
+        centre = (1535, 1235)
+        assert _best_near(capped, photo, centre) < FACE_THRESHOLD
+        found = [
+            c
+            for c in detector.candidates(photo)
+            if c.final >= FACE_THRESHOLD
+            and abs(c.box[0] + c.box[2] / 2 - centre[0]) < 40
+            and abs(c.box[1] + c.box[3] / 2 - centre[1]) < 40
+        ]
+        assert any(c.vetted and c.opinion >= SECOND_OPINION for c in found)  # type: ignore[operator]
