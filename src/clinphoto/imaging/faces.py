@@ -136,11 +136,13 @@ OPINION_SHIFT = 0.08  # of the face's width: how far the moved views of the opin
 # upright first; None: all of them); what it finds turned is looked at apart, at most
 # MAX_SOFT_LOOKS a photo, and counts only when O-Net is sure of it (decision 007, issue 8).
 # Up to 2026-12-01 the gate was 0.2 and the cap 48 tiles: a soft turned face's tile is often
-# not among the 48 best upright, and the cap lost 11 of the 100 `soft-turned` faces.
+# not among the 48 best upright, and the cap lost 11 of the 100 `soft-turned` faces. The
+# looks were 16 until then: on a busy photo the pool holds hundreds of texture candidates,
+# and an upside-down face whose coarse candidate was beyond the 64 looks ranked 36th in it.
 SOFT_TURNED = (1, 2, 3)
 SOFT_TURN_GATE = 0.1
 MOST_SOFT_TURNED: int | None = None
-MAX_SOFT_LOOKS = 16
+MAX_SOFT_LOOKS = 48
 DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
