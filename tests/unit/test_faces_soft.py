@@ -34,13 +34,18 @@ def _affine(
     return (a, b, cx - (a + b) * INPUT / 2, d, e, cy - (d + e) * INPUT / 2)
 
 
+def _near(box: tuple[float, float, float, float], centre: tuple[int, int]) -> bool:
+    """Whether the middle of ``box`` (x, y, w, h) is within 40 px of ``centre``."""
+    x, y, w, h = box
+    return abs(x + w / 2 - centre[0]) < 40 and abs(y + h / 2 - centre[1]) < 40
+
+
 def _best_near(detector: FaceDetector, photo: Image.Image, centre: tuple[int, int]) -> float:
     """The best score of a face the detector reports within 40 px of ``centre``."""
     near = [
         r.score
         for r in detector.detect(photo)
-        if abs(r.box.x + r.box.w / 2 - centre[0]) < 40
-        and abs(r.box.y + r.box.h / 2 - centre[1]) < 40
+        if _near((r.box.x, r.box.y, r.box.w, r.box.h), centre)
     ]
     return max(near, default=0.0)
 
@@ -177,10 +182,13 @@ def test_the_second_opinion_makes_no_face_of_a_texture_o_net_half_believes() -> 
         assert detector.detect(photo) == FaceDetector(second_opinion=None).detect(photo)
 
 
-def _turned_lfw_face(index: int, width: int, turns: int) -> tuple[Image.Image, tuple[int, int]]:
+def _turned_lfw_face(
+    index: int, width: int, turns: int, photo: Image.Image | None = None
+) -> tuple[Image.Image, tuple[int, int]]:
     """One of skimage's 25 px LFW crops enlarged to ``width`` px and turned ``turns`` quarter
-    turns anticlockwise, on a 12 MP photo; and its centre."""
-    photo = Image.fromarray(data.coffee()).resize((4000, 3000), Image.Resampling.BILINEAR)
+    turns anticlockwise, on ``photo`` (12 MP; the coffee photo when None); and its centre."""
+    if photo is None:
+        photo = Image.fromarray(data.coffee()).resize((4000, 3000), Image.Resampling.BILINEAR)
     crop = (data.lfw_subset()[index] * 255).astype(np.uint8)
     face = Image.fromarray(crop).convert("RGB").resize((width, width), Image.Resampling.BICUBIC)
     photo.paste(face.rotate(90 * turns), (1500, 1200))
@@ -237,17 +245,12 @@ def test_a_turned_soft_face_on_a_busy_photo_is_found_wherever_its_tile_ranks() -
     capped = FaceDetector(soft_turn_gate=0.2, most_soft_turned=48)
     detector = FaceDetector()
     for texture in (data.gravel(), data.grass()):  # type: ignore[no-untyped-call]
-        photo = Image.fromarray(texture).convert("RGB").resize((4000, 3000))
-        crop = (data.lfw_subset()[3] * 255).astype(np.uint8)
-        face = Image.fromarray(crop).convert("RGB").resize((70, 70), Image.Resampling.BICUBIC)
-        photo.paste(face.rotate(270), (1500, 1200))
-        centre = (1535, 1235)
+        busy = Image.fromarray(texture).convert("RGB").resize((4000, 3000))
+        photo, centre = _turned_lfw_face(3, 70, 3, busy)
         assert _best_near(capped, photo, centre) < FACE_THRESHOLD
         found = [
             c
             for c in detector.candidates(photo)
-            if c.final >= FACE_THRESHOLD
-            and abs(c.box[0] + c.box[2] / 2 - centre[0]) < 40
-            and abs(c.box[1] + c.box[3] / 2 - centre[1]) < 40
+            if c.final >= FACE_THRESHOLD and _near(c.box, centre)
         ]
         assert any(c.vetted and c.opinion >= SECOND_OPINION for c in found)  # type: ignore[operator]
