@@ -254,3 +254,29 @@ def test_a_turned_soft_face_on_a_busy_photo_is_found_wherever_its_tile_ranks() -
             if c.final >= FACE_THRESHOLD and _near(c.box, centre)
         ]
         assert any(c.vetted and c.opinion >= SECOND_OPINION for c in found)  # type: ignore[operator]
+
+
+def test_o_net_is_not_asked_about_a_candidate_as_large_as_the_photo() -> None:
+    # O-Net sees a candidate shrunk to 48 px: a box as large as the photo becomes a whole
+    # photo of smooth skin at 48 px, which it can take for a face. Soft faces are small, so
+    # it is asked only about candidates up to a quarter of the photo's long side. The
+    # photo: the evaluation's face-free synthetic skin (negatives, seed 2026, image 6), where
+    # that happened.
+    import random
+
+    from tools.deid_scenes import NEGATIVES, frame_size, perturb, synthetic_skin
+
+    rng = random.Random(f"{NEGATIVES}-2026-6")
+    photo = perturb(synthetic_skin(rng, frame_size(6)), rng)
+    long_side = max(photo.size)
+    unbounded = FaceDetector(opinion_largest=None)
+    large = [
+        c
+        for c in unbounded.candidates(photo)
+        if c.opinion is not None and c.pose is not None and c.pose[2] > long_side / 4
+    ]
+    assert large  # without the bound, O-Net is asked about a candidate that large
+    detector = FaceDetector()
+    for cand in detector.candidates(photo):
+        assert cand.pose is None or cand.pose[2] <= long_side / 4 or cand.opinion is None
+    assert detector.detect(photo) == []
