@@ -485,6 +485,40 @@ def test_preview_frame_is_the_photo_safaris_way(phone: Phone, tmp_path: Path) ->
     assert 10 * np.log10(255**2 / mse) > 30
 
 
+WATCH_PREVIEW = """() => {
+  const v = document.querySelector('video');
+  window.__preview = [];
+  for (const kind of ['pause', 'play'])
+    v.addEventListener(kind, () => window.__preview.push([kind, performance.now()]));
+}"""
+
+
+def test_the_preview_holds_still_until_the_photo_is_sealed(phone: Phone) -> None:
+    """The preview stops on the shutter (the photo's feedback, and no camera frames drawn
+    while the photo is encoded and sealed: decision 016) and is live again once the photo is
+    sealed, before its upload, whatever the route."""
+    page = phone.page
+    _verbal_consent(phone)
+    page.evaluate(WATCH_PREVIEW)
+    page.get_by_role("button", name="Take photo").click()
+    expect(page.get_by_role("status")).to_have_text("Photo sent.", timeout=30_000)
+    events = page.evaluate("() => window.__preview")
+    shutter, sealed = page.evaluate(
+        "() => ['clinphoto:shutter', 'clinphoto:sealed'].map("
+        "(n) => performance.getEntriesByName(n, 'mark').at(-1).startTime)"
+    )
+    assert [kind for kind, _ in events] == ["pause", "play"], events
+    assert shutter <= events[0][1] <= sealed <= events[1][1], (shutter, sealed, events)
+    # Live again: frames move on.
+    t0 = page.evaluate("() => document.querySelector('video').currentTime")
+    page.wait_for_function(
+        "(t) => { const v = document.querySelector('video');"
+        " return !v.paused && v.currentTime > t; }",
+        arg=t0,
+        timeout=10_000,
+    )
+
+
 def _tagged_png() -> bytes:
     """A PNG with what screenshots and editors leave in one: a text chunk naming someone and
     an EXIF chunk with a GPS position."""

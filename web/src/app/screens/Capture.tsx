@@ -243,8 +243,17 @@ export function Capture({ patientId, encounterId }: { patientId: string; encount
     performance.mark("clinphoto:shutter"); // User Timing: shutter to sealed (docs/benchmarks.md)
     setBusy(true);
     announce(t("sealing"));
+    // The preview holds still on the photo until it is sealed, as a camera's does: the
+    // shutter's feedback, and the browser stops drawing the camera's frames (a quarter of a
+    // core here for a 12 MP stream) while the photo is encoded and sealed (decision 016).
+    v.pause();
     try {
-      await queueCapture(camera.shoot(v), patientId, encounterId, more);
+      try {
+        await queueCapture(camera.shoot(v), patientId, encounterId, more);
+      } finally {
+        // Live again once sealed (or failed), not after the upload that follows.
+        if (camera.live() && v.srcObject) void v.play().catch(() => undefined);
+      }
       performance.measure("clinphoto:capture", "clinphoto:shutter", "clinphoto:sealed");
       await queued((count) => t("sealed", { count }));
     } catch (err) {
