@@ -111,10 +111,12 @@ bench: $(STAMP)
 screenshots: $(STAMP) web
 	$(NODE_ENV) $(BIN)/python -m tools.screenshots --out docs/screenshots
 
-## corpus: fetch Pillow's and pillow-heif's source distributions (real test images) into
-## ~/.cache/clinphoto/corpus (or $CLINPHOTO_CORPUS_DIR), outside the repository
+## corpus: fetch Pillow's and pillow-heif's source distributions (real test images), and the
+## packages whose sample photos give the face evaluation its real faces (tools/faces_sources.py),
+## into ~/.cache/clinphoto/corpus (or $CLINPHOTO_CORPUS_DIR), outside the repository
 corpus: $(STAMP)
 	$(BIN)/python -m tools.corpus
+	$(BIN)/python -m tools.faces_sources > /dev/null
 
 ## lock: re-pin every dependency (needs the registry)
 lock:
