@@ -97,9 +97,11 @@ __all__ = [
 # Weaker candidates, down to the detector's own 0.6, are kept as notes and redaction
 # suggestions.
 FACE_THRESHOLD = 0.72
-# The detectors never look at more than this: faces are searched at about 930 px on the long
-# side and looked at again from the picture itself, text at 2,000 (faces.py, text.py). A
-# larger picture is decoded reduced.
+# A picture is decoded reduced by a whole factor (libjpeg's DCT scaling for a JPEG) only while
+# its long side stays at least this: text is read at 2,000 px (text.py), and faces are
+# searched at about 930 px and, for soft faces, at about 2,130 px of a 4,000 px photo, then
+# looked at again from the picture itself (faces.py). So a 12 MP photo (4,000 px) is decoded
+# whole, and one of 8,000 px at half its size.
 INSPECT_MAX_SIDE = 2048
 # An animated picture (GIF, APNG, WebP) is inspected frame by frame, as a video is: every
 # frame up to this many, else this many spread over it, and then it is not judged "not
