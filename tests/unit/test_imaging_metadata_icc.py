@@ -1,10 +1,9 @@
 """What a kept colour profile can carry besides colour is reported (DEI-1, DEI-2).
 
-The scrubber keeps a structurally valid ICC profile whole (decision 009; the xfail in
-test_imaging_jpeg_segments.py says so). An insider can write a patient's MRN into its
-description, or append bytes that no tag points to, and the scrubbed file still carries
-them. `clinphoto inspect` and the custodian now list both, so such a photo is judged
-identifiable, while real profiles (sRGB, Display P3, a camera's own) list nothing.
+An insider can write a patient's MRN into a profile's description, or append bytes that no
+tag points to. The scrubber blanks the one and drops the other (test_imaging_icc.py); before
+a file is scrubbed, `clinphoto inspect` and the custodian list both, so such a photo is
+judged identifiable, while real profiles (sRGB, Display P3, a camera's own) list nothing.
 """
 
 from __future__ import annotations
@@ -17,37 +16,10 @@ from PIL import Image, ImageCms
 
 from clinphoto.imaging.inspect import inspect_content
 from clinphoto.imaging.metadata import identifying_metadata
+from tests.iccprofiles import profile as make_profile
+from tests.iccprofiles import text_tag
 
 FORMATS = ["JPEG", "PNG", "WEBP"]
-
-
-def _tag_text(kind: bytes, text: str) -> bytes:
-    if kind == b"text":
-        return b"text\0\0\0\0" + text.encode("latin-1") + b"\0"
-    if kind == b"desc":
-        ascii_ = text.encode("latin-1") + b"\0"
-        # ASCII part, then empty Unicode and ScriptCode parts (ICC v2)
-        return b"desc\0\0\0\0" + struct.pack(">I", len(ascii_)) + ascii_ + b"\0" * 79
-    utf16 = text.encode("utf-16-be")
-    record = b"enUS" + struct.pack(">II", len(utf16), 28)
-    return b"mluc\0\0\0\0" + struct.pack(">II", 1, 12) + record + utf16
-
-
-def _profile(tags: dict[bytes, bytes]) -> bytes:
-    """A minimal ICC profile: a header with the ``acsp`` signature and the given tags."""
-    table = struct.pack(">I", len(tags))
-    offset = 128 + 4 + 12 * len(tags)
-    bodies = b""
-    for signature, body in tags.items():
-        body += b"\0" * (-len(body) % 4)  # tags start on 4-byte boundaries
-        table += struct.pack(">4sII", signature, offset + len(bodies), len(body))
-        bodies += body
-    header = bytearray(128)
-    header[12:24] = b"mntrRGB XYZ "
-    header[36:40] = b"acsp"
-    profile = bytearray(header + table + bodies)
-    profile[0:4] = struct.pack(">I", len(profile))
-    return bytes(profile)
 
 
 def _picture(fmt: str, profile: bytes) -> bytes:
@@ -64,7 +36,7 @@ def test_dei1_real_profiles_list_nothing(fmt: str) -> None:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     assert identifying_metadata(_picture(fmt, srgb)) == []
     for name in ("Display P3", "Copyright Apple Inc., 2017", "sRGB IEC61966-2.1"):
-        plain = _profile({b"desc": _tag_text(b"mluc", name), b"cprt": _tag_text(b"text", name)})
+        plain = make_profile({b"desc": text_tag(b"mluc", name), b"cprt": text_tag(b"text", name)})
         assert identifying_metadata(_picture(fmt, plain)) == [], name
 
 
@@ -72,7 +44,7 @@ def test_dei1_real_profiles_list_nothing(fmt: str) -> None:
 @pytest.mark.parametrize("kind", [b"desc", b"text", b"mluc"])
 def test_dei2_an_identifier_in_a_profile_text_is_listed_masked(fmt: str, kind: bytes) -> None:
     secret = "MRN 48213377 DOB 1961-04-09"
-    data = _picture(fmt, _profile({b"desc": _tag_text(kind, secret)}))
+    data = _picture(fmt, make_profile({b"desc": text_tag(kind, secret)}))
     findings = identifying_metadata(data)
     assert [(f.category, f.tag, f.identifying) for f in findings] == [
         ("free-text", "desc text", True)
@@ -83,7 +55,7 @@ def test_dei2_an_identifier_in_a_profile_text_is_listed_masked(fmt: str, kind: b
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_dei2_bytes_no_tag_points_to_are_listed_by_size(fmt: str) -> None:
-    profile = bytearray(_profile({b"desc": _tag_text(b"text", "sRGB")}) + b"Jane Doe 48213377")
+    profile = bytearray(make_profile({b"desc": text_tag(b"text", "sRGB")}) + b"Jane Doe 48213377")
     profile[0:4] = struct.pack(">I", len(profile))
     findings = identifying_metadata(_picture(fmt, bytes(profile)))
     assert [(f.tag, f.preview, f.identifying) for f in findings] == [
@@ -92,7 +64,7 @@ def test_dei2_bytes_no_tag_points_to_are_listed_by_size(fmt: str) -> None:
 
 
 def test_dei2_the_custodian_judges_such_a_photo_identifiable() -> None:
-    profile = _profile({b"desc": _tag_text(b"desc", "patient chart 2024-03-15")})
+    profile = make_profile({b"desc": text_tag(b"desc", "patient chart 2024-03-15")})
     verdict = inspect_content(_picture("JPEG", profile), None)
     assert verdict.identifiable
     assert any("desc text" in reason for reason in verdict.reasons), verdict.reasons

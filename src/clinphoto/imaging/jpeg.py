@@ -8,9 +8,10 @@ display it:
   is not 1 - a minimal EXIF APP1 carrying that single tag, so the picture still displays
   upright (see :mod:`clinphoto.imaging.exif`);
 * the frame header (SOFn) and the table and restart segments a scan uses (DHT, DAC, DQT, DRI);
-* ICC colour profiles (APP2 ``ICC_PROFILE``) when they assemble into a valid profile
-  (:mod:`clinphoto.imaging.icc`), and the Adobe APP14 colour-transform segment that decoders
-  read (the last one before the first scan, its 12 bytes only);
+* ICC colour profiles (APP2 ``ICC_PROFILE``) when they assemble into a valid profile, with
+  its text blanked in place (:mod:`clinphoto.imaging.icc`), and the Adobe APP14
+  colour-transform segment that decoders read (the last one before the first scan, its 12
+  bytes only);
 * every SOS header with its entropy-coded data, byte for byte;
 * EOI.
 
@@ -35,7 +36,7 @@ import struct
 
 from clinphoto.imaging.errors import Reason, ScrubError
 from clinphoto.imaging.exif import EXIF_HEADER, orientation_from_tiff, orientation_tiff
-from clinphoto.imaging.icc import valid_icc
+from clinphoto.imaging.icc import clean_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_size
 
 __all__ = ["ScrubError", "exif_orientation", "scrub_jpeg", "scrub_jpeg_parts"]
@@ -444,14 +445,16 @@ def _scan(data: bytes, body: int, end: int, frame: _Frame, definitions: _Definit
     definitions.use(read)
 
 
-def _icc_is_valid(segments: list[memoryview]) -> bool:
-    """Whether the APP2 ICC_PROFILE segments form one complete, valid profile."""
+def _icc_cleaned(segments: list[memoryview]) -> list[bytes] | None:
+    """The APP2 ICC_PROFILE segments again, in the same order and of the same sizes, holding
+    the profile they assemble into with its text blanked (:func:`clean_icc`); None when they
+    do not form one complete profile that is kept."""
     header = 4 + len(_ICC_HEADER)  # marker, length, "ICC_PROFILE\0"
     parts: dict[int, memoryview] = {}
     counts = set()
     for segment in segments:
         if len(segment) < header + 2:
-            return False
+            return None
         parts[segment[header]] = segment[header + 2 :]
         counts.add(segment[header + 1])
     if (
@@ -459,10 +462,22 @@ def _icc_is_valid(segments: list[memoryview]) -> bool:
         or len(parts) != len(segments)
         or set(parts) != set(range(1, len(parts) + 1))
     ):
-        return False
+        return None
     if counts.pop() != len(parts):
-        return False
-    return valid_icc(b"".join(parts[i] for i in range(1, len(parts) + 1)))
+        return None
+    profile = clean_icc(b"".join(parts[i] for i in range(1, len(parts) + 1)))
+    if profile is None:
+        return None
+    starts, at = {}, 0
+    for index in range(1, len(parts) + 1):
+        starts[index] = at
+        at += len(parts[index])
+    out = []
+    for segment in segments:
+        index = segment[header]
+        piece = profile[starts[index] : starts[index] + len(parts[index])]
+        out.append(bytes(segment[: header + 2]) + piece)
+    return out
 
 
 def scrub_jpeg(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
@@ -492,7 +507,7 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
     frame: _Frame | None = None
     definitions = _Definitions()
     seen_sos = False
-    icc: list[memoryview] = []
+    icc: list[tuple[int, memoryview]] = []  # where in kept, the segment
     pos = 2
     while True:
         marker, pos = _read_marker(data, pos)
@@ -527,8 +542,8 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
         elif marker == _M_DHP:
             raise _fail("hierarchical JPEG (DHP) is not supported", "unsupported-feature")
         elif marker == _M_APP2 and data.startswith(_ICC_HEADER, body):
-            icc.append(view[pos - 2 : end])
-            kept.append(icc[-1])
+            icc.append((len(kept), view[pos - 2 : end]))
+            kept.append(icc[-1][1])
         elif (
             marker == _M_APP14
             and not seen_sos
@@ -553,9 +568,10 @@ def scrub_jpeg_parts(data: bytes, limits: Limits = DEFAULT_LIMITS) -> list[bytes
         raise _fail("malformed JPEG: no frame header (SOF) before EOI")
     if not seen_sos:
         raise _fail("malformed JPEG: no scan (SOS) before EOI")
-    if icc and not _icc_is_valid(icc):  # a broken profile is dropped, as decoders ignore it
-        dropped = {id(segment) for segment in icc}
-        kept = [segment for segment in kept if id(segment) not in dropped]
+    if icc:  # the profile's text blanked; a broken profile is dropped, as decoders ignore it
+        cleaned = _icc_cleaned([segment for _, segment in icc])
+        for n, (at, _) in enumerate(icc):
+            kept[at] = None if cleaned is None else cleaned[n]
     head: list[bytes | memoryview] = [_SOI]
     if _wants_jfif(had_jfif, adobe is not None, frame.ids):
         head.append(_JFIF_APP0)

@@ -8,11 +8,12 @@ was found, the tag's name and a *masked* preview: the first character and the le
 text, the year of a date, "present" for a GPS position or a number, a byte count for binary
 data. The report never repeats a value, so it can be shown, logged and stored.
 
-What the scrubber keeps is not listed: the EXIF Orientation, ICC colour profiles, JFIF
-density, Adobe colour transform, and the colour, transparency and animation chunks of PNG,
-WebP and GIF. So a scrubbed file lists nothing, unless the text of its kept ICC profile
-reads like an identifier (:func:`_icc`): the scrubber keeps a valid profile whole. A profile
-the scrubber drops (broken, or with bytes that no tag points to) is listed by size.
+What the scrubber keeps is not listed: the EXIF Orientation, ICC colour profiles (their
+text blanked), JFIF density, Adobe colour transform, and the colour, transparency and
+animation chunks of PNG, WebP and GIF. So a scrubbed file lists nothing. In a file not yet
+scrubbed, the text of an ICC profile is listed when it reads like an identifier
+(:func:`_icc`), and a profile the scrubber drops (broken, with bytes that no tag points to,
+or a tag it cannot read) is listed by size.
 
 ``identifying`` says whether a finding identifies on its own. Make, model and software do
 not (they narrow a photo to a model of camera, used by thousands); serial numbers, owner
@@ -59,7 +60,7 @@ from typing import Any, Final
 from PIL import Image, IptcImagePlugin, JpegImagePlugin, PngImagePlugin
 
 from clinphoto.imaging.errors import ScrubError
-from clinphoto.imaging.icc import MAX_ICC_BYTES, tag_table, valid_icc
+from clinphoto.imaging.icc import MAX_ICC_BYTES, clean_icc, tag_table
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
 from clinphoto.imaging.metadata_blocks import (
     MAX_BLOCKS,
@@ -254,13 +255,14 @@ _ICC_TEXT_TYPES = (b"desc", b"text", b"mluc")
 
 def _icc(report: Report, where: str, profile: bytes) -> None:
     """What a colour profile carries besides colour. One that the scrubber drops
-    (:func:`clinphoto.imaging.icc.valid_icc`: broken, or with bytes that no tag points to) is
-    listed by size; in one it keeps, text in its text tags (description, copyright...) that
-    reads like an identifier (a labelled number, a date, a phone number, an e-mail or
-    postal address: ``find_identifiers``). A profile's own text names a colour space or
-    its maker, so it is listed only then.
+    (:func:`clinphoto.imaging.icc.clean_icc`: broken, with bytes that no tag points to, or
+    with a tag of a type it cannot read) is listed by size; in one it keeps, text in its
+    text tags (description, copyright...) that reads like an identifier (a labelled number,
+    a date, a phone number, an e-mail or postal address: ``find_identifiers``). The scrubber
+    blanks all of that text, but a profile's own text names a colour space or its maker, so
+    it is listed only then.
     """
-    if not valid_icc(profile):
+    if clean_icc(profile) is None:
         report.opaque(where, "colour profile the scrubber drops (not only colour)", len(profile))
         return
     texts: list[tuple[str, str]] = []

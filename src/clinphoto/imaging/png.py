@@ -7,8 +7,8 @@ the chunk order is validated; a file that fails is refused, not repaired.
 Kept, because a decoder needs them to show the picture as intended: IHDR, PLTE, IDAT, IEND,
 the colour and rendering chunks tRNS, cHRM, gAMA, iCCP, sBIT, sRGB, cICP, mDCV, cLLI, bKGD
 and pHYs (pixel aspect ratio), and the animation chunks acTL, fcTL and fdAT. The iCCP profile
-name is free text, so it is replaced by a fixed one; the profile itself is kept when it is a
-valid profile (:mod:`clinphoto.imaging.icc`) and dropped otherwise.
+name is free text, so it is replaced by a fixed one; the profile itself is kept, its text
+blanked, when it is a valid profile (:mod:`clinphoto.imaging.icc`) and dropped otherwise.
 
 Dropped: text (tEXt, zTXt, iTXt), time (tIME), EXIF (eXIf; a minimal one with only the
 Orientation is written back when it is not 1, as for JPEG), suggested palettes with their
@@ -24,7 +24,7 @@ import zlib
 
 from clinphoto.imaging.errors import Reason, ScrubError
 from clinphoto.imaging.exif import orientation_from_tiff, orientation_tiff
-from clinphoto.imaging.icc import MAX_ICC_BYTES, valid_icc
+from clinphoto.imaging.icc import MAX_ICC_BYTES, clean_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_animation, check_size
 
 __all__ = ["SIGNATURE", "png_orientation", "scrub_png"]
@@ -96,11 +96,14 @@ def _check_ihdr(payload: bytes, limits: Limits) -> tuple[int, int]:
 
 
 def _icc_chunk(payload: bytes) -> bytes | None:
-    """iCCP with a fixed profile name, the compressed profile kept as is (and nothing after
-    its zlib stream); None if invalid.
+    """iCCP with a fixed profile name and the profile with its text blanked
+    (:func:`clean_icc`); None if the profile is not kept.
 
-    A profile that does not inflate to a valid ICC profile is dropped (decoders ignore it);
-    one that inflates beyond 16 MiB makes the file a decompression bomb.
+    A profile that does not inflate to a kept ICC profile is dropped (decoders ignore a
+    broken one); one that inflates beyond 16 MiB makes the file a decompression bomb. When
+    blanking changed nothing, the compressed stream is copied as it is (and nothing after
+    its end); otherwise the profile is stored uncompressed in a new zlib stream
+    (:func:`_stored_zlib`), which the phone's scrubber writes byte for byte the same.
     """
     nul = payload.find(b"\x00", 0, 80)
     if nul < 1 or len(payload) < nul + 2 or payload[nul + 1] != 0:
@@ -113,11 +116,31 @@ def _icc_chunk(payload: bytes) -> bytes | None:
         return None
     if inflater.unconsumed_tail:
         raise _fail("iCCP profile inflates beyond 16 MiB", "decompression-bomb")
-    if not inflater.eof or not valid_icc(profile):
+    cleaned = clean_icc(profile) if inflater.eof else None
+    if cleaned is None:
         return None
-    # Only the zlib stream itself: bytes after its end could carry any text (DEI-1).
-    stream = compressed[: len(compressed) - len(inflater.unused_data)]
+    if cleaned == profile:
+        # Only the zlib stream itself: bytes after its end could carry any text (DEI-1).
+        stream = compressed[: len(compressed) - len(inflater.unused_data)]
+    else:
+        stream = _stored_zlib(cleaned)
     return _chunk(b"iCCP", _ICC_NAME + b"\x00\x00" + stream)
+
+
+def _stored_zlib(data: bytes) -> bytes:
+    """``data`` as a zlib stream of stored (uncompressed) deflate blocks (RFC 1950, 1951).
+
+    Any deflate implementation reads it, and unlike a compressed stream it is the same
+    bytes whoever writes it, so the server's and the phone's scrubbers agree on a PNG whose
+    profile they rewrote.
+    """
+    out = bytearray(b"\x78\x01")  # deflate, 32 KiB window, no dictionary, fastest level
+    blocks = range(0, len(data), 0xFFFF) if data else range(1)
+    for start in blocks:
+        block = data[start : start + 0xFFFF]
+        final = start + 0xFFFF >= len(data)
+        out += struct.pack("<BHH", final, len(block), len(block) ^ 0xFFFF) + block
+    return bytes(out + struct.pack(">I", zlib.adler32(data)))
 
 
 def png_orientation(data: bytes) -> int:

@@ -2,7 +2,7 @@
 
 The compressed image data is copied byte for byte, so the pixels are unchanged. Kept: the
 VP8X header (with the EXIF and XMP flags cleared and the reserved bits zeroed), ICCP (when it
-is a valid profile, see :mod:`clinphoto.imaging.icc`), ANIM,
+is a valid profile, its text blanked: :mod:`clinphoto.imaging.icc`), ANIM,
 ANMF animation frames (themselves rewritten to keep only their ALPH, VP8 and VP8L sub-chunks),
 ALPH, VP8 and VP8L. Dropped: EXIF (a minimal one holding only a non-1 Orientation is written
 back, flag set, as for JPEG), XMP, unknown chunks and anything after the RIFF's declared end.
@@ -15,7 +15,7 @@ import struct
 
 from clinphoto.imaging.errors import Reason, ScrubError
 from clinphoto.imaging.exif import orientation_from_tiff, orientation_tiff
-from clinphoto.imaging.icc import valid_icc
+from clinphoto.imaging.icc import clean_icc
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits, check_animation, check_size
 
 __all__ = ["scrub_webp", "webp_orientation"]
@@ -139,9 +139,9 @@ def scrub_webp(data: bytes, limits: Limits = DEFAULT_LIMITS) -> bytes:
             kept.append(_chunk(kind, view[s:e]))
         elif kind in (b"ALPH", b"ANIM"):
             kept.append(_chunk(kind, view[s:e]))
-        elif kind == b"ICCP" and not has_icc and valid_icc(data[s:e]):
+        elif kind == b"ICCP" and not has_icc and (profile := clean_icc(data[s:e])) is not None:
             has_icc = True
-            kept.append(_chunk(kind, view[s:e]))
+            kept.append(_chunk(kind, profile))
         elif kind == b"EXIF" and orientation == 1:
             orientation = orientation_from_tiff(data[s:e])
         # XMP, further EXIF chunks and unknown chunks are dropped.

@@ -178,9 +178,10 @@ function iccProfile(size = 200): Uint8Array {
   new DataView(p.buffer).setUint32(0, size);
   p.set(enc("acsp"), 36);
   new DataView(p.buffer).setUint32(128, 1); // one tag, inside the profile
-  p.set(enc("desc"), 132);
+  p.set(enc("wtpt"), 132); // the white point: numbers, nothing to blank
   new DataView(p.buffer).setUint32(136, 144);
   new DataView(p.buffer).setUint32(140, 20);
+  p.set(enc("XYZ "), 144);
   return p;
 }
 

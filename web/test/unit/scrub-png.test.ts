@@ -61,9 +61,10 @@ function iccProfile(size = 400): Uint8Array {
   view.setUint32(0, size);
   p.set(enc("acsp"), 36);
   view.setUint32(128, 1);
-  p.set(enc("desc"), 132);
+  p.set(enc("wtpt"), 132); // the white point: numbers, nothing to blank
   view.setUint32(136, 144);
   view.setUint32(140, 20);
+  p.set(enc("XYZ "), 144);
   return p;
 }
 

@@ -88,7 +88,8 @@ function fixed(): [Code, Code] {
   return fixedCodes;
 }
 
-function adler32(data: Uint8Array, length: number): number {
+/** Adler-32 (RFC 1950) of the first `length` bytes of `data`, as zlib.adler32. */
+export function adler32(data: Uint8Array, length: number): number {
   let a = 1;
   let b = 0;
   for (let at = 0; at < length; ) {

@@ -8,15 +8,15 @@
 //  - the frame header (SOFn) and the table and restart segments a scan uses (DHT, DAC, DQT,
 //    DRI), each parsed field by field: a segment its fields do not fill exactly is refused;
 //    table definitions no scan reads are left out;
-//  - ICC profiles (APP2 ICC_PROFILE) that assemble into a valid profile, and the Adobe APP14
-//    segment decoders read (the last one before the first scan, its 12 bytes only);
+//  - ICC profiles (APP2 ICC_PROFILE) that assemble into a valid profile, its text blanked in
+//    place (icc.ts), and the Adobe APP14 segment decoders read (the last one before the first scan, its 12 bytes only);
 //  - every SOS header with its entropy-coded data, byte for byte; and EOI.
 // Everything else (EXIF, XMP, IPTC, MPF, maker notes, thumbnails, comments, DNL, data after
 // the EOI) is dropped. See docs/decisions/009-scrub-speed.md for what this cannot see.
 import { ascii, putU16be, startsWith, u16be } from "./bytes";
 import { ScrubError, type Reason } from "./errors";
 import { EXIF_HEADER, orientationFromTiff, orientationTiff } from "./exif";
-import { validIcc } from "./icc";
+import { cleanIcc } from "./icc";
 import { DEFAULT_LIMITS, checkSize, type Limits } from "./limits";
 
 const SOI = Uint8Array.of(0xff, 0xd8);
@@ -406,29 +406,40 @@ function parseScan(data: Uint8Array, body: number, end: number, frame: Frame, de
   definitions.use(read);
 }
 
-/** Whether the APP2 ICC_PROFILE segments form one complete, valid profile. */
-function iccIsValid(segments: readonly Uint8Array[]): boolean {
+/**
+ * The APP2 ICC_PROFILE segments again, in the same order and of the same sizes, holding the
+ * profile they assemble into with its text blanked (cleanIcc); null when they do not form
+ * one complete profile that is kept (as _icc_cleaned).
+ */
+function iccCleaned(segments: readonly Uint8Array[]): Uint8Array[] | null {
   const header = 4 + ICC_HEADER.length; // marker, length, "ICC_PROFILE\0"
   const parts = new Map<number, Uint8Array>();
   const counts = new Set<number>();
   for (const segment of segments) {
-    if (segment.length < header + 2) return false;
+    if (segment.length < header + 2) return null;
     parts.set(segment[header]!, segment.subarray(header + 2));
     counts.add(segment[header + 1]!);
   }
-  if (counts.size !== 1 || parts.size !== segments.length) return false;
-  for (let i = 1; i <= parts.size; i++) if (!parts.has(i)) return false;
-  if ([...counts][0] !== parts.size) return false;
+  if (counts.size !== 1 || parts.size !== segments.length) return null;
+  for (let i = 1; i <= parts.size; i++) if (!parts.has(i)) return null;
+  if ([...counts][0] !== parts.size) return null;
+  const starts = new Map<number, number>();
   let size = 0;
-  for (const part of parts.values()) size += part.length;
-  const profile = new Uint8Array(size);
-  let at = 0;
   for (let i = 1; i <= parts.size; i++) {
-    const part = parts.get(i)!;
-    profile.set(part, at);
-    at += part.length;
+    starts.set(i, size);
+    size += parts.get(i)!.length;
   }
-  return validIcc(profile);
+  const joined = new Uint8Array(size);
+  for (let i = 1; i <= parts.size; i++) joined.set(parts.get(i)!, starts.get(i)!);
+  const profile = cleanIcc(joined);
+  if (profile === null) return null;
+  return segments.map((segment) => {
+    const index = segment[header]!;
+    const start = starts.get(index)!;
+    const out = segment.slice();
+    out.set(profile.subarray(start, start + parts.get(index)!.length), header + 2);
+    return out;
+  });
 }
 
 type Kept = Uint8Array | Tables | null;
@@ -447,7 +458,7 @@ export function scrubJpeg(data: Uint8Array, limits: Limits = DEFAULT_LIMITS): Ui
   let frame: Frame | null = null;
   const definitions = new Definitions();
   let seenSos = false;
-  const icc: Uint8Array[] = [];
+  const icc: [number, Uint8Array][] = []; // where in kept, the segment
   let pos = 2;
   for (;;) {
     let marker: number;
@@ -476,7 +487,7 @@ export function scrubJpeg(data: Uint8Array, limits: Limits = DEFAULT_LIMITS): Ui
       throw fail("hierarchical JPEG (DHP) is not supported", "unsupported-feature");
     } else if (marker === M_APP2 && startsWith(data, ICC_HEADER, body)) {
       const segment = data.subarray(pos - 2, end);
-      icc.push(segment);
+      icc.push([kept.length, segment]);
       kept.push(segment);
     } else if (marker === M_APP14 && !seenSos && end - body >= ADOBE_LENGTH && startsWith(data, ADOBE_HEADER, body)) {
       // Decoders read the first 12 bytes of the last one before the first scan.
@@ -500,16 +511,15 @@ export function scrubJpeg(data: Uint8Array, limits: Limits = DEFAULT_LIMITS): Ui
   }
   if (frame === null) throw fail("malformed JPEG: no frame header (SOF) before EOI");
   if (!seenSos) throw fail("malformed JPEG: no scan (SOS) before EOI");
-  let parts = kept;
-  if (icc.length && !iccIsValid(icc)) {
-    // a broken profile is dropped, as decoders ignore it
-    const dropped = new Set<Kept>(icc);
-    parts = kept.filter((part) => !dropped.has(part));
+  if (icc.length) {
+    // the profile's text blanked; a broken profile is dropped, as decoders ignore it
+    const cleaned = iccCleaned(icc.map(([, segment]) => segment));
+    icc.forEach(([at], n) => (kept[at] = cleaned === null ? null : cleaned[n]!));
   }
   const out: Uint8Array[] = [SOI];
   if (wantsJfif(hadJfif, adobe !== null, frame.ids)) out.push(JFIF_APP0);
   if (orientation !== null && orientation !== 1) out.push(exifApp1(orientation));
-  for (const part of parts) {
+  for (const part of kept) {
     const bytes = part instanceof Tables ? part.output(data) : part;
     if (bytes !== null) out.push(bytes);
   }

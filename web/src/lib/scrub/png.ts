@@ -4,15 +4,15 @@
 // Pixels are never decoded: IDAT (and fdAT) is copied byte for byte. Every chunk's CRC is
 // checked and the chunk order validated; a file that fails is refused, not repaired.
 // Kept: IHDR, PLTE, IDAT, IEND, tRNS, cHRM, gAMA, iCCP (its free-text name replaced by a
-// fixed one, the profile kept only when valid), sBIT, sRGB, cICP, mDCV, cLLI, bKGD, pHYs,
-// acTL, fcTL, fdAT. Dropped: text (tEXt, zTXt, iTXt), tIME, eXIf (a minimal one with only the
+// fixed one, the profile kept only when valid, its text blanked), sBIT, sRGB, cICP, mDCV,
+// cLLI, bKGD, pHYs, acTL, fcTL, fdAT. Dropped: text (tEXt, zTXt, iTXt), tIME, eXIf (a minimal one with only the
 // Orientation is written back when it is not 1), sPLT, hIST, every unknown ancillary chunk,
 // and anything after IEND. An unknown critical chunk (e.g. Apple's CgBI) is refused.
-import { ascii, putU32be, u32be } from "./bytes";
+import { ascii, concat, equal, putU32be, u32be } from "./bytes";
 import { ScrubError, type Reason } from "./errors";
 import { orientationFromTiff, orientationTiff } from "./exif";
-import { MAX_ICC_BYTES, validIcc } from "./icc";
-import { inflateCapped } from "./inflate";
+import { MAX_ICC_BYTES, cleanIcc } from "./icc";
+import { adler32, inflateCapped } from "./inflate";
 import { DEFAULT_LIMITS, checkAnimation, checkSize, type Limits } from "./limits";
 
 export const SIGNATURE = ascii("\x89PNG\r\n\x1a\n");
@@ -124,10 +124,11 @@ function checkIhdr(payload: Uint8Array, limits: Limits): [number, number] {
 }
 
 /**
- * iCCP with a fixed profile name, the compressed profile kept as is (nothing after its zlib
- * stream); null if invalid. A
- * profile that does not inflate to a valid ICC profile is dropped (decoders ignore it); one
- * that inflates beyond 16 MiB makes the file a decompression bomb.
+ * iCCP with a fixed profile name and the profile with its text blanked (cleanIcc); null if
+ * the profile is not kept. One that inflates beyond 16 MiB makes the file a decompression
+ * bomb. When blanking changed nothing the compressed stream is copied as it is (nothing
+ * after its end); otherwise the profile is stored uncompressed (storedZlib), as the server
+ * writes it (png._icc_chunk).
  */
 function iccChunk(payload: Uint8Array): Uint8Array | null {
   const nul = payload.subarray(0, 80).indexOf(0);
@@ -135,13 +136,27 @@ function iccChunk(payload: Uint8Array): Uint8Array | null {
   const compressed = payload.subarray(nul + 2);
   const inflated = inflateCapped(compressed, MAX_ICC_BYTES);
   if (inflated.status === "over-cap") throw fail("iCCP profile inflates beyond 16 MiB", "decompression-bomb");
-  if (inflated.status === "bad" || !validIcc(inflated.data)) return null;
+  if (inflated.status === "bad") return null;
+  const cleaned = cleanIcc(inflated.data);
+  if (cleaned === null) return null;
   // Only the zlib stream itself: bytes after its end could carry any text (DEI-1).
-  const stream = compressed.subarray(0, inflated.consumed);
-  const named = new Uint8Array(ICC_NAME.length + 2 + stream.length);
-  named.set(ICC_NAME);
-  named.set(stream, ICC_NAME.length + 2);
-  return chunk("iCCP", named);
+  const stream = equal(cleaned, inflated.data) ? compressed.subarray(0, inflated.consumed) : storedZlib(cleaned);
+  return chunk("iCCP", concat([ICC_NAME, Uint8Array.of(0, 0), stream]));
+}
+
+/** `data` as a zlib stream of stored deflate blocks: the same bytes whoever writes them. */
+function storedZlib(data: Uint8Array): Uint8Array {
+  const parts: Uint8Array[] = [Uint8Array.of(0x78, 0x01)];
+  let start = 0;
+  do {
+    const block = data.subarray(start, start + 0xffff);
+    const final = start + 0xffff >= data.length ? 1 : 0;
+    const n = block.length;
+    parts.push(Uint8Array.of(final, n & 0xff, n >>> 8, ~n & 0xff, (~n >>> 8) & 0xff), block);
+    start += 0xffff;
+  } while (start < data.length);
+  parts.push(putU32be(adler32(data, data.length)));
+  return concat(parts);
 }
 
 function checkApng(data: Uint8Array, all: readonly Chunk[], size: [number, number], limits: Limits): void {
