@@ -161,3 +161,15 @@ def dropped() -> dict[str, bytes]:
     made["a tag inside the tag table"] = bytes(inside)
     made["a description that overlaps a curve"] = _overlapping()
     return made
+
+
+def every_type(kinds: frozenset[bytes]) -> dict[str, bytes]:
+    """One profile for each tag type in ``kinds`` (and one of a type no one knows), its body
+    numbers only: both scrubbers must agree on which types they keep, blank or drop."""
+    filler = bytes(range(16)) * 2
+    return {
+        f"a tag of type {kind.decode('latin-1')!r}": profile(
+            {b"desc": text_tag(b"text", "sRGB"), b"test": kind + bytes(4) + filler}
+        )
+        for kind in sorted(kinds | {b"zzzz"})
+    }

@@ -34,6 +34,7 @@ import pytest
 from PIL import Image, ImageCms
 from tools.corpus import corpus_dirs, default_cache
 
+from clinphoto.imaging import icc
 from clinphoto.imaging.errors import ScrubError
 from clinphoto.imaging.jpeg import entropy_end
 from clinphoto.imaging.limits import DEFAULT_LIMITS, Limits
@@ -350,6 +351,7 @@ def _jpegs() -> dict[str, bytes]:
 @functools.cache
 def _named_profiles() -> dict[str, bytes]:
     made = {**iccprofiles.with_names(), **iccprofiles.dropped()}
+    made.update(iccprofiles.every_type(icc._NUMERIC_TYPES | icc._TEXT_TYPES))
     renamed = made["lcms sRGB renamed"]
     made["lcms sRGB renamed, grown to 150,000 bytes"] = (
         struct.pack(">I", 150_000) + renamed[4:] + bytes(150_000 - len(renamed))

@@ -71,7 +71,7 @@ _NUMERIC_TYPES = frozenset(
     (
         b"XYZ ", b"curv", b"para", b"sf32", b"uf32", b"ui08", b"ui16", b"ui32", b"ui64",
         b"meas", b"sig ", b"mft1", b"mft2", b"mAB ", b"mBA ", b"view", b"chrm", b"clro",
-        b"mpet", b"cicp", b"vcgt", b"ndin",
+        b"mpet", b"cicp", b"vcgt", b"ndin", b"scrn", b"rcs2",
     )
 )  # fmt: skip
 # Tag types that hold text, dates or a device's identity (make and model with its serial

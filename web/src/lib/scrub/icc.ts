@@ -44,7 +44,7 @@ function stray(profile: Uint8Array, spans: [number, number][]): boolean {
 const types = (names: string): Set<number> => new Set(names.split(",").map((name) => u32be(ascii(name), 0)));
 // Tag types made of numbers that colour engines read: kept as they are (as _NUMERIC_TYPES).
 const NUMERIC_TYPES = types(
-  "XYZ ,curv,para,sf32,uf32,ui08,ui16,ui32,ui64,meas,sig ,mft1,mft2,mAB ,mBA ,view,chrm,clro,mpet,cicp,vcgt,ndin",
+  "XYZ ,curv,para,sf32,uf32,ui08,ui16,ui32,ui64,meas,sig ,mft1,mft2,mAB ,mBA ,view,chrm,clro,mpet,cicp,vcgt,ndin,scrn,rcs2",
 );
 // Tag types that hold text, dates or a device's identity: blanked (as _TEXT_TYPES).
 const TEXT_TYPES = types("desc,text,mluc,data,dtim,mmod,utf8,ut16,zut8,dict,ncl2,clrt,pseq,psid,crdi,devs,bfd ");
