@@ -299,22 +299,38 @@ def test_the_early_prompt_knows_exactly_the_commands_that_unlock_first() -> None
 
 
 def _on_terminal(argv: list[str], keys: list[bytes], env: dict[str, str]) -> tuple[int, bytes]:
-    """Run ``argv`` on a pty; type each of ``keys`` after the next passcode prompt."""
+    """Run ``argv`` on a pty; type each of ``keys`` after the next passcode prompt.
+
+    A child silent for 30 s is made to dump its threads' Python stacks (faulthandler, on
+    SIGABRT), which the failure shows with the kernel's view of its threads.
+    """
     import pty
     import select
+    import signal
 
     pid, fd = pty.fork()
     if pid == 0:  # the child
         try:
-            os.execve(argv[0], argv, env)
+            os.execve(argv[0], argv, {**env, "PYTHONFAULTHANDLER": "1"})
         finally:
             os._exit(127)
     seen = b""
     typed = 0
     try:
         while True:
-            ready, _, _ = select.select([fd], [], [], 60)
-            assert ready, seen
+            ready, _, _ = select.select([fd], [], [], 30)
+            if not ready:
+                state = _threads_state(pid)
+                os.kill(pid, signal.SIGABRT)
+                while select.select([fd], [], [], 10)[0]:
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except OSError:
+                        break
+                    if not chunk:
+                        break
+                    seen += chunk
+                raise AssertionError(f"silent for 30 s after {typed} key(s):\n{state}\n{seen!r}")
             try:
                 chunk = os.read(fd, 65536)
             except OSError:  # the child closed the terminal
@@ -327,8 +343,27 @@ def _on_terminal(argv: list[str], keys: list[bytes], env: dict[str, str]) -> tup
                 typed += 1
     finally:
         os.close(fd)
-    _, status = os.waitpid(pid, 0)
+        _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status), seen
+
+
+def _threads_state(pid: int) -> str:
+    """Each thread of ``pid``: its name, state, where it sleeps, its pending and blocked
+    signals (from /proc)."""
+    lines = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir()):
+        status = dict(
+            line.split(":\t", 1)
+            for line in (task / "status").read_text().splitlines()
+            if ":\t" in line
+        )
+        wchan = (task / "wchan").read_text() if (task / "wchan").exists() else "?"
+        fields = " ".join(
+            f"{key}={status.get(key, '?').strip()}"
+            for key in ("Name", "State", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt")
+        )
+        lines.append(f"{task.name} {fields} wchan={wchan}")
+    return "\n".join(lines)
 
 
 @pytest.mark.parametrize(
