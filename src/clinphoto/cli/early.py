@@ -65,18 +65,7 @@ def _load_typer_meanwhile() -> None:
         except BaseException:  # noqa: BLE001, S110 - imported again, and raised, in the main thread
             pass
 
-    # The thread is started with SIGINT blocked, and keeps it blocked: the kernel may hand a
-    # process's signal to any thread that does not block it, and Python runs its handler
-    # only in the main thread, so a ^C taken by this thread would leave the main thread
-    # waiting on the terminal for good (a ^C here hung once, on a loaded machine, in the
-    # pty test of tests/unit/test_cli_startup.py).
-    import signal
-
-    unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        threading.Thread(target=load, name="clinphoto-import", daemon=True).start()
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+    threading.Thread(target=load, name="clinphoto-import", daemon=True).start()
 
 
 def ask(argv: list[str]) -> None:
