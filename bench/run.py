@@ -734,7 +734,7 @@ def main() -> None:
         "",
         f"- Machine: {machine()}",
         f"- Commit: {commit or 'unknown'}; test image: 4000x3000 JPEG, {len(jpeg):,} bytes, "
-        "with EXIF (description, orientation)",
+        "with EXIF (description, orientation) and a colour profile (sRGB, 588 bytes)",
         "",
         "| what | measured | target | note |",
         "|---|---|---|---|",
