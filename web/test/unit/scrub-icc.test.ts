@@ -4,23 +4,17 @@
 // text; the profile keeps its length, its tag table and its numbers, and none of the text.
 import { crc32, deflateSync, inflateSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { concat } from "../../src/lib/scrub/bytes";
+import { concat, putU32be, startsWith } from "../../src/lib/scrub/bytes";
 import { cleanIcc } from "../../src/lib/scrub/icc";
 import { scrubImage } from "../../src/lib/scrub/index";
 
 const enc = (text: string): Uint8Array => new TextEncoder().encode(text);
 const utf16 = (text: string): Uint8Array => Uint8Array.from([...text].flatMap((c) => [0, c.charCodeAt(0)]));
-const be32 = (value: number): Uint8Array => Uint8Array.of(value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255);
+const be32 = putU32be;
 
 const cat = (...parts: Uint8Array[]): Uint8Array => concat(parts);
 
-function has(data: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= data.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (data[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
-}
+const has = (data: Uint8Array, needle: Uint8Array): boolean => data.some((_, i) => startsWith(data, needle, i));
 
 const pad4 = (body: Uint8Array): Uint8Array => cat(body, new Uint8Array(-body.length & 3));
 const WHITE = cat(enc("XYZ "), new Uint8Array(4), be32(63190), be32(65536), be32(54061));
@@ -84,7 +78,7 @@ describe("ICC profiles: the text is blanked, the colour kept", () => {
       chunk("IEND", new Uint8Array(0)),
     );
     const out = scrubImage(png).data;
-    const at = out.findIndex((_, i) => out[i] === 0x69 && out[i + 1] === 0x43 && out[i + 2] === 0x43 && out[i + 3] === 0x50);
+    const at = out.findIndex((_, i) => startsWith(out, enc("iCCP"), i));
     const length = new DataView(out.buffer, out.byteOffset).getUint32(at - 4);
     const payload = out.subarray(at + 4, at + 4 + length);
     expect(payload.subarray(0, 13)).toEqual(enc("ICC profile\0\0"));

@@ -9,7 +9,8 @@
 //    DRI), each parsed field by field: a segment its fields do not fill exactly is refused;
 //    table definitions no scan reads are left out;
 //  - ICC profiles (APP2 ICC_PROFILE) that assemble into a valid profile, its text blanked in
-//    place (icc.ts), and the Adobe APP14 segment decoders read (the last one before the first scan, its 12 bytes only);
+//    place (icc.ts), and the Adobe APP14 segment decoders read (the last one before the
+//    first scan, its 12 bytes only);
 //  - every SOS header with its entropy-coded data, byte for byte; and EOI.
 // Everything else (EXIF, XMP, IPTC, MPF, maker notes, thumbnails, comments, DNL, data after
 // the EOI) is dropped. See docs/decisions/009-scrub-speed.md for what this cannot see.
