@@ -22,6 +22,7 @@ from clinphoto.imaging.faces import (
     _unturn_in,
 )
 from clinphoto.imaging.inspect import FACE_THRESHOLD
+from tests.unit.test_faces_soft import _best_near, _turned_lfw_face
 
 
 def test_a_point_of_a_turned_level_is_mapped_back_to_where_it_was() -> None:
@@ -50,31 +51,6 @@ def test_a_small_face_inside_a_large_false_box_is_a_face_of_its_own() -> None:
     assert _same_face(face, (95.0, 105.0, 70.0, 66.0))
     assert not _same_face(face, (0.0, 0.0, 3000.0, 2500.0))  # a whole photo taken for a face
     assert not _same_face(face, (300.0, 100.0, 60.0, 60.0))
-
-
-def _turned_lfw_face(
-    index: int, width: int, turns: int, photo: Image.Image | None = None
-) -> tuple[Image.Image, tuple[int, int]]:
-    """One of skimage's 25 px LFW crops enlarged to ``width`` px and turned ``turns`` quarter
-    turns anticlockwise, on ``photo`` (12 MP; the coffee photo when None); and its centre."""
-    if photo is None:
-        photo = Image.fromarray(data.coffee()).resize((4000, 3000), Image.Resampling.BILINEAR)
-    crop = (data.lfw_subset()[index] * 255).astype(np.uint8)
-    face = Image.fromarray(crop).convert("RGB").resize((width, width), Image.Resampling.BICUBIC)
-    photo.paste(face.rotate(90 * turns), (1500, 1200))
-    return photo, (1500 + width // 2, 1200 + width // 2)
-
-
-def _best_near(detector: FaceDetector, photo: Image.Image, centre: tuple[int, int]) -> float:
-    return max(
-        (
-            r.score
-            for r in detector.detect(photo)
-            if abs(r.box.x + r.box.w / 2 - centre[0]) < 40
-            and abs(r.box.y + r.box.h / 2 - centre[1]) < 40
-        ),
-        default=0.0,
-    )
 
 
 def test_the_proposals_need_the_second_opinion_and_the_looks() -> None:

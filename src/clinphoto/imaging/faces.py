@@ -1061,13 +1061,7 @@ def _unturn(x: float, y: float, turn: int) -> tuple[float, float]:
     at (INPUT - y, x) before one quarter turn, (INPUT - x, INPUT - y) before two and
     (y, INPUT - x) before three.
     """
-    if turn == 1:
-        return INPUT - y, x
-    if turn == 2:
-        return INPUT - x, INPUT - y
-    if turn == 3:
-        return y, INPUT - x
-    return x, y
+    return _unturn_in(x, y, turn, INPUT, INPUT)
 
 
 def _unturn_in(x: float, y: float, turn: int, cols: int, rows: int) -> tuple[float, float]:
