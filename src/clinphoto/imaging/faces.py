@@ -504,10 +504,10 @@ class FaceDetector:
             # A face is often found twice, a little shifted, in two turns or levels; once
             # both have been looked at again, the better second look stands for the face.
             merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
-            extra = self._turned_soft(levels, merged, turned_soft, self.max_soft_looks)
+            extra = self._vetted_pool(levels, merged, turned_soft, self.max_soft_looks)
             if self.proposals:
                 proposed = self._proposed(image, smallest)
-                extra += self._turned_soft(levels, merged, proposed, self.max_proposal_looks)
+                extra += self._vetted_pool(levels, merged, proposed, self.max_proposal_looks)
             if extra:
                 merged = _merge(merged + extra, key=lambda c: c.final, centre_inside=True)
         return merged
@@ -518,14 +518,15 @@ class FaceDetector:
             return ()
         return tuple(t for t in self.soft_turned if t not in self.soft_turns)
 
-    def _turned_soft(
+    def _vetted_pool(
         self,
         levels: Sequence[tuple[float, Image.Image]],
         merged: Sequence[Candidate],
         pool: Sequence[Candidate],
         most: int,
     ) -> list[Candidate]:
-        """Second looks for the finer search's turned candidates, apart from the others.
+        """Second looks for a pool of candidates that count only when O-Net is sure of them:
+        the finer search's turned candidates, and MTCNN's proposals, each pool on its own.
 
         Searched turned at the finer scale, textures stir the model far more often than in
         the coarse search; in the same merge and budget of looks they would take the place
@@ -639,8 +640,8 @@ class FaceDetector:
             cx += along * math.cos(angle) - down * math.sin(angle)
             cy += along * math.sin(angle) + down * math.cos(angle)
             size *= max(1 + d[2] - d[0], 1 + d[3] - d[1], 0.5)
-            box = (cx - size / 2, cy - size / 2, size, size)
             framed = (cx, cy, size, tilt)
+            box = _square(cx, cy, size)
             out.append(Candidate(box, float(p), tilt, turn=turn, vetted=True, framed=framed))
         return out
 
@@ -804,7 +805,7 @@ class FaceDetector:
                 framed = self._opinion_of(levels, cand.framed, self.second_opinion)
                 if framed >= self.second_opinion:
                     cx, cy, size, tilt = cand.pose = cand.framed
-                    cand.box, cand.tilt = (cx - size / 2, cy - size / 2, size, size), tilt
+                    cand.box, cand.tilt = _square(cx, cy, size), tilt
                     cand.opinion = framed
             if cand.opinion >= self.second_opinion:
                 best = max(best, (best + cand.opinion) / 2)
@@ -1102,6 +1103,11 @@ def _centre_inside(
     """Whether the centre of ``box`` lies inside ``outer`` (both x, y, w, h)."""
     cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
     return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
+
+
+def _square(cx: float, cy: float, size: float) -> tuple[float, float, float, float]:
+    """The box (x, y, w, h) of a face ``size`` px wide centred on (cx, cy)."""
+    return (cx - size / 2, cy - size / 2, size, size)
 
 
 def _same_face(
