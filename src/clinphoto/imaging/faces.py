@@ -912,28 +912,12 @@ class FaceDetector:
     ) -> float:
         """O-Net's face probability for the face centred at (cx, cy), ``size`` px wide, eyes
         tilted ``tilt``: seen upright, its box filling O-Net's 48 px input."""
-        view = self._opinion_view(levels, cx, cy, size, tilt)
+        view = _opinion_view(levels, (cx, cy, size, tilt))
         pixels = (view.astype(np.float32) - 127.5) / 128.0
         with self._lock:
             if self._opinion is None:
                 self._opinion = _opinion_runtime(self._opinion_path or opinion_model_path())
             return self._opinion(np.ascontiguousarray(pixels.transpose(1, 0, 2)[np.newaxis]))
-
-    def _opinion_view(
-        self,
-        levels: Sequence[tuple[float, Image.Image]],
-        cx: float,
-        cy: float,
-        size: float,
-        tilt: float,
-    ) -> NDArray[np.uint8]:
-        """The face centred at (cx, cy), ``size`` px wide, eyes tilted ``tilt``, upright in a
-        48 px view (O-Net's input), its box filling the view."""
-        scale, source = _level_for(levels, size, OPINION_INPUT)
-        step = size * scale / OPINION_INPUT
-        return _view(
-            source, _upright(cx * scale, cy * scale, step, tilt, OPINION_INPUT), step, OPINION_INPUT
-        )
 
     def _judged(
         self,
@@ -949,7 +933,7 @@ class FaceDetector:
         x, y, w, h = box
         if x < 0 or y < 0 or (x + w) * scale > level.width or (y + h) * scale > level.height:
             return False
-        view = self._opinion_view(levels, *pose)
+        view = _opinion_view(levels, pose)
         quarter = OPINION_INPUT // 4
         centre = view[quarter:-quarter, quarter:-quarter].astype(np.float32)
         mean = centre.mean(axis=2)
@@ -1118,6 +1102,18 @@ def _view(
         borderValue=(127, 127, 127),
     )
     return np.asarray(view, dtype=np.uint8)
+
+
+def _opinion_view(
+    levels: Sequence[tuple[float, Image.Image]], pose: tuple[float, float, float, float]
+) -> NDArray[np.uint8]:
+    """The face at ``pose`` (centre x, y, width, tilt of the eyes), upright in a 48 px view
+    (O-Net's input), its box filling the view."""
+    cx, cy, size, tilt = pose
+    scale, source = _level_for(levels, size, OPINION_INPUT)
+    step = size * scale / OPINION_INPUT
+    affine = _upright(cx * scale, cy * scale, step, tilt, OPINION_INPUT)
+    return _view(source, affine, step, OPINION_INPUT)
 
 
 def _logit(p: float) -> float:
