@@ -16,6 +16,9 @@ Each family is reported on its own (``tools.deid_eval``):
 * ``low-light``: the face (or the whole photo) darkened to 15-35 % brightness or by a gamma of
   2.2-3, under heavy sensor noise;
 * ``skin-tones``: faces taken in turn from the lighter, medium and darker groups;
+* ``masked``: sharp faces 80-400 px wide behind a procedure mask (blue, green or white, over
+  the nose, mouth and chin, as clinicians, visitors and patients wear them), half of them
+  upright and half turned as in the ``turned`` family;
 * ``negatives``: no face: synthetic skin with a wound, the same with dressings (gauze pads,
   tape, a crepe bandage), and real photos.
 
@@ -43,6 +46,7 @@ from tools.faces_sources import TONES, FaceSource
 FULL_SIZE = (4000, 3000)
 FAMILIES = (
     "upright", "turned", "blurred", "small", "partial", "low-light", "skin-tones", "soft-turned",
+    "masked",
 )  # fmt: skip
 NEGATIVES = "negatives"
 GENERATOR = 4  # bump when a change to this file changes the images it makes
@@ -57,6 +61,7 @@ WIDTHS = {
     "low-light": (80, 400),
     "skin-tones": (80, 400),
     "soft-turned": (60, 100),
+    "masked": (80, 400),
 }
 LFW_WIDTHS = (60, 100)
 PER_IMAGE = {
@@ -68,8 +73,14 @@ PER_IMAGE = {
     "low-light": 3,
     "skin-tones": 4,
     "soft-turned": 4,  # one at each quarter turn
+    "masked": 4,
 }
 TURNED_SHARE = 0.3  # of the blurred, small and low-light faces
+MASKS = {  # a procedure mask's face and the shade of its pleats
+    "blue": ((150, 195, 222), (118, 162, 196)),
+    "green": ((128, 190, 165), (98, 158, 134)),
+    "white": ((232, 234, 230), (196, 199, 196)),
+}
 MAX_UPSCALE = 4.0  # a source face is not enlarged more than this (LFW crops excepted)
 
 FACE_BACKGROUNDS = (
@@ -279,6 +290,7 @@ class FaceSpec:
     dark_amount: float = 1.0
     edge: str = ""  # partial: the frame edge that cuts it (left, right, top, bottom)
     outside: float = 0.0  # partial: share of the face box beyond that edge
+    mask: str = ""  # masked: the procedure mask's colour (a key of MASKS)
 
 
 def _crop_around(source: FaceSource) -> tuple[int, int, int, int]:
@@ -330,6 +342,33 @@ def _motion_blur(img: Image.Image, length: float, direction: float) -> Image.Ima
     return Image.fromarray(array)
 
 
+def _draw_mask(patch: Image.Image, face: tuple[float, float, float], colour: str) -> Image.Image:
+    """A procedure mask over the nose, mouth and chin of the upright face whose centre and
+    width are ``face``; on a grey face, in grey."""
+    cx, cy, w = face
+    front, pleat = MASKS[colour]
+    if patch.mode == "L":
+        front, pleat = (round(sum(front) / 3),) * 3, (round(sum(pleat) / 3),) * 3
+    patch = patch.convert("RGB")
+    draw = ImageDraw.Draw(patch)
+    outline = [
+        (-0.46, -0.02),
+        (0.46, -0.02),
+        (0.40, 0.38),
+        (0.15, 0.56),
+        (-0.15, 0.56),
+        (-0.40, 0.38),
+    ]
+    draw.polygon([(cx + x * w, cy + y * w) for x, y in outline], fill=front)
+    for y in (0.12, 0.24, 0.36):
+        line = [(cx - 0.40 * w, cy + y * w), (cx + 0.40 * w, cy + y * w)]
+        draw.line(line, fill=pleat, width=max(1, round(w / 60)))
+    for side in (-1, 1):  # the ear loops
+        loop = [(cx + side * 0.46 * w, cy - 0.02 * w), (cx + side * 0.52 * w, cy + 0.05 * w)]
+        draw.line(loop, fill=front, width=max(1, round(w / 80)))
+    return patch
+
+
 def _rotated(point: Point, centre: Point, angle: float) -> Point:
     """``point`` turned ``angle`` degrees counter-clockwise (as seen) about ``centre``."""
     a = math.radians(angle)
@@ -369,6 +408,10 @@ def face_patch(spec: FaceSpec, rng: random.Random) -> tuple[Image.Image, list[Po
             cut = {"left": "right", "right": "left"}.get(cut, cut)
     patch = ImageEnhance.Brightness(patch).enhance(rng.uniform(0.8, 1.2))
     patch = ImageEnhance.Contrast(patch).enhance(rng.uniform(0.85, 1.15))
+    if spec.mask:
+        grey = source.tone == "grey"
+        face = (fx + spec.width / 2, fy + face_h / 2, spec.width)
+        patch = _draw_mask(patch.convert("L") if grey else patch, face, spec.mask)
     if spec.blur == "gaussian":
         patch = patch.filter(ImageFilter.GaussianBlur(spec.blur_px))
     elif spec.blur == "motion":
@@ -501,6 +544,8 @@ def paste_face(
     if spec.edge or cut:
         label["edge"] = cut or spec.edge
         label["outside"] = None if cut else round(spec.outside, 3)
+    if spec.mask:
+        label["mask"] = spec.mask
     return label
 
 
@@ -560,7 +605,13 @@ def face_plan(
         turned = family == "turned" or (
             family in ("blurred", "small", "low-light") and rng.random() < TURNED_SHARE
         )
-        angle = _turned_angle(rng, k) if turned else _upright_angle(rng)
+        if family == "masked":  # every other face turned, half of those a quarter turn
+            turned = k % 2 == 1
+        angle = (
+            _turned_angle(rng, k // 2 if family == "masked" else k)
+            if turned
+            else _upright_angle(rng)
+        )
         width = _width(rng, low, high)
         fields: dict[str, Any] = {}
         if family == "soft-turned":
@@ -596,6 +647,9 @@ def face_plan(
                 edge = ("left", "top", "right", "bottom")[(k - k // 5) % 4]
                 fields = {"edge": edge}
                 fields["outside"] = rng.uniform(0.2, 0.5)
+        elif family == "masked":
+            source = _pick(rng, sources.eligible(round(width)))
+            fields = {"mask": tuple(MASKS)[k % len(MASKS)]}
         else:
             source = _pick(rng, sources.eligible(round(width)))
         if family == "low-light" and index % 2 == 0:  # odd images: the whole photo is dark

@@ -226,3 +226,34 @@ def test_soft_turned_faces_are_enlarged_crops_one_at_each_quarter_turn(sources: 
             quarters.append(round(obj["angle"] / 90) % 4)
         assert len(entry["objects"]) >= 3
         assert len(set(quarters)) == len(quarters)  # never two at the same turn
+
+
+def test_masked_faces_wear_a_mask_below_their_eyes_half_of_them_turned(sources: Sources) -> None:
+    """The mask covers the lower half of the face, whatever its turn: the pixels in the
+    face's lower half (as the face is turned) are the mask's colour, its upper half is not."""
+    from tools.deid_scenes import MASKS
+
+    angles, colours = [], set()
+    for index in range(3):
+        img, entry = make_image("masked", index, 7, sources, SCALE)
+        array = np.asarray(img.convert("RGB")).astype(int)
+        for obj in entry["objects"]:
+            assert obj["mask"] in MASKS
+            colours.add(obj["mask"])
+            angles.append(obj["angle"])
+            cx, cy = obj["centre"]
+            down = np.radians(obj["angle"] - 90)  # the chin's way, turned with the face
+            step = 0.3 * obj["size"]
+            below = (round(cx + step * np.cos(down)), round(cy - step * np.sin(down)))
+            above = (round(cx - 1.4 * step * np.cos(down)), round(cy + 1.4 * step * np.sin(down)))
+            front = np.array(MASKS[obj["mask"]][0])
+            if obj["tone"] == "grey":
+                front = np.full(3, round(front.sum() / 3))
+            # the whole photo's brightness and noise are perturbed after the faces are pasted
+            on_mask = np.abs(array[below[1], below[0]] - front).max()
+            on_eyes = np.abs(array[above[1], above[0]] - front).max()
+            assert on_mask < 60, obj
+            assert on_mask < on_eyes, obj
+    assert len(colours) >= 2
+    upright = [a for a in angles if a <= 10 or a >= 350]
+    assert 0 < len(upright) < len(angles)
