@@ -9,8 +9,8 @@ into a temporary (or given) folder, from real photographs that ship offline.
   pasted with their surroundings and a feathered edge into 12 MP photos, in families that are
   reported on their own: upright, turned, blurred, small, partial, low-light, skin-tones,
   soft-turned (25 px crops enlarged, one at each quarter turn: the outside evaluation's
-  hardest case), masked (behind a procedure mask), and negatives that look like clinical photos (skin, wounds, dressings) or
-  are real photos;
+  hardest case), masked (behind a procedure mask), and negatives that look like clinical
+  photos (skin, wounds, dressings) or are real photos;
 * text: identifiers rendered with Pillow straight onto photos in three styles: ``label``
   (dark text on a white rectangle), ``overlay`` (white text with a black outline, as an
   annotation tool draws it) and ``datestamp`` (orange digits, as a camera burns them in), at
