@@ -342,12 +342,15 @@ def _motion_blur(img: Image.Image, length: float, direction: float) -> Image.Ima
     return Image.fromarray(array)
 
 
-def _draw_mask(patch: Image.Image, face: tuple[float, float, float], colour: str) -> Image.Image:
+def _draw_mask(
+    patch: Image.Image, face: tuple[float, float, float], colour: str, grey: bool
+) -> Image.Image:
     """A procedure mask over the nose, mouth and chin of the upright face whose centre and
-    width are ``face``; on a grey face, in grey."""
+    width are ``face``; a grey face, and its mask, in grey."""
     cx, cy, w = face
     front, pleat = MASKS[colour]
-    if patch.mode == "L":
+    if grey:
+        patch = patch.convert("L")
         front, pleat = (round(sum(front) / 3),) * 3, (round(sum(pleat) / 3),) * 3
     patch = patch.convert("RGB")
     draw = ImageDraw.Draw(patch)
@@ -409,9 +412,8 @@ def face_patch(spec: FaceSpec, rng: random.Random) -> tuple[Image.Image, list[Po
     patch = ImageEnhance.Brightness(patch).enhance(rng.uniform(0.8, 1.2))
     patch = ImageEnhance.Contrast(patch).enhance(rng.uniform(0.85, 1.15))
     if spec.mask:
-        grey = source.tone == "grey"
         face = (fx + spec.width / 2, fy + face_h / 2, spec.width)
-        patch = _draw_mask(patch.convert("L") if grey else patch, face, spec.mask)
+        patch = _draw_mask(patch, face, spec.mask, grey=source.tone == "grey")
     if spec.blur == "gaussian":
         patch = patch.filter(ImageFilter.GaussianBlur(spec.blur_px))
     elif spec.blur == "motion":
@@ -602,16 +604,14 @@ def face_plan(
     plan = []
     for j in range(per):
         k = index * per + j  # the face's number in its family: cycles run over the family
-        turned = family == "turned" or (
-            family in ("blurred", "small", "low-light") and rng.random() < TURNED_SHARE
-        )
         if family == "masked":  # every other face turned, half of those a quarter turn
-            turned = k % 2 == 1
-        angle = (
-            _turned_angle(rng, k // 2 if family == "masked" else k)
-            if turned
-            else _upright_angle(rng)
-        )
+            turned, nth_turned = k % 2 == 1, k // 2
+        else:
+            turned = family == "turned" or (
+                family in ("blurred", "small", "low-light") and rng.random() < TURNED_SHARE
+            )
+            nth_turned = k
+        angle = _turned_angle(rng, nth_turned) if turned else _upright_angle(rng)
         width = _width(rng, low, high)
         fields: dict[str, Any] = {}
         if family == "soft-turned":
