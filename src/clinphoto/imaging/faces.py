@@ -164,8 +164,8 @@ VETO_FROM = 0.045  # 180 px in a 4000 px photo: three times the smallest face so
 # and with VETO_CUT a candidate cut by the photo's edge is judged as well, O-Net seeing the
 # mid-grey ground beyond the edge. On the evaluation's seeds 2026 and 2027 (1,250 faces and
 # 100 masked ones), O-Net gave the true faces in those reaches 0.09 (one, looks 0.82, found
-# by another candidate as well), 0.18 and 0.30 (one each) and 0.87-1.0 (the other 29); the
-# false ones mostly 0.002-0.05 (the coffee photo's spoon; a cat's eye cut by the edge).
+# by another candidate as well), 0.18, 0.30, 0.56 and 0.88-1.0 (the other 41 candidates);
+# the false ones mostly 0.002-0.05 (the coffee photo's spoon; a cat's eye cut by the edge).
 VETO_SURE_BELOW = 0.9
 VETO_SURE_OPINION = 0.05
 VETO_CUT = True
