@@ -957,8 +957,10 @@ class FaceDetector:
         within ``GREY_VIEW`` of their mean, on average)."""
         scale, level = max(levels, key=lambda entry: entry[0])
         x, y, w, h = box
-        inside = x >= 0 and y >= 0 and (x + w) * scale <= level.width
-        if not cut and not (inside and (y + h) * scale <= level.height):
+        cut_by_edge = (
+            x < 0 or y < 0 or (x + w) * scale > level.width or (y + h) * scale > level.height
+        )
+        if cut_by_edge and not cut:
             return False
         view = _opinion_view(levels, pose)
         quarter = OPINION_INPUT // 4
