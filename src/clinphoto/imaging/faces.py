@@ -195,6 +195,9 @@ PROPOSAL_FACES = (1.0, 1.42)
 PROPOSAL_FROM = 0.6
 PROPOSAL_KEPT = 0.7
 MAX_PROPOSAL_LOOKS = 32
+# The finer search runs only on the tiles where P-Net, upright, gives some window whose
+# centre is in the tile SOFT_GATE or more (``soft_gate``; None: every tile).
+SOFT_GATE: float | None = 0.5
 PNET_WINDOW = 12  # px: P-Net's window, moved 2 px at a time
 RNET_INPUT = 24  # px: R-Net's input is 24 x 24 RGB, the face's box filling it
 GREY_VIEW = 5.0  # a view whose channels stray from their mean by less than this is grey
@@ -432,6 +435,7 @@ class FaceDetector:
         proposal_from: float = PROPOSAL_FROM,
         proposal_kept: float = PROPOSAL_KEPT,
         max_proposal_looks: int = MAX_PROPOSAL_LOOKS,
+        soft_gate: float | None = SOFT_GATE,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -482,6 +486,8 @@ class FaceDetector:
         self.max_proposal_looks = max_proposal_looks
         self._proposer_paths = proposer_model_paths() if self.proposals else None
         self._proposer: tuple[Any, Any] | None = None
+        # The finer search is gated by P-Net's upright map only when P-Net runs anyway.
+        self.soft_gate = soft_gate if self.proposals else None
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -508,22 +514,28 @@ class FaceDetector:
         levels: list[tuple[float, Image.Image]] = []
         found: list[Candidate] = []
         turned_soft: list[Candidate] = []
+        maps: list[_ProposerMap] | None = None
         soft = self.soft_face_in_input
         if soft is not None and soft > self.face_in_input and self.soft_turns:
             # Soft faces: the smallest wanted face at ``soft`` px, upright; and turned, when
-            # ``soft_turned`` says so, into a pool of their own (below).
+            # ``soft_turned`` says so, into a pool of their own (below). With ``soft_gate``,
+            # only where P-Net, upright, sees something that may be a face.
             fine = min(1.0, soft / smallest)
             if fine > scale:
                 vetted = self._vetted_turns()
                 turns = (*self.soft_turns, *vetted)
-                fine_level = _rgb(image, fine)
+                if self.soft_gate is None:
+                    tiles = self._tiles(_rgb(image, fine))
+                else:
+                    maps = self._proposer_maps(image, smallest)
+                    tiles = self._gated_tiles(image, fine, _upright_gate(maps, self.soft_gate))
                 gate, most = self.soft_turn_gate, self.most_soft_turned
-                for cand in self._search(fine_level, fine, turns, gate, most):
+                for cand in self._search(tiles, fine, turns, gate, most):
                     (turned_soft if cand.turn in vetted else found).append(cand)
         level = _rgb(image, scale)
         while True:
             levels.append((scale, level))
-            found.extend(self._search(level, scale, self.turns, self.turn_gate))
+            found.extend(self._search(self._tiles(level), scale, self.turns, self.turn_gate))
             if max(level.size) <= INPUT:
                 break
             scale /= 2
@@ -543,7 +555,7 @@ class FaceDetector:
             merged = _merge(merged, key=lambda c: c.final, centre_inside=True)
             extra = self._vetted_pool(levels, merged, turned_soft, self.max_soft_looks)
             if self.proposals:
-                proposed = self._proposed(image, smallest)
+                proposed = self._proposed(image, smallest, maps)
                 extra += self._vetted_pool(levels, merged, proposed, self.max_proposal_looks)
             if extra:
                 merged = _merge(merged + extra, key=lambda c: c.final, centre_inside=True)
@@ -587,63 +599,52 @@ class FaceDetector:
             out.append(cand)
         return out
 
-    def _proposed(self, image: Image.Image, smallest: float) -> list[Candidate]:
+    def _proposed(
+        self, image: Image.Image, smallest: float, maps: Sequence[_ProposerMap] | None = None
+    ) -> list[Candidate]:
         """Soft faces proposed by MTCNN's P-Net and R-Net, in every quarter turn.
 
         BlazeFace's search misses most soft faces it does not see at 32-40 px; MTCNN's first
         stage, a 12 px window, was trained on faces as small and as blurred, and proposes
         them (on the evaluation set, 22 of the 29 soft faces the search missed). P-Net runs
         over the photo reduced so that faces ``proposals`` times the smallest wanted one
-        fill its window, turned by 0, 90, 180 and 270 degrees; R-Net looks at what it finds,
-        upright at 24 px, and keeps what it scores ``proposal_kept`` or more. The rest is the
-        looks' and O-Net's to judge: every proposal is ``vetted``.
+        fill its window, turned by 0, 90, 180 and 270 degrees (``maps``, when they were
+        made already); R-Net looks at what it finds, upright at 24 px, and keeps what it
+        scores ``proposal_kept`` or more. The rest is the looks' and O-Net's to judge: every
+        proposal is ``vetted``.
         """
-        pnet, rnet = self._proposer_sessions()
-        width, height = image.size
+        if maps is None:
+            maps = self._proposer_maps(image, smallest)
+        _pnet, rnet = self._proposer_sessions()
         found: list[tuple[float, float, float, float, float, int]] = []  # x0 y0 x1 y1 p turn
-        for factor in self.proposals:
-            scale = min(1.0, PNET_WINDOW / (factor * smallest))
-            level = _rgb(image, scale)
-            if min(level.size) < PNET_WINDOW:
+        for pmap in maps:
+            regression, face, turn = pmap.regression, pmap.probability, pmap.turn
+            cs, rs = np.nonzero(face >= self.proposal_from)
+            if not len(cs):
                 continue
-            pixels = np.asarray(level).astype(np.float32)
-            np.subtract(pixels, 127.5, out=pixels)
-            np.divide(pixels, 128.0, out=pixels)
-            sx, sy = level.width / width, level.height / height
-            for turn in self.turns:
-                turned = np.rot90(pixels, turn)
-                rows, cols = turned.shape[:2]
-                # Trained in Caffe, whose images are column-major: rows and columns swapped.
-                with self._lock:
-                    regression, probability = pnet.run(
-                        None, {"input_1": np.ascontiguousarray(turned.transpose(1, 0, 2))[None]}
+            scores = face[cs, rs]
+            deltas = regression[cs, rs]
+            x0, y0 = 2.0 * cs, 2.0 * rs
+            boxes = np.stack([x0, y0, x0 + PNET_WINDOW, y0 + PNET_WINDOW], axis=1)
+            boxes[:, :2] += deltas[:, :2] * PNET_WINDOW
+            boxes[:, 2:] += deltas[:, 2:] * PNET_WINDOW
+            cols, rows, sx, sy = pmap.cols, pmap.rows, pmap.sx, pmap.sy
+            for i in _nms(boxes, scores, 0.5):
+                corners = [
+                    _unturn_in(float(boxes[i, u]), float(boxes[i, v]), turn, cols, rows)
+                    for u, v in ((0, 1), (2, 3))
+                ]
+                (ax, ay), (bx, by) = corners
+                found.append(
+                    (
+                        min(ax, bx) / sx,
+                        min(ay, by) / sy,
+                        max(ax, bx) / sx,
+                        max(ay, by) / sy,
+                        float(scores[i]),
+                        turn,
                     )
-                face = probability[0, :, :, 1]  # [column, row] of the turned level
-                cs, rs = np.nonzero(face >= self.proposal_from)
-                if not len(cs):
-                    continue
-                scores = face[cs, rs]
-                deltas = regression[0, cs, rs]
-                x0, y0 = 2.0 * cs, 2.0 * rs
-                boxes = np.stack([x0, y0, x0 + PNET_WINDOW, y0 + PNET_WINDOW], axis=1)
-                boxes[:, :2] += deltas[:, :2] * PNET_WINDOW
-                boxes[:, 2:] += deltas[:, 2:] * PNET_WINDOW
-                for i in _nms(boxes, scores, 0.5):
-                    corners = [
-                        _unturn_in(float(boxes[i, u]), float(boxes[i, v]), turn, cols, rows)
-                        for u, v in ((0, 1), (2, 3))
-                    ]
-                    (ax, ay), (bx, by) = corners
-                    found.append(
-                        (
-                            min(ax, bx) / sx,
-                            min(ay, by) / sy,
-                            max(ax, bx) / sx,
-                            max(ay, by) / sy,
-                            float(scores[i]),
-                            turn,
-                        )
-                    )
+                )
         if not found:
             return []
         table = np.array(found, dtype=np.float64)
@@ -682,6 +683,34 @@ class FaceDetector:
             out.append(Candidate(box, float(p), tilt, turn=turn, vetted=True, framed=framed))
         return out
 
+    def _proposer_maps(self, image: Image.Image, smallest: float) -> list[_ProposerMap]:
+        """P-Net over the photo at each of ``proposals``' scales, in each of ``turns``."""
+        pnet, _rnet = self._proposer_sessions()
+        width, height = image.size
+        maps = []
+        for factor in self.proposals:
+            scale = min(1.0, PNET_WINDOW / (factor * smallest))
+            level = _rgb(image, scale)
+            if min(level.size) < PNET_WINDOW:
+                continue
+            pixels = np.asarray(level).astype(np.float32)
+            np.subtract(pixels, 127.5, out=pixels)
+            np.divide(pixels, 128.0, out=pixels)
+            sx, sy = level.width / width, level.height / height
+            for turn in self.turns:
+                turned = np.rot90(pixels, turn)
+                rows, cols = turned.shape[:2]
+                # Trained in Caffe, whose images are column-major: rows and columns swapped.
+                with self._lock:
+                    regression, probability = pnet.run(
+                        None, {"input_1": np.ascontiguousarray(turned.transpose(1, 0, 2))[None]}
+                    )
+                # [column, row] of the turned level
+                maps.append(
+                    _ProposerMap(regression[0], probability[0, :, :, 1], turn, cols, rows, sx, sy)
+                )
+        return maps
+
     def _proposer_sessions(self) -> tuple[Any, Any]:
         with self._lock:
             if self._proposer is None:
@@ -689,28 +718,66 @@ class FaceDetector:
                 self._proposer = (_mtcnn_session(pnet), _mtcnn_session(rnet))
             return self._proposer
 
-    def _search(
-        self,
-        level: Image.Image,
-        scale: float,
-        turns: Sequence[int],
-        turn_gate: float | None,
-        most_turned: int | None = None,
-    ) -> list[Candidate]:
-        """Candidates of every tile of ``level`` (the photo at ``scale``) in ``turns``; a tile
-        is turned only when its upright run scores ``turn_gate`` or more (None: always), and
-        with a gate and ``most_turned``, only that many of those tiles, the best upright."""
+    def _tiles(self, level: Image.Image) -> list[tuple[int, int, NDArray[np.float32]]]:
+        """``level`` cut into the model's input: (top, left, pixels in [-1, 1]) each."""
         # In place: converting a 12 MP photo's level in one expression makes two temporaries
         # and takes several times as long, for the same values.
         pixels = np.asarray(level).astype(np.float32)
         np.divide(pixels, 127.5, out=pixels)
         np.subtract(pixels, 1.0, out=pixels)
-        rows, cols = pixels.shape[:2]
-        if rows < INPUT or cols < INPUT:
-            padded = np.full((max(rows, INPUT), max(cols, INPUT), 3), -1.0, dtype=np.float32)
-            padded[:rows, :cols] = pixels
-            pixels = padded
+        pixels = _padded(pixels)
         step = INPUT - self.overlap
+        return [
+            (top, left, pixels[top : top + INPUT, left : left + INPUT])
+            for top in _positions(pixels.shape[0], step)
+            for left in _positions(pixels.shape[1], step)
+        ]
+
+    def _gated_tiles(
+        self,
+        image: Image.Image,
+        scale: float,
+        opened: Callable[[tuple[float, float, float, float]], bool],
+    ) -> list[tuple[int, int, NDArray[np.float32]]]:
+        """The tiles of ``image`` at ``scale`` whose area (displayed-image px) ``opened``
+        lets through, each resized from the photo on its own: the same pixels as the
+        level's, without making the whole level."""
+        width, height = image.size
+        cols, rows = max(1, round(width * scale)), max(1, round(height * scale))
+        source = image if image.mode == "RGB" else image.convert("RGB")
+        factor = max(1, int(1 / scale / 1.5))  # as _rgb: box-reduced first, which is cheap
+        if factor > 1:
+            source = source.reduce(factor)
+        fx, fy = cols / width, rows / height
+        rx, ry = source.width / cols, source.height / rows
+        step = INPUT - self.overlap
+        tiles = []
+        for top in _positions(max(rows, INPUT), step):
+            for left in _positions(max(cols, INPUT), step):
+                right, bottom = min(cols, left + INPUT), min(rows, top + INPUT)
+                if not opened((left / fx, top / fy, right / fx, bottom / fy)):
+                    continue
+                area = (left * rx, top * ry, right * rx, bottom * ry)
+                tile = source.resize(
+                    (right - left, bottom - top), Image.Resampling.BILINEAR, box=area
+                )
+                pixels = np.asarray(tile).astype(np.float32)
+                np.divide(pixels, 127.5, out=pixels)
+                np.subtract(pixels, 1.0, out=pixels)
+                tiles.append((top, left, _padded(pixels)))
+        return tiles
+
+    def _search(
+        self,
+        tiles: Sequence[tuple[int, int, NDArray[np.float32]]],
+        scale: float,
+        turns: Sequence[int],
+        turn_gate: float | None,
+        most_turned: int | None = None,
+    ) -> list[Candidate]:
+        """Candidates of ``tiles`` (of the photo at ``scale``) in ``turns``; a tile is turned
+        only when its upright run scores ``turn_gate`` or more (None: always), and with a
+        gate and ``most_turned``, only that many of those tiles, the best upright."""
         cutoff = _logit(self.candidate_threshold)
         gate = None if turn_gate is None else _logit(turn_gate)
         found: list[Candidate] = []
@@ -718,11 +785,6 @@ class FaceDetector:
             turns = (0, *(t for t in turns if t))  # upright first: it opens the gate
         else:
             gate = None
-        tiles = [
-            (top, left, pixels[top : top + INPUT, left : left + INPUT])
-            for top in _positions(pixels.shape[0], step)
-            for left in _positions(pixels.shape[1], step)
-        ]
         if gate is None:
             for top, left, tile in tiles:
                 for turn in turns:
@@ -1174,6 +1236,57 @@ def _unturn_in(x: float, y: float, turn: int, cols: int, rows: int) -> tuple[flo
     if turn == 3:
         return y, cols - x
     return x, y
+
+
+@dataclass(frozen=True)
+class _ProposerMap:
+    """P-Net's output over one level of the photo in one turn, indexed [column, row] of
+    the turned level: each cell is the 12 px window at (2 column, 2 row)."""
+
+    regression: NDArray[np.float32]
+    probability: NDArray[np.float32]
+    turn: int
+    cols: int  # the turned level's size
+    rows: int
+    sx: float  # the level's size over the photo's
+    sy: float
+
+
+def _upright_gate(
+    maps: Sequence[_ProposerMap], least: float
+) -> Callable[[tuple[float, float, float, float]], bool]:
+    """Whether P-Net, upright, scores ``least`` or more a window centred in an area (x0, y0,
+    x1, y1 in displayed-image px), at any of its scales."""
+    grids = []
+    for pmap in maps:
+        if pmap.turn != 0:
+            continue
+        columns, rows = pmap.probability.shape
+        xs = (2.0 * np.arange(columns) + PNET_WINDOW / 2) / pmap.sx
+        ys = (2.0 * np.arange(rows) + PNET_WINDOW / 2) / pmap.sy
+        grids.append((xs, ys, pmap.probability >= least))
+
+    def opened(area: tuple[float, float, float, float]) -> bool:
+        x0, y0, x1, y1 = area
+        for xs, ys, hot in grids:
+            c0, c1 = np.searchsorted(xs, (x0, x1))
+            r0, r1 = np.searchsorted(ys, (y0, y1))
+            if hot[c0:c1, r0:r1].any():
+                return True
+        return False
+
+    return opened
+
+
+def _padded(pixels: NDArray[np.float32]) -> NDArray[np.float32]:
+    """``pixels`` (rows, columns, 3) at least INPUT by INPUT, black (-1) added below and to
+    the right."""
+    rows, cols = pixels.shape[:2]
+    if rows >= INPUT and cols >= INPUT:
+        return pixels
+    padded = np.full((max(rows, INPUT), max(cols, INPUT), 3), -1.0, dtype=np.float32)
+    padded[:rows, :cols] = pixels
+    return padded
 
 
 def _displayed(image: Image.Image) -> Image.Image:

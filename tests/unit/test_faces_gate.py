@@ -1,0 +1,91 @@
+"""The finer search gated by P-Net's upright map (DEI-2; issue 8, section 3: speed).
+
+The finer search (the smallest wanted face at 32 px) is the costliest part of the face
+search: 336 tiles of BlazeFace on a 12 MP photo. It runs only on the tiles where MTCNN's
+P-Net, which runs anyway to propose soft faces, sees in some window centred in the tile
+something it scores ``SOFT_GATE`` or more upright. The real networks, not doubles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from clinphoto.imaging.faces import (
+    PNET_WINDOW,
+    SOFT_GATE,
+    FaceDetector,
+    _ProposerMap,
+    _rgb,
+    _upright_gate,
+)
+from clinphoto.imaging.inspect import FACE_THRESHOLD
+from tests.unit.test_faces_soft import _best_near, _near, _soft_lfw_face
+
+
+def _map(hot: list[tuple[int, int]], turn: int = 0) -> _ProposerMap:
+    """A P-Net map of a level at a fifth of the photo's size, 40 x 30 cells, hot (0.9) at
+    the (column, row) cells ``hot`` and cold (0.1) elsewhere."""
+    probability = np.full((40, 30), 0.1, dtype=np.float32)
+    for column, row in hot:
+        probability[column, row] = 0.9
+    regression = np.zeros((40, 30, 4), dtype=np.float32)
+    return _ProposerMap(regression, probability, turn, 40, 30, 0.2, 0.2)
+
+
+def test_the_gate_opens_an_area_holding_the_centre_of_a_window_p_net_scores_highly() -> None:
+    # Cell (10, 5) is the window at level px (20, 10)-(32, 22): centred at photo px (130, 80).
+    centre = ((2 * 10 + PNET_WINDOW / 2) / 0.2, (2 * 5 + PNET_WINDOW / 2) / 0.2)
+    assert centre == (130.0, 80.0)
+    opened = _upright_gate([_map([(10, 5)])], 0.5)
+    assert opened((100.0, 50.0, 160.0, 110.0))
+    assert opened((129.0, 79.0, 131.0, 81.0))
+    assert not opened((140.0, 50.0, 400.0, 400.0))  # beside it
+    assert not opened((0.0, 0.0, 120.0, 75.0))
+    # Not at a bar above the window's score; a turned map does not open the gate.
+    assert not _upright_gate([_map([(10, 5)])], 0.95)((100.0, 50.0, 160.0, 110.0))
+    assert not _upright_gate([_map([(10, 5)], turn=2)], 0.5)((100.0, 50.0, 160.0, 110.0))
+    # Any of the scales may open it.
+    assert _upright_gate([_map([]), _map([(10, 5)])], 0.5)((100.0, 50.0, 160.0, 110.0))
+
+
+def test_the_gated_tiles_are_the_levels_own_tiles() -> None:
+    # Each tile is resized from the photo on its own; its pixels are those of the same tile
+    # cut from the whole level (rounding aside), so the gate changes which tiles are seen,
+    # not what is seen in them.
+    photo = Image.fromarray(data.astronaut()).resize((1600, 1200), Image.Resampling.BILINEAR)
+    detector = FaceDetector()
+    scale = 32.0 / 60.0
+    whole = {(top, left): tile for top, left, tile in detector._tiles(_rgb(photo, scale))}
+    gated = detector._gated_tiles(photo, scale, lambda _area: True)
+    assert len(gated) == len(whole) > 1
+    for top, left, tile in gated:
+        assert tile.shape == whole[top, left].shape
+        assert np.abs(tile - whole[top, left]).max() <= 2 / 127.5
+    assert detector._gated_tiles(photo, scale, lambda _area: False) == []
+
+
+def test_the_finer_search_sees_the_soft_face_and_little_else_of_a_quiet_photo() -> None:
+    # A 70 px face enlarged from a 25 px crop on a 12 MP photo of a coffee cup: the gate lets
+    # the finer search see the tile the face is in, and under half of the others (116 of
+    # 336: the cup, the saucer's rim and the spoon stir P-Net; the table does not).
+    photo, centre = _soft_lfw_face(15, 70, 0.5)
+    detector = FaceDetector()
+    assert detector.soft_gate == SOFT_GATE is not None
+    smallest = detector.smallest_face * max(photo.size)
+    scale = detector.soft_face_in_input / smallest  # type: ignore[operator]
+    opened = _upright_gate(detector._proposer_maps(photo, smallest), SOFT_GATE)
+    gated = detector._gated_tiles(photo, scale, opened)
+    every = len(detector._tiles(_rgb(photo, scale)))
+    assert 0 < len(gated) < every / 2
+    found = detector._search(gated, scale, (0,), None)
+    assert any(c.score >= detector.candidate_threshold and _near(c.box, centre) for c in found)
+    assert _best_near(detector, photo, centre) >= FACE_THRESHOLD
+
+
+def test_the_gate_needs_p_net() -> None:
+    # Without MTCNN's proposals P-Net does not run, and the finer search sees every tile.
+    assert FaceDetector().soft_gate == SOFT_GATE
+    assert FaceDetector(proposals=()).soft_gate is None
+    assert FaceDetector(second_opinion=None).soft_gate is None
