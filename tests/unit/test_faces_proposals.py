@@ -17,6 +17,7 @@ from clinphoto.imaging.faces import (
     OPINION_FROM,
     SECOND_OPINION,
     FaceDetector,
+    _greedy_nms,
     _nms,
     _same_face,
     _unturn_in,
@@ -44,6 +45,29 @@ def test_non_maximum_suppression_keeps_the_best_of_overlapping_boxes() -> None:
     assert _nms(boxes, scores, 0.5) == [1, 2]
     assert _nms(boxes, scores, 0.99) == [1, 2, 0, 3]
     assert _nms(boxes[:0], scores[:0], 0.5) == []
+
+
+def test_opencvs_suppression_keeps_what_the_greedy_loop_keeps() -> None:
+    # The C++ suppression used for P-Net's thousands of boxes against the numpy loop, on
+    # random boxes, with ties in score (rounded) and on whole pixels (shared edges).
+    rng = np.random.default_rng(2026)
+    for trial in range(120):
+        n = int(rng.integers(1, 500))
+        corner = rng.uniform(0, 300, (n, 2))
+        size = rng.uniform(4, 40, (n, 2))
+        if trial % 3 == 0:
+            corner, size = np.round(corner), np.round(size)
+        boxes = np.concatenate([corner, corner + size], axis=1)
+        scores = rng.uniform(0.6, 1.0, n).astype(np.float32)
+        if trial % 4 == 0:
+            scores = np.round(scores, 1)
+        for most_overlap in (0.3, 0.5, 0.7):
+            assert _nms(boxes, scores, most_overlap) == _greedy_nms(boxes, scores, most_overlap)
+    # A box turned inside out by a regression: the loop decides for all.
+    inside_out = np.array([[0, 0, 10, 10], [12, 12, 2, 2]], dtype=np.float64)
+    assert _nms(inside_out, np.array([0.7, 0.9]), 0.5) == _greedy_nms(
+        inside_out, np.array([0.7, 0.9]), 0.5
+    )
 
 
 def test_a_small_face_inside_a_large_false_box_is_a_face_of_its_own() -> None:
