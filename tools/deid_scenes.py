@@ -46,7 +46,7 @@ from tools.faces_sources import TONES, FaceSource
 FULL_SIZE = (4000, 3000)
 FAMILIES = (
     "upright", "turned", "blurred", "small", "partial", "low-light", "skin-tones", "soft-turned",
-    "masked",
+    "masked", "close-up",
 )  # fmt: skip
 NEGATIVES = "negatives"
 GENERATOR = 4  # bump when a change to this file changes the images it makes
@@ -62,6 +62,9 @@ WIDTHS = {
     "skin-tones": (80, 400),
     "soft-turned": (60, 100),
     "masked": (80, 400),
+    # a face filling a third to two thirds of the frame's short side: a facial lesion or a
+    # wound of the face or neck photographed up close, which shows the whole face
+    "close-up": (1050, 2100),
 }
 LFW_WIDTHS = (60, 100)
 PER_IMAGE = {
@@ -74,6 +77,7 @@ PER_IMAGE = {
     "skin-tones": 4,
     "soft-turned": 4,  # one at each quarter turn
     "masked": 4,
+    "close-up": 1,
 }
 TURNED_SHARE = 0.3  # of the blurred, small and low-light faces
 MASKS = {  # a procedure mask's face and the shade of its pleats
@@ -606,6 +610,8 @@ def face_plan(
         k = index * per + j  # the face's number in its family: cycles run over the family
         if family == "masked":  # every other face turned, half of those a quarter turn
             turned, nth_turned = k % 2 == 1, k // 2
+        elif family == "close-up":  # every other one turned, 90, 180 or 270 degrees in turn
+            turned, nth_turned = k % 2 == 1, k - 1
         else:
             turned = family == "turned" or (
                 family in ("blurred", "small", "low-light") and rng.random() < TURNED_SHARE

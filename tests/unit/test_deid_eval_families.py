@@ -257,3 +257,21 @@ def test_masked_faces_wear_a_mask_below_their_eyes_half_of_them_turned(sources: 
     assert len(colours) >= 2
     upright = [a for a in angles if a <= 10 or a >= 350]
     assert 0 < len(upright) < len(angles)
+
+
+def test_close_up_faces_fill_a_third_to_two_thirds_of_the_frame_every_other_one_turned(
+    sources: Sources,
+) -> None:
+    """A facial lesion photographed up close: one face a photo, 35-70 % of the frame's short
+    side, its box inside the frame; upright, then 90, 180 and 270 degrees in turn."""
+    angles = []
+    for index in range(6):
+        img, entry = make_image("close-up", index, 7, sources, SCALE)
+        (obj,) = entry["objects"]
+        short = min(img.size)
+        assert 0.34 * short <= obj["size"] <= 0.71 * short, (obj["size"], img.size)
+        assert _inside(obj["box"], img.size)
+        angles.append(round(obj["angle"] / 90) % 4 if index % 2 else obj["angle"])
+    upright, turned = angles[0::2], angles[1::2]
+    assert all(a <= 10 or a >= 350 for a in upright), upright
+    assert turned == [1, 2, 3], turned
