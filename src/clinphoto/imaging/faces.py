@@ -744,8 +744,10 @@ class FaceDetector:
         level's, without making the whole level."""
         width, height = image.size
         cols, rows = max(1, round(width * scale)), max(1, round(height * scale))
-        source = image if image.mode == "RGB" else image.convert("RGB")
-        factor = max(1, int(1 / scale / 1.5))  # as _rgb: box-reduced first, which is cheap
+        # As _rgb: resized in the photo's own mode when it is RGB, RGBA or grey, and
+        # box-reduced first, which is cheap.
+        source = image if image.mode in ("RGB", "RGBA", "L") else image.convert("RGB")
+        factor = max(1, int(1 / scale / 1.5))
         if factor > 1:
             source = source.reduce(factor)
         fx, fy = cols / width, rows / height
@@ -758,9 +760,8 @@ class FaceDetector:
                 if not opened((left / fx, top / fy, right / fx, bottom / fy)):
                     continue
                 area = (left * rx, top * ry, right * rx, bottom * ry)
-                tile = source.resize(
-                    (right - left, bottom - top), Image.Resampling.BILINEAR, box=area
-                )
+                size = (right - left, bottom - top)
+                tile = source.resize(size, Image.Resampling.BILINEAR, box=area).convert("RGB")
                 pixels = np.asarray(tile).astype(np.float32)
                 np.divide(pixels, 127.5, out=pixels)
                 np.subtract(pixels, 1.0, out=pixels)
