@@ -9,6 +9,7 @@ something it scores ``SOFT_GATE`` or more upright. The real networks, not double
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data
 
@@ -50,11 +51,13 @@ def test_the_gate_opens_an_area_holding_the_centre_of_a_window_p_net_scores_high
     assert _upright_gate([_map([]), _map([(10, 5)])], 0.5)((100.0, 50.0, 160.0, 110.0))
 
 
-def test_the_gated_tiles_are_the_levels_own_tiles() -> None:
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA"])
+def test_the_gated_tiles_are_the_levels_own_tiles(mode: str) -> None:
     # Each tile is resized from the photo on its own; its pixels are those of the same tile
     # cut from the whole level (rounding aside), so the gate changes which tiles are seen,
-    # not what is seen in them.
+    # not what is seen in them. A grey photo's tiles are grey in RGB.
     photo = Image.fromarray(data.astronaut()).resize((1600, 1200), Image.Resampling.BILINEAR)
+    photo = photo.convert(mode)
     detector = FaceDetector()
     scale = 32.0 / 60.0
     whole = {(top, left): tile for top, left, tile in detector._tiles(_rgb(photo, scale))}
@@ -64,6 +67,8 @@ def test_the_gated_tiles_are_the_levels_own_tiles() -> None:
         assert tile.shape == whole[top, left].shape
         assert np.abs(tile - whole[top, left]).max() <= 2 / 127.5
     assert detector._gated_tiles(photo, scale, lambda _area: False) == []
+    if mode == "L":
+        assert all((tile[..., 0] == tile[..., 2]).all() for _top, _left, tile in gated)
 
 
 def test_the_finer_search_sees_the_soft_face_and_little_else_of_a_quiet_photo() -> None:
