@@ -524,7 +524,7 @@ class FaceDetector:
             if fine > scale:
                 vetted = self._vetted_turns()
                 turns = (*self.soft_turns, *vetted)
-                if self.soft_gate is None:
+                if self.soft_gate is None or not self.proposals:  # no P-Net, no gate
                     tiles = self._tiles(_rgb(image, fine))
                 else:
                     maps = self._proposer_maps(image, smallest)
