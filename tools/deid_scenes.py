@@ -46,7 +46,7 @@ from tools.faces_sources import TONES, FaceSource
 FULL_SIZE = (4000, 3000)
 FAMILIES = (
     "upright", "turned", "blurred", "small", "partial", "low-light", "skin-tones", "soft-turned",
-    "masked", "close-up",
+    "masked", "close-up", "bedside",
 )  # fmt: skip
 NEGATIVES = "negatives"
 GENERATOR = 4  # bump when a change to this file changes the images it makes
@@ -65,6 +65,7 @@ WIDTHS = {
     # a face filling a third to two thirds of the frame's short side: a facial lesion or a
     # wound of the face or neck photographed up close, which shows the whole face
     "close-up": (1050, 2100),
+    "bedside": (80, 400),
 }
 LFW_WIDTHS = (60, 100)
 PER_IMAGE = {
@@ -78,6 +79,7 @@ PER_IMAGE = {
     "soft-turned": 4,  # one at each quarter turn
     "masked": 4,
     "close-up": 1,
+    "bedside": 3,
 }
 TURNED_SHARE = 0.3  # of the blurred, small and low-light faces
 MASKS = {  # a procedure mask's face and the shade of its pleats
@@ -201,6 +203,25 @@ def synthetic_skin(rng: random.Random, size: tuple[int, int], wound: bool = True
     yellow = Image.new("RGB", size, (200, 170, 80))
     bed = Image.composite(yellow, bed, slough.point(lambda v: 255 if v > 175 else 0))
     return Image.composite(bed, img, mask)
+
+
+def bed_sheet(rng: random.Random, size: tuple[int, int]) -> Image.Image:
+    """A plain hospital sheet or drape filling the photo: one pale colour, broad soft folds
+    and the light falling off across it; little texture (the camera's noise comes later)."""
+    colours = ((236, 236, 232), (214, 226, 238), (206, 228, 214), (240, 234, 222))
+    colour = np.array(rng.choice(colours), dtype=np.float32)
+    small = (max(2, size[0] // 16), max(2, size[1] // 16))
+    ys, xs = np.mgrid[0 : small[1], 0 : small[0]].astype(np.float32) / max(small)
+    shade = np.ones_like(xs)
+    for _ in range(rng.randrange(3, 7)):  # folds: ridges of light and shadow
+        angle = rng.uniform(0, np.pi)
+        along = xs * np.cos(angle) + ys * np.sin(angle)
+        wave = np.sin(2 * np.pi * (along * rng.uniform(1.5, 5) + rng.uniform(0, 1)))
+        shade += rng.uniform(0.02, 0.07) * wave**3
+    gx, gy = rng.uniform(-0.15, 0.15), rng.uniform(-0.15, 0.15)  # the light falling off
+    shade += gx * (xs - 0.5) + gy * (ys - 0.5)
+    layer = np.clip(colour * shade[..., None], 0, 255).astype(np.uint8)
+    return Image.fromarray(layer).resize(size, Image.Resampling.BICUBIC)
 
 
 def dressing_photo(rng: random.Random, size: tuple[int, int]) -> Image.Image:
@@ -620,7 +641,18 @@ def face_plan(
         angle = _turned_angle(rng, nth_turned) if turned else _upright_angle(rng)
         width = _width(rng, low, high)
         fields: dict[str, Any] = {}
-        if family == "soft-turned":
+        if family == "bedside":
+            # A patient lying on a plain sheet, photographed from the side of the bed, its
+            # head or its foot: the quarter turns in turn, give or take 10 degrees. Every
+            # third face is soft (a 25 px crop enlarged to 60-100 px): out of focus behind
+            # the wound, or a bystander's.
+            if k % 3 == 2:
+                source = rng.choice(sources.lfw)
+                width = _width(rng, *LFW_WIDTHS)
+            else:
+                source = _pick(rng, sources.eligible(round(width)))
+            angle = (90 * (k % 4) + _upright_angle(rng)) % 360
+        elif family == "soft-turned":
             # The outside evaluation's hardest case: a 25 px crop enlarged to 60-100 px (a
             # face out of focus, or a bystander's), as a patient lying down shows it: one
             # face at each quarter turn, give or take 10 degrees.
@@ -686,8 +718,11 @@ def make_image(
         entry |= {"background": background, "objects": []}
         img = perturb(img, rng)
         return img, entry
-    background = FACE_BACKGROUNDS[index % len(FACE_BACKGROUNDS)]
-    img = background_photo(background, rng, size)
+    if family == "bedside":
+        background, img = "sheet", bed_sheet(rng, size)
+    else:
+        background = FACE_BACKGROUNDS[index % len(FACE_BACKGROUNDS)]
+        img = background_photo(background, rng, size)
     faces: list[Box] = []
     patches: list[Box] = []
     objects = []

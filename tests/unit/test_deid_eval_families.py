@@ -275,3 +275,26 @@ def test_close_up_faces_fill_a_third_to_two_thirds_of_the_frame_every_other_one_
     upright, turned = angles[0::2], angles[1::2]
     assert all(a <= 10 or a >= 350 for a in upright), upright
     assert turned == [1, 2, 3], turned
+
+
+def test_bedside_faces_lie_on_a_plain_sheet_at_every_quarter_turn(sources: Sources) -> None:
+    """Patients photographed in bed: faces at the four quarter turns in turn, every third
+    one an enlarged 25 px crop, on a sheet whose pixels away from the faces vary little
+    beyond the camera's noise (no scene)."""
+    quarters, soft = [], 0
+    for index in range(2):
+        img, entry = make_image("bedside", index, 7, sources, SCALE)
+        assert entry["background"] == "sheet"
+        grey = np.asarray(img.convert("L")).astype(float)
+        keep = np.ones_like(grey, dtype=bool)
+        for obj in entry["objects"]:
+            x, y, w, h = obj["box"]
+            keep[max(0, y - h) : y + 2 * h, max(0, x - w) : x + 2 * w] = False  # the patch
+            off = obj["angle"] % 90
+            assert min(off, 90 - off) <= 10, obj
+            quarters.append(round(obj["angle"] / 90) % 4)
+            soft += obj.get("blur") == "lfw"
+        assert keep.mean() > 0.3
+        assert grey[keep].std() < 20  # the sheet 9-12; the scenes behind the other families 17-72
+    assert sorted(set(quarters)) == [0, 1, 2, 3]
+    assert 0 < soft < len(quarters)
