@@ -16,13 +16,14 @@ from skimage import data
 from clinphoto.imaging.faces import (
     PNET_WINDOW,
     SOFT_GATE,
+    TURNED_GATE,
     FaceDetector,
     _ProposerMap,
     _rgb,
     _upright_gate,
 )
 from clinphoto.imaging.inspect import FACE_THRESHOLD
-from tests.unit.test_faces_soft import _best_near, _near, _soft_lfw_face
+from tests.unit.test_faces_soft import _best_near, _near, _soft_lfw_face, _turned_lfw_face
 
 
 def _map(hot: list[tuple[int, int]], turn: int = 0) -> _ProposerMap:
@@ -94,3 +95,58 @@ def test_the_gate_needs_p_net() -> None:
     assert FaceDetector().soft_gate == SOFT_GATE
     assert FaceDetector(proposals=()).soft_gate is None
     assert FaceDetector(second_opinion=None).soft_gate is None
+
+
+def test_turned_p_net_runs_over_the_stirred_blocks_with_a_margin() -> None:
+    from clinphoto.imaging.faces import TURNED_BLOCK, TURNED_MARGIN, _stirred_blocks
+
+    # A level of 400 x 300 px: P-Net's map has a cell every 2 px (windows of 12 px).
+    probability = np.zeros(((400 - 12) // 2 + 1, (300 - 12) // 2 + 1), dtype=np.float32)
+    assert _stirred_blocks(probability, 0.05, 400, 300) == []
+    # A window centred at (150, 110): the block (1, 1) of 96 px, and its margin.
+    probability[(150 - 6) // 2, (110 - 6) // 2] = 0.3
+    block = TURNED_BLOCK
+    assert _stirred_blocks(probability, 0.05, 400, 300) == [
+        (
+            block - TURNED_MARGIN,
+            block - TURNED_MARGIN,
+            2 * block + TURNED_MARGIN,
+            2 * block + TURNED_MARGIN,
+        )
+    ]
+    assert _stirred_blocks(probability, 0.5, 400, 300) == []
+    # Its neighbour on the right joins it in one part; a block on the last row is cut by
+    # the level's edge.
+    probability[(250 - 6) // 2, (110 - 6) // 2] = 0.3
+    probability[(20 - 6) // 2, (290 - 6) // 2] = 0.3
+    assert _stirred_blocks(probability, 0.05, 400, 300) == [
+        (
+            block - TURNED_MARGIN,
+            block - TURNED_MARGIN,
+            3 * block + TURNED_MARGIN,
+            2 * block + TURNED_MARGIN,
+        ),
+        (0, 3 * block - TURNED_MARGIN, block + TURNED_MARGIN, 300),
+    ]
+
+
+def test_on_a_plain_sheet_a_soft_face_lying_down_is_proposed_by_p_net_run_over_little() -> None:
+    # An enlarged 25 px crop turned a quarter turn on a plain bed sheet at 12 MP: P-Net runs
+    # turned over the few blocks it is stirred in upright, and still proposes the face.
+    import random
+
+    from tools.deid_scenes import bed_sheet, perturb
+
+    rng = random.Random(2026)
+    sheet = perturb(bed_sheet(rng, (4000, 3000)), rng)
+    photo, centre = _turned_lfw_face(3, 70, 1, sheet)
+    gated, whole = FaceDetector(), FaceDetector(turned_gate=None)
+    assert gated.turned_gate == TURNED_GATE is not None
+    smallest = gated.smallest_face * max(photo.size)
+    maps = gated._proposer_maps(photo, smallest)
+    turned = sum(m.cols * m.rows for m in maps if m.turn)
+    everywhere = sum(m.cols * m.rows for m in whole._proposer_maps(photo, smallest) if m.turn)
+    assert turned < everywhere / 4
+    near = [c for c in gated._proposed(photo, smallest, maps) if _near(c.box, centre)]
+    assert any(c.turn % 2 == 1 for c in near)  # found in a quarter-turned run
+    assert _best_near(gated, photo, centre) >= FACE_THRESHOLD

@@ -198,6 +198,14 @@ MAX_PROPOSAL_LOOKS = 32
 # The finer search runs only on the tiles where P-Net, upright, gives some window whose
 # centre is in the tile SOFT_GATE or more (``soft_gate``; None: every tile).
 SOFT_GATE: float | None = 0.5
+# P-Net runs turned only over the blocks of its level (TURNED_BLOCK px, with TURNED_MARGIN
+# px around them) where, upright, it scores TURNED_GATE or more some window centred in the
+# block (``turned_gate``; None: over the whole level): a turned face stirs it upright too.
+# When those blocks cover more than TURNED_MOST of the level, it runs over all of it.
+TURNED_GATE: float | None = 0.05
+TURNED_BLOCK = 96
+TURNED_MARGIN = 24  # px of the level: twice P-Net's window
+TURNED_MOST = 0.5
 PNET_WINDOW = 12  # px: P-Net's window, moved 2 px at a time
 RNET_INPUT = 24  # px: R-Net's input is 24 x 24 RGB, the face's box filling it
 GREY_VIEW = 5.0  # a view whose channels stray from their mean by less than this is grey
@@ -436,6 +444,7 @@ class FaceDetector:
         proposal_kept: float = PROPOSAL_KEPT,
         max_proposal_looks: int = MAX_PROPOSAL_LOOKS,
         soft_gate: float | None = SOFT_GATE,
+        turned_gate: float | None = TURNED_GATE,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -488,6 +497,7 @@ class FaceDetector:
         self._proposer: tuple[Any, Any] | None = None
         # The finer search is gated by P-Net's upright map only when P-Net runs anyway.
         self.soft_gate = soft_gate if self.proposals else None
+        self.turned_gate = turned_gate
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -634,7 +644,7 @@ class FaceDetector:
                     _unturn_in(float(boxes[i, u]), float(boxes[i, v]), turn, cols, rows)
                     for u, v in ((0, 1), (2, 3))
                 ]
-                (ax, ay), (bx, by) = corners
+                (ax, ay), (bx, by) = ((x + pmap.left, y + pmap.top) for x, y in corners)
                 found.append(
                     (
                         min(ax, bx) / sx,
@@ -684,8 +694,9 @@ class FaceDetector:
         return out
 
     def _proposer_maps(self, image: Image.Image, smallest: float) -> list[_ProposerMap]:
-        """P-Net over the photo at each of ``proposals``' scales, in each of ``turns``."""
-        pnet, _rnet = self._proposer_sessions()
+        """P-Net over the photo at each of ``proposals``' scales, in each of ``turns``: upright
+        over the whole level, turned over the whole level or, with ``turned_gate``, over the
+        blocks of it where the upright run sees something (:func:`_stirred_blocks`)."""
         width, height = image.size
         maps = []
         for factor in self.proposals:
@@ -697,19 +708,40 @@ class FaceDetector:
             np.subtract(pixels, 127.5, out=pixels)
             np.divide(pixels, 128.0, out=pixels)
             sx, sy = level.width / width, level.height / height
-            for turn in self.turns:
-                turned = np.rot90(pixels, turn)
-                rows, cols = turned.shape[:2]
-                # Trained in Caffe, whose images are column-major: rows and columns swapped.
-                with self._lock:
-                    regression, probability = pnet.run(
-                        None, {"input_1": np.ascontiguousarray(turned.transpose(1, 0, 2))[None]}
-                    )
-                # [column, row] of the turned level
-                maps.append(
-                    _ProposerMap(regression[0], probability[0, :, :, 1], turn, cols, rows, sx, sy)
-                )
+            whole = [(0, 0, level.width, level.height)]
+            turns, blocks = self.turns, whole
+            if self.turned_gate is not None and 0 in turns:
+                upright = self._pnet(pixels, 0, sx, sy, 0, 0)
+                maps.append(upright)
+                turns = tuple(t for t in turns if t)
+                blocks = _stirred_blocks(upright.probability, self.turned_gate, *level.size)
+                covered = sum((r - x) * (b - y) for x, y, r, b in blocks)
+                if covered > TURNED_MOST * level.width * level.height:
+                    blocks = whole  # fewer, larger runs
+            for left, top, right, bottom in blocks:
+                block = pixels[top:bottom, left:right]
+                if min(block.shape[:2]) < PNET_WINDOW:
+                    continue
+                maps.extend(self._pnet(block, turn, sx, sy, left, top) for turn in turns)
         return maps
+
+    def _pnet(
+        self, pixels: NDArray[np.float32], turn: int, sx: float, sy: float, left: int, top: int
+    ) -> _ProposerMap:
+        """P-Net over ``pixels`` (a level at ``sx``, ``sy`` of the photo, or the block of it
+        at ``left``, ``top``) turned ``turn`` quarter turns."""
+        pnet, _rnet = self._proposer_sessions()
+        turned = np.rot90(pixels, turn)
+        rows, cols = turned.shape[:2]
+        # Trained in Caffe, whose images are column-major: rows and columns swapped.
+        with self._lock:
+            regression, probability = pnet.run(
+                None, {"input_1": np.ascontiguousarray(turned.transpose(1, 0, 2))[None]}
+            )
+        # [column, row] of the turned pixels
+        return _ProposerMap(
+            regression[0], probability[0, :, :, 1], turn, cols, rows, sx, sy, left, top
+        )
 
     def _proposer_sessions(self) -> tuple[Any, Any]:
         with self._lock:
@@ -1274,10 +1306,12 @@ class _ProposerMap:
     regression: NDArray[np.float32]
     probability: NDArray[np.float32]
     turn: int
-    cols: int  # the turned level's size
+    cols: int  # the turned level's (or block's) size
     rows: int
     sx: float  # the level's size over the photo's
     sy: float
+    left: int = 0  # where the block P-Net ran over lies in the level (unturned), when not
+    top: int = 0  # over the whole level
 
 
 def _upright_gate(
@@ -1290,8 +1324,8 @@ def _upright_gate(
         if pmap.turn != 0:
             continue
         columns, rows = pmap.probability.shape
-        xs = (2.0 * np.arange(columns) + PNET_WINDOW / 2) / pmap.sx
-        ys = (2.0 * np.arange(rows) + PNET_WINDOW / 2) / pmap.sy
+        xs = (pmap.left + 2.0 * np.arange(columns) + PNET_WINDOW / 2) / pmap.sx
+        ys = (pmap.top + 2.0 * np.arange(rows) + PNET_WINDOW / 2) / pmap.sy
         grids.append((xs, ys, pmap.probability >= least))
 
     def opened(area: tuple[float, float, float, float]) -> bool:
@@ -1304,6 +1338,40 @@ def _upright_gate(
         return False
 
     return opened
+
+
+def _stirred_blocks(
+    probability: NDArray[np.float32], least: float, cols: int, rows: int
+) -> list[tuple[int, int, int, int]]:
+    """The parts (left, top, right, bottom, level px) of a ``cols`` x ``rows`` level where
+    P-Net's upright ``probability`` ([column, row]) is ``least`` or more for some window
+    centred in a TURNED_BLOCK px block, with TURNED_MARGIN px around them; neighbouring
+    blocks of a row are one part. Left and top on even px, as P-Net's cells are."""
+    hot = probability >= least
+    columns, cells = hot.shape
+    bx = (2 * np.arange(columns) + PNET_WINDOW // 2) // TURNED_BLOCK
+    by = (2 * np.arange(cells) + PNET_WINDOW // 2) // TURNED_BLOCK
+    across, down = -(-cols // TURNED_BLOCK), -(-rows // TURNED_BLOCK)
+    stirred = np.zeros((across, down), dtype=bool)
+    cs, rs = np.nonzero(hot)
+    stirred[bx[cs], by[rs]] = True
+    parts = []
+    for row in range(down):
+        col = 0
+        while col < across:
+            if not stirred[col, row]:
+                col += 1
+                continue
+            end = col
+            while end + 1 < across and stirred[end + 1, row]:
+                end += 1
+            left = max(0, col * TURNED_BLOCK - TURNED_MARGIN)
+            top = max(0, row * TURNED_BLOCK - TURNED_MARGIN)
+            right = min(cols, (end + 1) * TURNED_BLOCK + TURNED_MARGIN)
+            bottom = min(rows, (row + 1) * TURNED_BLOCK + TURNED_MARGIN)
+            parts.append((left, top, right, bottom))
+            col = end + 1
+    return parts
 
 
 def _padded(pixels: NDArray[np.float32]) -> NDArray[np.float32]:
