@@ -752,12 +752,7 @@ class FaceDetector:
 
     def _tiles(self, level: Image.Image) -> list[tuple[int, int, NDArray[np.float32]]]:
         """``level`` cut into the model's input: (top, left, pixels in [-1, 1]) each."""
-        # In place: converting a 12 MP photo's level in one expression makes two temporaries
-        # and takes several times as long, for the same values.
-        pixels = np.asarray(level).astype(np.float32)
-        np.divide(pixels, 127.5, out=pixels)
-        np.subtract(pixels, 1.0, out=pixels)
-        pixels = _padded(pixels)
+        pixels = _padded(_model_pixels(level))
         step = INPUT - self.overlap
         return [
             (top, left, pixels[top : top + INPUT, left : left + INPUT])
@@ -794,10 +789,7 @@ class FaceDetector:
                 area = (left * rx, top * ry, right * rx, bottom * ry)
                 size = (right - left, bottom - top)
                 tile = source.resize(size, Image.Resampling.BILINEAR, box=area).convert("RGB")
-                pixels = np.asarray(tile).astype(np.float32)
-                np.divide(pixels, 127.5, out=pixels)
-                np.subtract(pixels, 1.0, out=pixels)
-                tiles.append((top, left, _padded(pixels)))
+                tiles.append((top, left, _padded(_model_pixels(tile))))
         return tiles
 
     def _search(
@@ -1372,6 +1364,16 @@ def _stirred_blocks(
             parts.append((left, top, right, bottom))
             col = end + 1
     return parts
+
+
+def _model_pixels(image: Image.Image) -> NDArray[np.float32]:
+    """An RGB image's pixels as BlazeFace takes them: float32 in [-1, 1]."""
+    # In place: converting a 12 MP photo's level in one expression makes two temporaries
+    # and takes several times as long, for the same values.
+    pixels = np.asarray(image).astype(np.float32)
+    np.divide(pixels, 127.5, out=pixels)
+    np.subtract(pixels, 1.0, out=pixels)
+    return pixels
 
 
 def _padded(pixels: NDArray[np.float32]) -> NDArray[np.float32]:
