@@ -206,6 +206,17 @@ TURNED_GATE: float | None = 0.05
 TURNED_BLOCK = 96
 TURNED_MARGIN = 24  # px of the level: twice P-Net's window
 TURNED_MOST = 0.5
+# A proposal R-Net scores CASCADE_FROM or more is put to O-Net whatever BlazeFace's looks
+# score (``cascade_from``; None: only from OPINION_FROM, as any soft candidate). When O-Net is
+# sure of it in every view, all three of MTCNN's networks agree, and it scores at least the
+# lesser of R-Net's and O-Net's probabilities (decision 007, addendum f).
+CASCADE_FROM: float | None = 0.9
+# O-Net was trained on colour faces. A grey view (a monochrome photo or crop, a scan) is
+# shown to it in a skin colour: its channels times GREY_TINT, which keeps its luminance
+# (0.299 R + 0.587 G + 0.114 B) (``grey_tint``; None: as it is). BlazeFace's looks may be
+# tinted the same way (``grey_look_tint``), off: a tinted look lifted a grey texture beside a
+# redaction box over the verdict, where no second model is asked (decision 007, addendum f).
+GREY_TINT: tuple[float, float, float] | None = (1.18, 0.946, 0.80)
 PNET_WINDOW = 12  # px: P-Net's window, moved 2 px at a time
 RNET_INPUT = 24  # px: R-Net's input is 24 x 24 RGB, the face's box filling it
 GREY_VIEW = 5.0  # a view whose channels stray from their mean by less than this is grey
@@ -445,6 +456,9 @@ class FaceDetector:
         max_proposal_looks: int = MAX_PROPOSAL_LOOKS,
         soft_gate: float | None = SOFT_GATE,
         turned_gate: float | None = TURNED_GATE,
+        grey_tint: tuple[float, float, float] | None = GREY_TINT,
+        cascade_from: float | None = CASCADE_FROM,
+        grey_look_tint: tuple[float, float, float] | None = None,
     ) -> None:
         if runtime not in ("auto", "litert", "opencv"):
             raise ValueError(f"unknown runtime {runtime!r}")
@@ -498,6 +512,9 @@ class FaceDetector:
         # The finer search is gated by P-Net's upright map only when P-Net runs anyway.
         self.soft_gate = soft_gate if self.proposals else None
         self.turned_gate = turned_gate
+        self.grey_tint = grey_tint
+        self.cascade_from = cascade_from
+        self.grey_look_tint = grey_look_tint
 
     def __call__(self, image: Image.Image) -> list[Region]:
         return self.detect(image)
@@ -885,7 +902,10 @@ class FaceDetector:
         ``flip_tilt`` degrees of upright or upside down is looked at turned over, and keeps
         that look's score, box and tilt when they are better. A ``vetted`` candidate is
         asked about whatever its looks score from ``OPINION_FROM`` up, and is held under
-        ``OPINION_FROM`` unless O-Net is sure of it. Any other candidate whose looks score from
+        ``OPINION_FROM`` unless O-Net is sure of it; a proposal R-Net scores ``cascade_from``
+        or more is asked whatever its looks score, and when O-Net is sure of it scores at
+        least the lesser of R-Net's and O-Net's probabilities (O-Net sees a grey face tinted,
+        ``grey_tint``). Any other candidate whose looks score from
         ``FLIP_LOOK`` to under ``veto_below``, ``veto_from`` of the photo wide or wider, is held
         under ``OPINION_FROM`` when O-Net, where it is a judge (:meth:`_judged`), gives it
         under ``veto_opinion`` in some view; from ``veto_below`` to under ``veto_sure_below``,
@@ -916,6 +936,14 @@ class FaceDetector:
             best = max(best, min(small, cand.score))
         cand.looked = best
         asked = best >= OPINION_FROM and (cand.vetted or best < FLIP_LOOK)
+        # A soft face BlazeFace hardly sees (grey, turned, a small crop enlarged) that R-Net,
+        # shown it upright, is sure of: O-Net is asked whatever the looks say.
+        cascade = (
+            self.cascade_from is not None
+            and cand.framed is not None
+            and cand.score >= self.cascade_from
+        )
+        asked = asked or cascade
         photo = max(max(level.size) / scale for scale, level in levels)
         width = (cand.pose or search_pose)[2]
         veto_bar = self._veto_bar(best)
@@ -950,6 +978,8 @@ class FaceDetector:
                     cand.opinion = framed
             if cand.opinion >= self.second_opinion:
                 best = max(best, (best + cand.opinion) / 2)
+                if cascade:  # all three of MTCNN's networks are sure of it
+                    best = max(best, min(cand.score, cand.opinion))
             elif cand.vetted:
                 best = min(best, OPINION_FROM)
         cand.second = best
@@ -1025,6 +1055,8 @@ class FaceDetector:
         """O-Net's face probability for the face centred at (cx, cy), ``size`` px wide, eyes
         tilted ``tilt``: seen upright, its box filling O-Net's 48 px input."""
         view = _opinion_view(levels, (cx, cy, size, tilt))
+        if self.grey_tint is not None:
+            view = _tinted_if_grey(view, self.grey_tint)
         pixels = (view.astype(np.float32) - 127.5) / 128.0
         with self._lock:
             if self._opinion is None:
@@ -1051,11 +1083,10 @@ class FaceDetector:
             return False
         view = _opinion_view(levels, pose)
         quarter = OPINION_INPUT // 4
-        centre = view[quarter:-quarter, quarter:-quarter].astype(np.float32)
-        mean = centre.mean(axis=2)
-        if float(np.percentile(mean, 90)) < DARK_VIEW:
+        centre = view[quarter:-quarter, quarter:-quarter]
+        if float(np.percentile(centre.mean(axis=2), 90)) < DARK_VIEW:
             return False
-        return float(np.abs(centre - mean[..., None]).mean()) >= GREY_VIEW
+        return not _grey(centre)
 
     def _look(
         self,
@@ -1081,6 +1112,8 @@ class FaceDetector:
         a, b, c, d, e, f = _upright(cx * scale, cy * scale, step, tilt, INPUT)
         half = INPUT / 2
         view = _view(source, (a, b, c, d, e, f), step)
+        if self.grey_look_tint is not None:
+            view = _tinted_if_grey(view, self.grey_look_tint)
         dark = False
         if self.dark_look is not None:  # only that option reads it
             centre = view[INPUT // 4 : -INPUT // 4, INPUT // 4 : -INPUT // 4].mean(axis=2)
@@ -1257,6 +1290,22 @@ def _opinion_view(
     step = size * scale / OPINION_INPUT
     affine = _upright(cx * scale, cy * scale, step, tilt, OPINION_INPUT)
     return _view(source, affine, step, OPINION_INPUT)
+
+
+def _grey(centre: NDArray[Any]) -> bool:
+    """Whether the pixels of ``centre`` (a view's central half) are grey: their channels
+    within ``GREY_VIEW`` of their mean, on average."""
+    pixels = centre.astype(np.float32)
+    return float(np.abs(pixels - pixels.mean(axis=2, keepdims=True)).mean()) < GREY_VIEW
+
+
+def _tinted_if_grey(view: NDArray[np.uint8], tint: tuple[float, float, float]) -> NDArray[np.uint8]:
+    """``view`` with its channels multiplied by ``tint`` when its central half is grey."""
+    side = view.shape[0]
+    if not _grey(view[side // 4 : -side // 4, side // 4 : -side // 4]):
+        return view
+    tinted = view.astype(np.float32) * np.asarray(tint, dtype=np.float32)
+    return np.clip(tinted, 0, 255).astype(np.uint8)
 
 
 def _logit(p: float) -> float:
